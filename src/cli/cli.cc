@@ -1,0 +1,106 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/time_format.h"
+#include "model/plan.h"
+#include "model/plant_loader.h"
+
+namespace weft::cli {
+namespace {
+
+nlohmann::ordered_json DiagnosticsToJson(const Diagnostics& diags) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const Diagnostic& d : diags.all()) {
+    list.push_back({{"severity", d.severity == Severity::kError ? "error" : "warning"},
+                    {"kind", d.kind},
+                    {"file", d.location.file},
+                    {"line", d.location.line},
+                    {"column", d.location.column},
+                    {"field", d.field},
+                    {"message", d.message}});
+  }
+  return list;
+}
+
+}  // namespace
+
+int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err, const Clock& clock) {
+  Diagnostics diags;
+  Result<model::Plant> plant = model::LoadPlantFile(args.plant_file, &diags);
+  if (!plant.ok() && diags.all().empty()) {  // could not read the file at all
+    err << "weft plan: " << plant.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (args.json) {
+    nlohmann::ordered_json doc;
+    doc["ok"] = plant.ok();
+    if (plant.ok()) {
+      model::PlanOptions options{args.as_of.value_or(DayOf(clock.Now()))};
+      nlohmann::ordered_json report = model::PlanToJson(model::BuildPlan(*plant, options));
+      for (auto& [key, value] : report.items()) doc[key] = value;
+    }
+    doc["diagnostics"] = DiagnosticsToJson(diags);
+    out << doc.dump(2) << "\n";
+  } else {
+    if (!diags.all().empty()) err << diags.ToString();
+    if (plant.ok()) {
+      model::PlanOptions options{args.as_of.value_or(DayOf(clock.Now()))};
+      out << model::PlanToTable(model::BuildPlan(*plant, options));
+    }
+  }
+  if (!plant.ok()) {
+    if (args.json) err << diags.ToString();
+    return kExitInvalidInput;
+  }
+  return kExitOk;
+}
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+           const Clock& clock) {
+  CLI::App app{"weft: industrial AIoT platform (value chain, edge, lakehouse, MLOps, governance)",
+               "weft"};
+  app.require_subcommand(1);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+
+  PlanArgs plan;
+  std::string as_of;
+  CLI::App* plan_cmd = app.add_subcommand(
+      "plan", "Validate plant.yaml and rank its use cases by coverage, retrofit cost, "
+              "alignment and value");
+  plan_cmd->add_option("plant", plan.plant_file, "Path to plant.yaml")->required();
+  plan_cmd->add_flag("--json", plan.json, "Print the report as JSON");
+  plan_cmd->add_option("--as-of", as_of, "Judge sign-offs as of this date (YYYY-MM-DD)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints help and errors itself; route them to our streams.
+    return app.exit(e, out, err) == 0 ? kExitOk : kExitUsage;
+  }
+  Result<LogLevel> level = ParseLogLevel(log_level);
+  if (!level.ok()) {
+    err << "weft: " << level.status().message() << "\n";
+    return kExitUsage;
+  }
+  InitLogging(*level);
+
+  if (plan_cmd->parsed()) {
+    if (!as_of.empty()) {
+      Result<std::chrono::sys_days> day = ParseDate(as_of);
+      if (!day.ok()) {
+        err << "weft plan: --as-of: " << day.status().message() << "\n";
+        return kExitUsage;
+      }
+      plan.as_of = *day;
+    }
+    return RunPlan(plan, out, err, clock);
+  }
+  return kExitUsage;
+}
+
+}  // namespace weft::cli

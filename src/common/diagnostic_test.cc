@@ -1,0 +1,43 @@
+#include "common/diagnostic.h"
+
+#include <gtest/gtest.h>
+
+namespace weft {
+namespace {
+
+TEST(Diagnostics, FormatsPlaceFieldMessageAndKind) {
+  Diagnostics d;
+  d.Error("unknown_asset_type", {"plant.yaml", 12, 15}, "sites[0].type", "unknown type 'x'");
+  d.Warning("no_assumptions", {"plant.yaml", 3, 0}, "", "no assumptions");
+  EXPECT_EQ(d.error_count(), 1u);
+  EXPECT_EQ(d.warning_count(), 1u);
+  EXPECT_EQ(d.all()[0].ToString(),
+            "plant.yaml:12:15: error: sites[0].type: unknown type 'x' [unknown_asset_type]");
+  EXPECT_EQ(d.all()[1].ToString(), "plant.yaml:3: warning: no assumptions [no_assumptions]");
+  EXPECT_NE(d.ToString().find("1 error, 1 warning"), std::string::npos);
+}
+
+TEST(Diagnostics, StatusSummarisesTheFirstError) {
+  Diagnostics d;
+  EXPECT_TRUE(d.ToStatus("plant.yaml").ok());
+  d.Warning("w", {"f", 1, 1}, "", "just a warning");
+  EXPECT_TRUE(d.ToStatus("plant.yaml").ok());
+  d.Error("k", {"f", 2, 3}, "a.b", "bad");
+  d.Error("k", {"f", 4, 5}, "a.c", "worse");
+  Status s = d.ToStatus("plant.yaml");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("plant.yaml: 2 errors (first: f:2:3: error: a.b: bad [k])"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST(Diagnostics, StopsRecordingButKeepsCounting) {
+  Diagnostics d;
+  for (size_t i = 0; i < Diagnostics::kMaxRecorded + 5; ++i) d.Error("k", {}, "", "e");
+  EXPECT_EQ(d.all().size(), Diagnostics::kMaxRecorded);
+  EXPECT_EQ(d.error_count(), Diagnostics::kMaxRecorded + 5);
+  EXPECT_NE(d.ToString().find("... 5 more not shown"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace weft

@@ -1,0 +1,23 @@
+// Small string helpers shared by Weft's parsers.
+#ifndef WEFT_COMMON_STRINGS_H_
+#define WEFT_COMMON_STRINGS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weft {
+
+//! Levenshtein distance (insert, delete, substitute; each costs 1).
+size_t EditDistance(std::string_view a, std::string_view b);
+
+//! The candidate closest to `word` when it is a plausible typo of it, else "".
+//! Used for "did you mean 'motor'?" hints.
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates);
+
+//! "a, b, c" — items joined with `sep`.
+std::string Join(const std::vector<std::string>& items, std::string_view sep = ", ");
+
+}  // namespace weft
+
+#endif  // WEFT_COMMON_STRINGS_H_
