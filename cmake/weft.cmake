@@ -61,7 +61,7 @@ function(weft_fuzzer name)
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   if(NOT ARG_SECONDS)
-    set(ARG_SECONDS 60)
+    set(ARG_SECONDS ${WEFT_FUZZ_SECONDS})
   endif()
   # Bounded run: a fresh corpus dir seeded from CORPUS, crashes written to the build dir.
   set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}_work)

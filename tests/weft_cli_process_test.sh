@@ -37,9 +37,9 @@ YAML
 "$weft" plan "$tmp/bad.yaml" >"$tmp/out" 2>"$tmp/err"; code=$?
 check "invalid plant exits 1" test "$code" -eq 1
 check "invalid plant: unknown type named with line and column" \
-  grep -q "bad.yaml:11:41: error: .*unknown asset type 'moter'" "$tmp/err"
+  grep -q "bad.yaml:12:32: error: .*unknown asset type 'moter'" "$tmp/err"
 check "invalid plant: the duplicate is reported in the same run" \
-  grep -q "bad.yaml:12:21: error: .*duplicate asset id 'm1'" "$tmp/err"
+  grep -q "bad.yaml:13:22: error: .*duplicate asset id 'm1'" "$tmp/err"
 check "invalid plant: nothing on stdout" test ! -s "$tmp/out"
 
 "$weft" plan "$tmp/bad.yaml" --json >"$tmp/out" 2>"$tmp/err"; code=$?

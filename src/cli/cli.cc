@@ -69,9 +69,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
 
   PlanArgs plan;
   std::string as_of;
-  CLI::App* plan_cmd = app.add_subcommand(
-      "plan", "Validate plant.yaml and rank its use cases by coverage, retrofit cost, "
-              "alignment and value");
+  CLI::App* plan_cmd =
+      app.add_subcommand("plan",
+                         "Validate plant.yaml and rank its use cases by coverage, retrofit cost, "
+                         "alignment and value");
   plan_cmd->add_option("plant", plan.plant_file, "Path to plant.yaml")->required();
   plan_cmd->add_flag("--json", plan.json, "Print the report as JSON");
   plan_cmd->add_option("--as-of", as_of, "Judge sign-offs as of this date (YYYY-MM-DD)");

@@ -20,8 +20,12 @@ namespace weft {
 using Micros = std::chrono::microseconds;
 using TimePoint = std::chrono::sys_time<Micros>;
 
-inline TimePoint TimeFromUnixMicros(int64_t us) { return TimePoint(Micros(us)); }
-inline int64_t UnixMicros(TimePoint t) { return t.time_since_epoch().count(); }
+inline TimePoint TimeFromUnixMicros(int64_t us) {
+  return TimePoint(Micros(us));
+}
+inline int64_t UnixMicros(TimePoint t) {
+  return t.time_since_epoch().count();
+}
 
 class Clock {
  public:

@@ -1,5 +1,8 @@
 #include "common/diagnostic.h"
 
+#include <algorithm>
+#include <tuple>
+
 namespace weft {
 
 std::string Diagnostic::ToString() const {
@@ -28,6 +31,13 @@ void Diagnostics::Error(std::string kind, SourceLocation at, std::string field,
 void Diagnostics::Warning(std::string kind, SourceLocation at, std::string field,
                           std::string message) {
   Add({Severity::kWarning, std::move(kind), std::move(at), std::move(field), std::move(message)});
+}
+
+void Diagnostics::SortByLocation() {
+  std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.location.file, a.location.line, a.location.column) <
+           std::tie(b.location.file, b.location.line, b.location.column);
+  });
 }
 
 std::string Diagnostics::ToString() const {

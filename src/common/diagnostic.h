@@ -4,7 +4,8 @@
 //
 //   Diagnostics diags;
 //   diags.Error("unknown_asset_type", {"plant.yaml", 12, 15}, "sites[0]...assets[3].type",
-//               "unknown asset type 'moter'; expected one of: motor, pump (did you mean 'motor'?)");
+//               "unknown asset type 'moter'; expected one of: motor, pump (did you mean
+//               'motor'?)");
 //   if (diags.has_errors()) std::cerr << diags.ToString();
 //
 // Thread-safety: not thread-safe; one parser fills one Diagnostics.
@@ -38,7 +39,8 @@ struct Diagnostic {
   //! What is wrong and what was expected.
   std::string message;
 
-  //! "plant.yaml:12:15: error: sites[0]...type: unknown asset type 'moter'; ... [unknown_asset_type]"
+  //! "plant.yaml:12:15: error: sites[0]...type: unknown asset type 'moter'; ...
+  //! [unknown_asset_type]"
   std::string ToString() const;
 };
 
@@ -56,6 +58,10 @@ class Diagnostics {
   size_t error_count() const { return errors_; }
   size_t warning_count() const { return warnings_; }
   bool has_errors() const { return errors_ > 0; }
+
+  //! Orders the recorded diagnostics by file, line and column (stable), so that a report reads
+  //! top to bottom like the file.
+  void SortByLocation();
 
   //! Every diagnostic, one per line, in the order found, then a summary line.
   std::string ToString() const;

@@ -39,5 +39,17 @@ TEST(Diagnostics, StopsRecordingButKeepsCounting) {
   EXPECT_NE(d.ToString().find("... 5 more not shown"), std::string::npos);
 }
 
+TEST(Diagnostics, SortByLocationReadsLikeTheFile) {
+  Diagnostics d;
+  d.Error("a", {"f", 9, 1}, "", "third");
+  d.Error("b", {"f", 2, 5}, "", "second");
+  d.Error("c", {"f", 2, 1}, "", "first");
+  d.Error("d", {"f", 2, 5}, "", "second, found later");
+  d.SortByLocation();
+  std::vector<std::string> order;
+  for (const auto& x : d.all()) order.push_back(x.message);
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "second, found later", "third"}));
+}
+
 }  // namespace
 }  // namespace weft

@@ -19,15 +19,15 @@ Result<LogLevel> ParseLogLevel(std::string_view name) {
 
 void InitLogging(LogLevel level) {
   static const auto logger = [] {
-    auto l = std::make_shared<spdlog::logger>("weft",
-                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto l =
+        std::make_shared<spdlog::logger>("weft", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
     spdlog::set_default_logger(l);
     return l;
   }();
-  static constexpr spdlog::level::level_enum kMap[] = {
-      spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
-      spdlog::level::warn,  spdlog::level::err,   spdlog::level::off};
+  static constexpr spdlog::level::level_enum kMap[] = {spdlog::level::trace, spdlog::level::debug,
+                                                       spdlog::level::info,  spdlog::level::warn,
+                                                       spdlog::level::err,   spdlog::level::off};
   logger->set_level(kMap[static_cast<int>(level)]);
 }
 

@@ -40,17 +40,33 @@ Status Status::WithContext(std::string_view context) const {
   return Status(code_, std::move(msg));
 }
 
-Status InvalidArgumentError(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-Status AlreadyExistsError(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+Status NotFoundError(std::string m) {
+  return {StatusCode::kNotFound, std::move(m)};
+}
+Status AlreadyExistsError(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
 Status FailedPreconditionError(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
-Status UnavailableError(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
-Status UnimplementedError(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
-Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
-Status OutOfRangeError(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
+Status UnavailableError(std::string m) {
+  return {StatusCode::kUnavailable, std::move(m)};
+}
+Status DataLossError(std::string m) {
+  return {StatusCode::kDataLoss, std::move(m)};
+}
+Status UnimplementedError(std::string m) {
+  return {StatusCode::kUnimplemented, std::move(m)};
+}
+Status InternalError(std::string m) {
+  return {StatusCode::kInternal, std::move(m)};
+}
+Status OutOfRangeError(std::string m) {
+  return {StatusCode::kOutOfRange, std::move(m)};
+}
 Status PermissionDeniedError(std::string m) {
   return {StatusCode::kPermissionDenied, std::move(m)};
 }

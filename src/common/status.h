@@ -92,7 +92,7 @@ Status PermissionDeniedError(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(data_).ok()) {
       data_ = Status(StatusCode::kInternal, "Result constructed from an OK status without value");
@@ -120,7 +120,9 @@ class [[nodiscard]] Result {
 };
 
 namespace internal {
-inline Status AsStatus(const Status& s) { return s; }
+inline Status AsStatus(const Status& s) {
+  return s;
+}
 template <typename T>
 Status AsStatus(const Result<T>& r) {
   return r.status();

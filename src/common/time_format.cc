@@ -12,8 +12,8 @@ struct DurationSuffix {
   int64_t micros;
 };
 constexpr DurationSuffix kSuffixes[] = {
-    {"us", 1},           {"ms", 1000},          {"s", 1000000},
-    {"min", 60000000},   {"h", 3600000000},     {"d", 86400000000},
+    {"us", 1},         {"ms", 1000},      {"s", 1000000},
+    {"min", 60000000}, {"h", 3600000000}, {"d", 86400000000},
 };
 
 }  // namespace
@@ -27,9 +27,9 @@ Result<Micros> ParseDuration(std::string_view text) {
   std::string_view number = text.substr(0, split);
   std::string_view suffix = text.substr(split);
   auto bad = [&](std::string_view why) {
-    return InvalidArgumentError("invalid duration '" + std::string(text) + "': " +
-                                std::string(why) +
-                                "; expected a number and a unit (us, ms, s, min, h, d), e.g. 500ms");
+    return InvalidArgumentError(
+        "invalid duration '" + std::string(text) + "': " + std::string(why) +
+        "; expected a number and a unit (us, ms, s, min, h, d), e.g. 500ms");
   };
   if (number.empty()) return bad("no number");
   double value = 0;
@@ -82,6 +82,8 @@ std::string FormatDate(std::chrono::sys_days day) {
   return buf;
 }
 
-std::chrono::sys_days DayOf(TimePoint t) { return std::chrono::floor<std::chrono::days>(t); }
+std::chrono::sys_days DayOf(TimePoint t) {
+  return std::chrono::floor<std::chrono::days>(t);
+}
 
 }  // namespace weft

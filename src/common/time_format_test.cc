@@ -25,8 +25,7 @@ TEST(ParseDuration, RejectsWithAReason) {
     EXPECT_NE(r.status().message().find("expected a number and a unit"), std::string::npos);
   }
   EXPECT_NE(ParseDuration("10").status().message().find("no unit"), std::string::npos);
-  EXPECT_NE(ParseDuration("5wk").status().message().find("unknown unit 'wk'"),
-            std::string::npos);
+  EXPECT_NE(ParseDuration("5wk").status().message().find("unknown unit 'wk'"), std::string::npos);
 }
 
 TEST(FormatDuration, ShortestExactForm) {

@@ -13,25 +13,6 @@
 namespace weft::model {
 namespace {
 
-// True when `type` is `ancestor` or extends it (directly or not).
-bool IsA(const Plant& plant, const std::string& type, const std::string& ancestor) {
-  std::string t = type;
-  for (size_t hops = 0; hops <= plant.asset_types.size() && !t.empty(); ++hops) {
-    if (t == ancestor) return true;
-    const AssetType* at = plant.FindAssetType(t);
-    if (at == nullptr) return false;
-    t = at->extends;
-  }
-  return false;
-}
-
-bool InScope(const Scope& s, const Asset& a) {
-  auto ok = [](const std::vector<std::string>& ids, const std::string& id) {
-    return ids.empty() || std::find(ids.begin(), ids.end(), id) != ids.end();
-  };
-  return ok(s.sites, a.site) && ok(s.areas, a.area) && ok(s.lines, a.line) && ok(s.assets, a.id);
-}
-
 std::string StatusOf(const UseCasePlan& p) {
   if (!p.uncovered.empty()) return "blocked";
   if (p.points_present < p.points_total) return "needs_retrofit";
@@ -62,12 +43,12 @@ UseCasePlan PlanUseCase(const Plant& plant, const UseCase& uc, const PlanOptions
   std::map<size_t, RetrofitLine> bill;
   std::map<std::pair<std::string, std::string>, UncoveredGap> uncovered;
   for (const Asset* asset : plant.AllAssets()) {
-    if (!InScope(uc.scope, *asset)) continue;
+    if (!uc.scope.Contains(*asset)) continue;
     std::set<std::string> missing;
     bool relevant = false;
     for (size_t i = 0; i < uc.requires_signals.size(); ++i) {
       const SignalRequirement& r = uc.requires_signals[i];
-      if (!IsA(plant, asset->type, r.asset_type)) continue;
+      if (!plant.IsA(asset->type, r.asset_type)) continue;
       relevant = true;
       RequirementCoverage& rc = p.requirements[i];
       ++rc.total;
@@ -90,7 +71,7 @@ UseCasePlan PlanUseCase(const Plant& plant, const UseCase& uc, const PlanOptions
       double best_unit_cost = 0;
       for (size_t o = 0; o < uc.retrofits.size(); ++o) {
         const RetrofitOption& opt = uc.retrofits[o];
-        if (!IsA(plant, asset->type, opt.asset_type)) continue;
+        if (!plant.IsA(asset->type, opt.asset_type)) continue;
         size_t gain = 0;
         for (const auto& s : opt.signals) gain += missing.count(s);
         if (gain == 0) continue;
@@ -114,7 +95,7 @@ UseCasePlan PlanUseCase(const Plant& plant, const UseCase& uc, const PlanOptions
     for (const auto& s : missing) {
       std::string required_type;
       for (const auto& r : uc.requires_signals) {
-        if (r.signal == s && IsA(plant, asset->type, r.asset_type)) required_type = r.asset_type;
+        if (r.signal == s && plant.IsA(asset->type, r.asset_type)) required_type = r.asset_type;
       }
       UncoveredGap& gap = uncovered[{required_type, s}];
       gap.asset_type = required_type;
@@ -233,11 +214,11 @@ PlanReport BuildPlan(const Plant& plant, const PlanOptions& options) {
 nlohmann::ordered_json PlanToJson(const PlanReport& r) {
   using json = nlohmann::ordered_json;
   json out;
-  out["plant"] = {{"file", r.file},         {"enterprise", r.enterprise},
-                  {"as_of", r.as_of},       {"currency", r.currency},
-                  {"sites", r.sites},       {"areas", r.areas},
-                  {"lines", r.lines},       {"assets", r.assets},
-                  {"signals", r.signals},   {"asset_types", r.asset_types_used}};
+  out["plant"] = {{"file", r.file},       {"enterprise", r.enterprise},
+                  {"as_of", r.as_of},     {"currency", r.currency},
+                  {"sites", r.sites},     {"areas", r.areas},
+                  {"lines", r.lines},     {"assets", r.assets},
+                  {"signals", r.signals}, {"asset_types", r.asset_types_used}};
   out["score"] = {{"formula", FormulaText(r.weights)},
                   {"weights",
                    {{"value", r.weights.value},
@@ -271,12 +252,10 @@ nlohmann::ordered_json PlanToJson(const PlanReport& r) {
                       {"total", rc.total},
                       {"missing_on", rc.missing_on}});
     }
-    u["coverage"] = {{"percent", Round(100.0 * p.coverage, 1)},
-                     {"points_present", p.points_present},
-                     {"points_total", p.points_total},
-                     {"assets_in_scope", p.assets_in_scope},
-                     {"assets_complete", p.assets_complete},
-                     {"requirements", reqs}};
+    u["coverage"] = {
+        {"percent", Round(100.0 * p.coverage, 1)}, {"points_present", p.points_present},
+        {"points_total", p.points_total},          {"assets_in_scope", p.assets_in_scope},
+        {"assets_complete", p.assets_complete},    {"requirements", reqs}};
     json lines = json::array();
     for (const auto& l : p.retrofit) {
       lines.push_back({{"asset_type", l.asset_type},
@@ -310,18 +289,18 @@ nlohmann::ordered_json PlanToJson(const PlanReport& r) {
 std::string PlanToTable(const PlanReport& r) {
   std::string out;
   out += fmt::format("Use-case plan for {} ({}), as of {}\n", r.enterprise, r.file, r.as_of);
-  out += fmt::format("{} sites, {} areas, {} lines, {} assets of {} types, {} signals\n\n",
-                     r.sites, r.areas, r.lines, r.assets, r.asset_types_used, r.signals);
-  out += fmt::format("{:<4} {:<24} {:<23} {:>5} {:>13} {:>12} {:>8} {:>8}  {}\n", "rank",
-                     "use case", "category", "score", "value/yr", "retrofit", "coverage",
-                     "sign-off", "status");
+  out += fmt::format("{} sites, {} areas, {} lines, {} assets of {} types, {} signals\n\n", r.sites,
+                     r.areas, r.lines, r.assets, r.asset_types_used, r.signals);
+  out +=
+      fmt::format("{:<4} {:<24} {:<23} {:>5} {:>13} {:>12} {:>8} {:>8}  {}\n", "rank", "use case",
+                  "category", "score", "value/yr", "retrofit", "coverage", "sign-off", "status");
   int rank = 0;
   for (const auto& p : r.ranked) {
     int signed_count = static_cast<int>(std::lround(p.alignment * 3));
-    out += fmt::format("{:<4} {:<24} {:<23} {:>5.1f} {:>13} {:>12} {:>7.1f}% {:>6}/3  {}\n",
-                       ++rank, p.id, p.category, Round(p.terms.score, 1),
-                       Money(p.annual_value, r.currency), Money(p.retrofit_cost, r.currency),
-                       Round(100.0 * p.coverage, 1), signed_count, p.status);
+    out += fmt::format("{:<4} {:<24} {:<23} {:>5.1f} {:>13} {:>12} {:>7.1f}% {:>6}/3  {}\n", ++rank,
+                       p.id, p.category, Round(p.terms.score, 1), Money(p.annual_value, r.currency),
+                       Money(p.retrofit_cost, r.currency), Round(100.0 * p.coverage, 1),
+                       signed_count, p.status);
   }
   out += "\n" + FormulaText(r.weights) + "\n";
   rank = 0;
@@ -348,8 +327,8 @@ std::string PlanToTable(const PlanReport& r) {
     }
     std::vector<std::string> so;
     for (const auto& s : p.signoffs) {
-      std::string e = std::string(StakeholderName(s.who)) + " " +
-                      std::string(SignOffStateName(s.state));
+      std::string e =
+          std::string(StakeholderName(s.who)) + " " + std::string(SignOffStateName(s.state));
       if (!s.by.empty()) e += " (" + s.by + ", " + s.on + ")";
       so.push_back(e);
     }

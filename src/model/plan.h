@@ -16,9 +16,9 @@
 // no older than planning.signoff_valid_days on the as-of date.
 //
 // Priority score (0-100), with weights from planning.weights (defaults 0.40/0.25/0.20/0.15):
-//   score   = 100 * (w_value*value + w_payback*payback + w_coverage*coverage + w_alignment*alignment)
-//   value   = annual value / largest annual value among the plant's use cases
-//   payback = 1 / (1 + retrofit cost / annual value)   (1 with nothing to buy; 0 when blocked
+//   score   = 100 * (w_value*value + w_payback*payback + w_coverage*coverage +
+//   w_alignment*alignment) value   = annual value / largest annual value among the plant's use
+//   cases payback = 1 / (1 + retrofit cost / annual value)   (1 with nothing to buy; 0 when blocked
 //             or when the use case has no value)
 //   coverage, alignment as above, in 0..1.
 // Ranked by score, then by id.

@@ -110,6 +110,25 @@ const AssetType* Plant::FindAssetType(std::string_view name) const {
   return it == asset_types.end() ? nullptr : &it->second;
 }
 
+bool Plant::IsA(const std::string& type, const std::string& ancestor) const {
+  std::string t = type;
+  // Bounded walk: the loader rejects cycles, and this never loops even if one slipped through.
+  for (size_t hops = 0; hops <= asset_types.size() && !t.empty(); ++hops) {
+    if (t == ancestor) return true;
+    const AssetType* at = FindAssetType(t);
+    if (at == nullptr) return false;
+    t = at->extends;
+  }
+  return false;
+}
+
+bool Scope::Contains(const Asset& a) const {
+  auto ok = [](const std::vector<std::string>& ids, const std::string& id) {
+    return ids.empty() || std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  return ok(sites, a.site) && ok(areas, a.area) && ok(lines, a.line) && ok(assets, a.id);
+}
+
 size_t Plant::SignalCount() const {
   size_t n = 0;
   for (const Asset* a : AllAssets()) n += a->signals.size();

@@ -215,8 +215,10 @@ std::string_view StakeholderName(Stakeholder s);
 
 //! Which assets a use case covers. Empty lists mean "no restriction"; an asset is in scope when
 //! it matches every non-empty list.
+struct Asset;
 struct Scope {
   std::vector<std::string> sites, areas, lines, assets;
+  bool Contains(const Asset& asset) const;
 };
 
 struct UseCase {
@@ -269,6 +271,8 @@ struct Plant {
 
   std::vector<const Asset*> AllAssets() const;
   const AssetType* FindAssetType(std::string_view name) const;
+  //! True when `type` is `ancestor` or extends it, directly or not.
+  bool IsA(const std::string& type, const std::string& ancestor) const;
   size_t SignalCount() const;
   size_t LineCount() const;
   size_t AreaCount() const;

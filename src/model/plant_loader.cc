@@ -114,15 +114,13 @@ class Loader {
     if (m.is_null() || m.line < 0) return fallback;
     return {file_, m.line + 1, m.column + 1};
   }
-  void Err(const char* kind, const SourceLocation& at, const std::string& path,
-           std::string msg) {
+  void Err(const char* kind, const SourceLocation& at, const std::string& path, std::string msg) {
     diags_->Error(kind, at, path, std::move(msg));
   }
   void Err(const char* kind, const Val& v, std::string msg) {
     Err(kind, v.loc, v.path, std::move(msg));
   }
-  void Warn(const char* kind, const SourceLocation& at, const std::string& path,
-            std::string msg) {
+  void Warn(const char* kind, const SourceLocation& at, const std::string& path, std::string msg) {
     diags_->Warning(kind, at, path, std::move(msg));
   }
 
@@ -191,8 +189,7 @@ Fields Loader::OpenMap(const Val& v, std::initializer_list<std::string_view> all
     if (!allowed_names.empty() &&
         std::find(allowed_names.begin(), allowed_names.end(), name) == allowed_names.end()) {
       Err(pe::kUnknownField, key_loc, path,
-          "unknown field '" + name + "'" + Hint(name, allowed_names) + "; " +
-              OneOf(allowed_names));
+          "unknown field '" + name + "'" + Hint(name, allowed_names) + "; " + OneOf(allowed_names));
       continue;
     }
     auto [prev, inserted] = f.values_.emplace(name, Val{it->second, {}, path});
@@ -359,8 +356,8 @@ std::optional<double> Loader::QuantityIn(const Val& v, const std::string& expect
 // Economics and planning settings.
 
 void Loader::ParseEconomics(const Val& v, Economics* out) {
-  Fields f = OpenMap(v, {"currency", "energy_price", "grid_carbon_factor", "labour_rate",
-                         "downtime_cost"});
+  Fields f = OpenMap(
+      v, {"currency", "energy_price", "grid_carbon_factor", "labour_rate", "downtime_cost"});
   if (!f.ok()) return;
   if (auto c = Required(f, "currency")) {
     if (auto s = Str(*c)) {
@@ -478,8 +475,9 @@ void Loader::ParseSource(const Val& v, SourceBinding* out) {
         b.value_type = ModbusValueType::kBit;
         bit_table = true;
       } else {
-        if (s) Err(pe::kInvalidValue, *t, "unknown Modbus table '" + *s + "'" + Hint(*s, kTables) +
-                                               "; " + OneOf(kTables));
+        if (s)
+          Err(pe::kInvalidValue, *t,
+              "unknown Modbus table '" + *s + "'" + Hint(*s, kTables) + "; " + OneOf(kTables));
         ok = false;
       }
     }
@@ -493,16 +491,17 @@ void Loader::ParseSource(const Val& v, SourceBinding* out) {
       ok = false;
     }
     if (auto t = mf.Get("type")) {
-      static const std::vector<std::string> kTypes = {"uint16", "int16", "uint32",
+      static const std::vector<std::string> kTypes = {"uint16", "int16",   "uint32",
                                                       "int32",  "float32", "bit"};
-      static const ModbusValueType kValues[] = {ModbusValueType::kUint16, ModbusValueType::kInt16,
-                                                ModbusValueType::kUint32, ModbusValueType::kInt32,
+      static const ModbusValueType kValues[] = {ModbusValueType::kUint16,  ModbusValueType::kInt16,
+                                                ModbusValueType::kUint32,  ModbusValueType::kInt32,
                                                 ModbusValueType::kFloat32, ModbusValueType::kBit};
       auto s = Str(*t);
       auto found = s ? std::find(kTypes.begin(), kTypes.end(), *s) : kTypes.end();
       if (found == kTypes.end()) {
-        if (s) Err(pe::kInvalidValue, *t, "unknown Modbus value type '" + *s + "'" +
-                                              Hint(*s, kTypes) + "; " + OneOf(kTypes));
+        if (s)
+          Err(pe::kInvalidValue, *t,
+              "unknown Modbus value type '" + *s + "'" + Hint(*s, kTypes) + "; " + OneOf(kTypes));
         ok = false;
       } else {
         b.value_type = kValues[found - kTypes.begin()];
@@ -521,8 +520,9 @@ void Loader::ParseSource(const Val& v, SourceBinding* out) {
       } else if (s == "low_first") {
         b.word_order = WordOrder::kLowFirst;
       } else {
-        if (s) Err(pe::kInvalidValue, *w,
-                   "unknown word order '" + *s + "'; expected high_first or low_first");
+        if (s)
+          Err(pe::kInvalidValue, *w,
+              "unknown word order '" + *s + "'; expected high_first or low_first");
         ok = false;
       }
     }
@@ -532,10 +532,16 @@ void Loader::ParseSource(const Val& v, SourceBinding* out) {
         Err(pe::kInvalidValue, *sc, "scale 0 would turn every reading into the offset");
         d.reset();
       }
-      if (d) b.scale = *d; else ok = false;
+      if (d)
+        b.scale = *d;
+      else
+        ok = false;
     }
     if (auto of = mf.Get("offset")) {
-      if (auto d = Num(*of)) b.offset = *d; else ok = false;
+      if (auto d = Num(*of))
+        b.offset = *d;
+      else
+        ok = false;
     }
     if (b.address + b.width() > 65536) {
       Err(pe::kInvalidValue, *mf.Get("address"),
@@ -556,7 +562,10 @@ std::optional<SignalTemplate> Loader::ParseSignal(const Val& v, const SignalTemp
   t.where = v.loc;
   bool ok = true;
   if (auto n = Required(f, "name")) {
-    if (auto s = Id(*n, "signal")) t.name = *s; else ok = false;
+    if (auto s = Id(*n, "signal"))
+      t.name = *s;
+    else
+      ok = false;
   } else {
     ok = false;
   }
@@ -619,8 +628,9 @@ std::optional<SignalTemplate> Loader::ParseSignal(const Val& v, const SignalTemp
     if (found != kNames.end()) {
       t.type = kTypes[found - kNames.begin()];
     } else {
-      if (s) Err(pe::kInvalidValue, *ty,
-                 "unknown data type '" + *s + "'" + Hint(*s, kNames) + "; " + OneOf(kNames));
+      if (s)
+        Err(pe::kInvalidValue, *ty,
+            "unknown data type '" + *s + "'" + Hint(*s, kNames) + "; " + OneOf(kNames));
       ok = false;
     }
   }
@@ -660,7 +670,10 @@ std::optional<SignalTemplate> Loader::ParseSignal(const Val& v, const SignalTemp
     }
   }
   if (auto fi = f.Get("fitted")) {
-    if (auto b = Bool(*fi)) t.fitted = *b; else ok = false;
+    if (auto b = Bool(*fi))
+      t.fitted = *b;
+    else
+      ok = false;
   }
   if (auto src = f.Get("source")) {
     SourceBinding s = t.source;
@@ -729,7 +742,8 @@ void Loader::ParseAssetTypes(const Val& v, const std::map<std::string, AssetType
     Val key_val{it->first, key_loc, Child(v.path, name)};
     if (!IsValidId(name)) {
       Err(pe::kInvalidValue, key_val,
-          "invalid asset type name '" + name + "'; expected 1-128 characters from A-Z a-z 0-9 _ - .");
+          "invalid asset type name '" + name +
+              "'; expected 1-128 characters from A-Z a-z 0-9 _ - .");
       continue;
     }
     if (raw.count(name) > 0) continue;  // duplicate key, reported by OpenMap
@@ -860,26 +874,38 @@ void Loader::ParseConnection(const Val& v, AssetConnection* out) {
     bool ok = mf.ok();
     if (auto h = Required(mf, "host")) {
       auto s = Str(*h);
-      if (s && !s->empty()) e.host = *s; else ok = false;
+      if (s && !s->empty())
+        e.host = *s;
+      else
+        ok = false;
     } else {
       ok = false;
     }
     if (auto p = mf.Get("port")) {
-      if (auto n = Int(*p, 1, 65535)) e.port = static_cast<uint16_t>(*n); else ok = false;
+      if (auto n = Int(*p, 1, 65535))
+        e.port = static_cast<uint16_t>(*n);
+      else
+        ok = false;
     }
     if (auto u = mf.Get("unit")) {
-      if (auto n = Int(*u, 0, 255)) e.unit_id = static_cast<uint8_t>(*n); else ok = false;
+      if (auto n = Int(*u, 0, 255))
+        e.unit_id = static_cast<uint8_t>(*n);
+      else
+        ok = false;
     }
     if (auto b = mf.Get("base")) {
-      if (auto n = Int(*b, 0, 65535)) e.base = static_cast<uint32_t>(*n); else ok = false;
+      if (auto n = Int(*b, 0, 65535))
+        e.base = static_cast<uint32_t>(*n);
+      else
+        ok = false;
     }
     if (ok) out->modbus = e;
   }
 }
 
 std::string SparkplugAddress(const SparkplugEndpoint& e, const std::string& metric) {
-  std::string topic = "spBv1.0/" + e.group_id + (e.device_id.empty() ? "/NDATA/" : "/DDATA/") +
-                      e.edge_node_id;
+  std::string topic =
+      "spBv1.0/" + e.group_id + (e.device_id.empty() ? "/NDATA/" : "/DDATA/") + e.edge_node_id;
   if (!e.device_id.empty()) topic += "/" + e.device_id;
   return topic + ":" + metric;
 }
@@ -966,16 +992,18 @@ void Loader::ResolveSignals(const Val& asset_val, const AssetType& type, const F
       t.source.modbus.reset();
     } else if (conn.modbus) {
       Err(pe::kMissingBinding, asset_val.loc, field,
-          "signal '" + t.name + "' has no Modbus register, and the asset is connected by Modbus "
-          "only; expected source.modbus.address in the signal template of asset type '" +
-              type.name + "' (line " + std::to_string(t.where.line) +
+          "signal '" + t.name +
+              "' has no Modbus register, and the asset is connected by Modbus "
+              "only; expected source.modbus.address in the signal template of asset type '" +
+              type.name + "' (" + t.where.file + ":" + std::to_string(t.where.line) +
               ") or in this asset's signals, or the signal listed under missing");
       continue;
     } else {
       if (!reported_no_connection) {
         Err(pe::kMissingBinding, asset_val.loc, Child(asset_val.path, "connection"),
-            "asset '" + asset->id + "' has fitted signals but no connection; expected "
-            "connection.sparkplug, connection.mqtt or connection.modbus");
+            "asset '" + asset->id +
+                "' has fitted signals but no connection; expected "
+                "connection.sparkplug, connection.mqtt or connection.modbus");
         reported_no_connection = true;
       }
       continue;
@@ -987,8 +1015,8 @@ void Loader::ResolveSignals(const Val& asset_val, const AssetType& type, const F
 
 void Loader::ParseAsset(const Val& v, const Site& site, const Area& area, const Line& line,
                         const Plant& plant, std::optional<Asset>* out) {
-  Fields f = OpenMap(v, {"id", "name", "type", "connection", "missing", "fitted", "signals",
-                         "tags"});
+  Fields f =
+      OpenMap(v, {"id", "name", "type", "connection", "missing", "fitted", "signals", "tags"});
   if (!f.ok()) return;
   Asset asset;
   asset.site = site.id;
@@ -1110,10 +1138,10 @@ void Loader::ParseScope(const Val& v, Scope* out) {
     const IdRegistry* reg;
     std::vector<std::string>* dst;
   };
-  for (const Part& p : {Part{"sites", "site", &sites_, &out->sites},
-                        Part{"areas", "area", &areas_, &out->areas},
-                        Part{"lines", "line", &lines_, &out->lines},
-                        Part{"assets", "asset", &assets_, &out->assets}}) {
+  for (const Part& p :
+       {Part{"sites", "site", &sites_, &out->sites}, Part{"areas", "area", &areas_, &out->areas},
+        Part{"lines", "line", &lines_, &out->lines},
+        Part{"assets", "asset", &assets_, &out->assets}}) {
     if (auto x = f.Get(p.key)) {
       if (auto list = StrList(*x)) {
         CheckReferences(*x, *list, *p.reg, p.what);
@@ -1128,9 +1156,9 @@ void Loader::ParseUseCases(const Val& v, Plant* plant) {
       "predictive_maintenance", "energy_per_unit", "asset_traceability",
       "hvac_optimization",      "quality",         "user_defined"};
   for (const Val& uv : OpenList(v)) {
-    Fields f = OpenMap(uv, {"id", "name", "description", "category", "category_label", "scope",
-                            "kpi", "requires", "retrofit", "annual_value", "assumptions",
-                            "signoff"});
+    Fields f =
+        OpenMap(uv, {"id", "name", "description", "category", "category_label", "scope", "kpi",
+                     "requires", "retrofit", "annual_value", "assumptions", "signoff"});
     if (!f.ok()) continue;
     UseCase uc;
     uc.where = uv.loc;
@@ -1149,8 +1177,8 @@ void Loader::ParseUseCases(const Val& v, Plant* plant) {
         auto found = std::find(kCategories.begin(), kCategories.end(), *s);
         if (found == kCategories.end()) {
           Err(pe::kInvalidValue, *c,
-              "unknown category '" + *s + "'" + Hint(*s, kCategories) + "; " +
-                  OneOf(kCategories) + " (user_defined with a category_label for others)");
+              "unknown category '" + *s + "'" + Hint(*s, kCategories) + "; " + OneOf(kCategories) +
+                  " (user_defined with a category_label for others)");
         } else {
           uc.category = static_cast<UseCaseCategory>(found - kCategories.begin());
           if (uc.category == UseCaseCategory::kUserDefined && !f.Has("category_label")) {
@@ -1237,6 +1265,17 @@ void Loader::ParseUseCases(const Val& v, Plant* plant) {
           }
         }
         uc.requires_signals.push_back(std::move(req));
+      }
+      for (const auto& req : uc.requires_signals) {
+        bool any = false;
+        for (const Asset* a : plant->AllAssets()) {
+          any = any || (uc.scope.Contains(*a) && plant->IsA(a->type, req.asset_type));
+        }
+        if (!any) {
+          Warn(pe::kNothingInScope, req.where, Child(uv.path, "requires"),
+               "no asset of type '" + req.asset_type + "' is in the scope of use case '" +
+                   uc.id + "': its coverage of " + req.signal + " is 0 of 0");
+        }
       }
     }
     if (auto r = f.Get("retrofit")) {
@@ -1336,8 +1375,8 @@ Result<Plant> Loader::Load(std::string_view text) {
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    SourceLocation at = e.mark.is_null() ? top
-                                         : SourceLocation{file_, e.mark.line + 1, e.mark.column + 1};
+    SourceLocation at =
+        e.mark.is_null() ? top : SourceLocation{file_, e.mark.line + 1, e.mark.column + 1};
     Err(pe::kYamlSyntax, at, "", "YAML syntax error: " + e.msg);
     return diags_->ToStatus(file_);
   } catch (const std::exception& e) {
@@ -1346,14 +1385,16 @@ Result<Plant> Loader::Load(std::string_view text) {
   }
   try {
     Val rv{root, top, ""};
-    Fields f = OpenMap(rv, {"weft", "enterprise", "economics", "planning", "asset_types",
-                            "sites", "use_cases"});
+    Fields f = OpenMap(
+        rv, {"weft", "enterprise", "economics", "planning", "asset_types", "sites", "use_cases"});
     if (!f.ok()) return diags_->ToStatus(file_);
     if (auto ver = Required(f, "weft")) {
       if (auto n = Int(*ver, 0, 1000000); n && *n != kPlantSchemaVersion) {
         Err(pe::kUnsupportedVersion, *ver,
-            "plant.yaml schema version " + std::to_string(*n) + " is not supported; this weft "
-            "reads version " + std::to_string(kPlantSchemaVersion));
+            "plant.yaml schema version " + std::to_string(*n) +
+                " is not supported; this weft "
+                "reads version " +
+                std::to_string(kPlantSchemaVersion));
       }
     }
     if (auto e = Required(f, "enterprise")) {
@@ -1383,10 +1424,11 @@ Result<Plant> Loader::Load(std::string_view text) {
 
 }  // namespace
 
-Result<Plant> ParsePlant(std::string_view yaml, const std::string& file_name,
-                         Diagnostics* diags) {
+Result<Plant> ParsePlant(std::string_view yaml, const std::string& file_name, Diagnostics* diags) {
   Loader loader(file_name, diags);
-  return loader.Load(yaml);
+  Result<Plant> plant = loader.Load(yaml);
+  diags->SortByLocation();
+  return plant;
 }
 
 Result<Plant> LoadPlantFile(const std::string& path, Diagnostics* diags) {
@@ -1420,8 +1462,7 @@ const std::map<std::string, AssetType>& BuiltinAssetTypes() {
     loader.ParseAssetTypes(Val{root, {"<builtin asset types>", 1, 1}, "asset_types"}, {}, &out);
     if (diags.has_errors()) {
       // A bug in the embedded library; plant_loader_test keeps this from shipping.
-      std::fprintf(stderr, "weft: built-in asset types are invalid:\n%s",
-                   diags.ToString().c_str());
+      std::fprintf(stderr, "weft: built-in asset types are invalid:\n%s", diags.ToString().c_str());
       std::abort();
     }
     for (auto& [name, type] : out) type.builtin = true;

@@ -79,28 +79,62 @@ Dimension Dim(std::initializer_list<std::pair<std::string_view, int>> terms) {
   return d;
 }
 
-Dimension Dimensionless() { return Dimension{}; }
-Dimension LengthDim() { return Dim({{kLength, 1}}); }
-Dimension MassDim() { return Dim({{kMass, 1}}); }
-Dimension TimeDim() { return Dim({{kTime, 1}}); }
-Dimension FrequencyDim() { return Dim({{kTime, -1}}); }
-Dimension VelocityDim() { return Dim({{kLength, 1}, {kTime, -1}}); }
-Dimension AccelerationDim() { return Dim({{kLength, 1}, {kTime, -2}}); }
-Dimension ForceDim() { return Dim({{kMass, 1}, {kLength, 1}, {kTime, -2}}); }
-Dimension PressureDim() { return Dim({{kMass, 1}, {kLength, -1}, {kTime, -2}}); }
-Dimension EnergyDim() { return Dim({{kMass, 1}, {kLength, 2}, {kTime, -2}}); }
-Dimension PowerDim() { return Dim({{kMass, 1}, {kLength, 2}, {kTime, -3}}); }
-Dimension VoltageDim() { return Dim({{kMass, 1}, {kLength, 2}, {kTime, -3}, {kCurrent, -1}}); }
-Dimension VolumeDim() { return Dim({{kLength, 3}}); }
-Dimension ItemDim() { return Dim({{kItem, 1}}); }
-Dimension Co2eDim() { return Dim({{kCo2e, 1}}); }
+Dimension Dimensionless() {
+  return Dimension{};
+}
+Dimension LengthDim() {
+  return Dim({{kLength, 1}});
+}
+Dimension MassDim() {
+  return Dim({{kMass, 1}});
+}
+Dimension TimeDim() {
+  return Dim({{kTime, 1}});
+}
+Dimension FrequencyDim() {
+  return Dim({{kTime, -1}});
+}
+Dimension VelocityDim() {
+  return Dim({{kLength, 1}, {kTime, -1}});
+}
+Dimension AccelerationDim() {
+  return Dim({{kLength, 1}, {kTime, -2}});
+}
+Dimension ForceDim() {
+  return Dim({{kMass, 1}, {kLength, 1}, {kTime, -2}});
+}
+Dimension PressureDim() {
+  return Dim({{kMass, 1}, {kLength, -1}, {kTime, -2}});
+}
+Dimension EnergyDim() {
+  return Dim({{kMass, 1}, {kLength, 2}, {kTime, -2}});
+}
+Dimension PowerDim() {
+  return Dim({{kMass, 1}, {kLength, 2}, {kTime, -3}});
+}
+Dimension VoltageDim() {
+  return Dim({{kMass, 1}, {kLength, 2}, {kTime, -3}, {kCurrent, -1}});
+}
+Dimension VolumeDim() {
+  return Dim({{kLength, 3}});
+}
+Dimension ItemDim() {
+  return Dim({{kItem, 1}});
+}
+Dimension Co2eDim() {
+  return Dim({{kCo2e, 1}});
+}
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers.
 
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char AsciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -704,7 +738,9 @@ Result<Unit> ParseUnit(std::string_view symbol) {
   return unit;
 }
 
-bool Convertible(const Unit& a, const Unit& b) { return a.dimension == b.dimension; }
+bool Convertible(const Unit& a, const Unit& b) {
+  return a.dimension == b.dimension;
+}
 
 Result<double> Convert(double value, const Unit& from, const Unit& to) {
   if (!Convertible(from, to)) {
@@ -751,6 +787,8 @@ std::string DescribeDimension(const Dimension& d) {
   return d.ToString();
 }
 
-const std::vector<std::string>& KnownUnitSymbols() { return SymbolTable::Get().symbols(); }
+const std::vector<std::string>& KnownUnitSymbols() {
+  return SymbolTable::Get().symbols();
+}
 
 }  // namespace weft::model

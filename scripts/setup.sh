@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Weft needs to build, test and run. Idempotent: packages that are
+# already installed are skipped, and apt is not touched at all when nothing is missing.
+# Run as root (or with sudo) on Debian 12 (bookworm).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev          # ASan/UBSan build and libFuzzer targets
+  clang-format clang-tidy
+  # libraries (see shared/DEPENDENCIES.md)
+  libyaml-cpp-dev                   # plant.yaml, edge.yaml
+  libcli11-dev                      # command lines
+  libspdlog-dev libfmt-dev          # logging, formatting
+  nlohmann-json3-dev                # JSON output and APIs
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} Debian packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup: missing packages: ${missing[*]}" >&2
+  echo "setup: run as root (or: sudo $0) to install them" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
