@@ -51,7 +51,7 @@ function(weft_test name)
 endfunction()
 
 function(weft_fuzzer name)
-  cmake_parse_arguments(ARG "" "SECONDS" "SOURCES;DEPS;CORPUS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SECONDS;DICT" "SOURCES;DEPS;CORPUS" ${ARGN})
   if(NOT WEFT_FUZZ)
     return()
   endif()
@@ -66,7 +66,7 @@ function(weft_fuzzer name)
   # Bounded run: a fresh corpus dir seeded from CORPUS, crashes written to the build dir.
   set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}_work)
   add_test(NAME ${name}
-    COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+    COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1 FUZZ_DICT=${ARG_DICT}
       ${PROJECT_SOURCE_DIR}/scripts/run_fuzzer.sh $<TARGET_FILE:${name}> ${work} ${ARG_SECONDS}
       ${ARG_CORPUS})
   math(EXPR timeout "${ARG_SECONDS} + 120")
