@@ -34,6 +34,13 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err, const Cl
     err << "weft plan: " << plant.status().message() << "\n";
     return kExitUsage;
   }
+  if (plant.ok()) {
+    spdlog::info("loaded {}: {} assets, {} signals, {} use cases, {} warnings", args.plant_file,
+                 plant->AllAssets().size(), plant->SignalCount(), plant->use_cases.size(),
+                 diags.warning_count());
+  } else {
+    spdlog::info("{} is invalid: {} errors", args.plant_file, diags.error_count());
+  }
   if (args.json) {
     nlohmann::ordered_json doc;
     doc["ok"] = plant.ok();
@@ -43,7 +50,8 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err, const Cl
       for (auto& [key, value] : report.items()) doc[key] = value;
     }
     doc["diagnostics"] = DiagnosticsToJson(diags);
-    out << doc.dump(2) << "\n";
+    // The loader refuses invalid UTF-8; replacing it here keeps a slip elsewhere from aborting.
+    out << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   } else {
     if (!diags.all().empty()) err << diags.ToString();
     if (plant.ok()) {

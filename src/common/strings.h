@@ -8,7 +8,8 @@
 
 namespace weft {
 
-//! Levenshtein distance (insert, delete, substitute; each costs 1).
+//! Edit distance: insert, delete, substitute, or swap two neighbouring letters, each costing 1
+//! (optimal string alignment); case-insensitive. O(|a|·|b|) time and memory: for short names.
 size_t EditDistance(std::string_view a, std::string_view b);
 
 //! The candidate closest to `word` when it is a plausible typo of it, else "".

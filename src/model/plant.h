@@ -10,8 +10,9 @@
 // or Modbus register). Use cases say which signals they need, what the missing ones cost to
 // retrofit, what they are worth, and who signed them off.
 //
-// Ids of sites, areas, lines, assets and use cases are unique across the whole plant, so any of
-// them can be named alone (by a use case scope, an edge, a query).
+// Ids of sites, areas, lines and assets share one namespace, unique across the whole plant, so
+// any of them can be named alone (by a use case scope, an edge, a query); use case ids have their
+// own.
 //
 // A Plant is a value: copyable, immutable after loading by convention; safe to share read-only
 // between threads.

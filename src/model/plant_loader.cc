@@ -1,7 +1,9 @@
 #include "model/plant_loader.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "common/strings.h"
 #include "common/time_format.h"
@@ -29,10 +32,44 @@ struct Val {
   std::string path;
 };
 
+// A user's text, quoted for a message: cut short, so that a huge value (or one repeated through
+// YAML aliases) cannot blow up the report.
+std::string Quote(std::string_view text) {
+  constexpr size_t kMax = 60;
+  if (text.size() <= kMax) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kMax)) + "...' (" + std::to_string(text.size()) +
+         " bytes)";
+}
+
+// Offset of the first byte that is not part of valid UTF-8, or npos.
+size_t InvalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return i;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    bool overlong =
+        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 std::string NodeKind(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Null: return "nothing (null)";
-    case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Scalar: return Quote(n.Scalar());
     case YAML::NodeType::Sequence: return "a list";
     case YAML::NodeType::Map: return "a mapping";
     case YAML::NodeType::Undefined: return "nothing";
@@ -79,6 +116,7 @@ class Fields {
   SourceLocation loc_;
   std::string path_;
   std::map<std::string, Val> values_;
+  std::map<std::string, int> key_lines_;
 };
 
 std::string Child(const std::string& path, std::string_view key) {
@@ -146,11 +184,18 @@ class Loader {
   void ParseSignalList(const Val& v, std::vector<SignalTemplate>* signals,
                        std::set<std::string>* listed);
   void ParseSource(const Val& v, SourceBinding* out);
+  // Opens a level of the hierarchy (site, area, line): keys, id (registered), name.
+  std::optional<Fields> OpenLevel(const Val& v, std::initializer_list<std::string_view> allowed,
+                                  const char* what, IdRegistry* reg, std::string* id,
+                                  std::string* name);
   void ParseSites(const Val& v, Plant* plant);
   void ParseAsset(const Val& v, const Site& site, const Area& area, const Line& line,
                   const Plant& plant, std::optional<Asset>* out);
   void ParseConnection(const Val& v, AssetConnection* out);
-  void ResolveSignals(const Val& asset_val, const AssetType& type, const Fields& f, Asset* asset);
+  // `connection_ok` false: the connection had errors, already reported; binding errors that
+  // follow from it are not reported again.
+  void ResolveSignals(const Val& asset_val, const AssetType& type, const Fields& f,
+                      bool connection_ok, Asset* asset);
   void ParseUseCases(const Val& v, Plant* plant);
   void ParseScope(const Val& v, Scope* out);
   bool RegisterId(IdRegistry* reg, const char* what, const std::string& id, const Val& v);
@@ -158,10 +203,33 @@ class Loader {
                        const char* what);
   const AssetType* LookupType(const Plant& plant, const Val& v, const std::string& name);
 
+  // YAML aliases let a small document name the same subtree many times; the loader reads a
+  // subtree again at each mention. The budget bounds the mappings and list items read.
+  bool Spend(size_t items, const Val& at);
+
   std::string file_;
   Diagnostics* diags_;
+  size_t budget_ = SIZE_MAX;  // Load() sets it from the input size
+  bool budget_exhausted_ = false;
   IdRegistry sites_, areas_, lines_, assets_, use_cases_;
+  //! Every site, area, line and asset id with what it names: ids are unique across kinds.
+  std::map<std::string, std::pair<std::string, SourceLocation>> all_ids_;
+  //! (host:port/unit, table, register) -> "asset.signal", across assets.
+  std::map<std::tuple<std::string, int, uint32_t>, std::string> modbus_registers_;
 };
+
+bool Loader::Spend(size_t items, const Val& at) {
+  if (budget_exhausted_) return false;
+  if (items <= budget_) {
+    budget_ -= items;
+    return true;
+  }
+  budget_exhausted_ = true;
+  Err(pe::kInputTooLarge, at,
+      "the document expands to too many items (YAML aliases repeat what they name); "
+      "write the repeated parts out, or split the plant");
+  return false;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Structure and scalars.
@@ -174,6 +242,7 @@ Fields Loader::OpenMap(const Val& v, std::initializer_list<std::string_view> all
     Err(pe::kWrongType, v, "expected a mapping (key: value lines), got " + NodeKind(v.node));
     return f;
   }
+  if (!Spend(v.node.size() + 1, v)) return f;
   f.ok_ = true;
   // An empty `allowed` means the keys are names chosen by the user (types, tags).
   std::vector<std::string> allowed_names(allowed.begin(), allowed.end());
@@ -196,9 +265,10 @@ Fields Loader::OpenMap(const Val& v, std::initializer_list<std::string_view> all
     if (!inserted) {
       Err(pe::kDuplicateKey, key_loc, path,
           "field '" + name + "' appears twice in this mapping; the first is at line " +
-              std::to_string(prev->second.loc.line));
+              std::to_string(f.key_lines_[name]));
       continue;
     }
+    f.key_lines_[name] = key_loc.line;
     prev->second.loc = At(it->second, key_loc);
     // A null value's mark can point past the key; the key is where a person looks.
     if (it->second.IsNull()) prev->second.loc = key_loc;
@@ -212,6 +282,7 @@ std::vector<Val> Loader::OpenList(const Val& v) {
     Err(pe::kWrongType, v, "expected a list (lines starting with '- '), got " + NodeKind(v.node));
     return out;
   }
+  if (!Spend(v.node.size() + 1, v)) return out;
   size_t i = 0;
   for (const auto& item : v.node) {
     out.push_back(Val{item, At(item, v.loc), Index(v.path, i)});
@@ -234,7 +305,13 @@ std::optional<std::string> Loader::Str(const Val& v) {
     Err(pe::kWrongType, v, "expected a text value, got " + NodeKind(v.node));
     return std::nullopt;
   }
-  return v.node.Scalar();
+  const std::string& s = v.node.Scalar();
+  if (size_t bad = InvalidUtf8At(s); bad != std::string::npos) {
+    Err(pe::kInvalidValue, v,
+        "the text is not valid UTF-8 (byte " + std::to_string(bad) + "); save the file as UTF-8");
+    return std::nullopt;
+  }
+  return s;
 }
 
 std::optional<std::string> Loader::Id(const Val& v, const char* what) {
@@ -315,6 +392,12 @@ std::optional<std::vector<std::string>> Loader::StrList(const Val& v) {
 // "0.18 EUR/kWh" -> value converted to `expected_unit`.
 std::optional<double> Loader::QuantityIn(const Val& v, const std::string& expected_unit,
                                          std::string_view example) {
+  auto no_unit = [&] {
+    Err(pe::kWrongType, v,
+        "expected a value with a unit, e.g. '" + std::string(example) + "', got " +
+            NodeKind(v.node));
+    return std::nullopt;
+  };
   if (!v.node.IsScalar()) {
     Err(pe::kWrongType, v,
         "expected a value with a unit, e.g. '" + std::string(example) + "', got " +
@@ -323,15 +406,13 @@ std::optional<double> Loader::QuantityIn(const Val& v, const std::string& expect
   }
   const std::string& s = v.node.Scalar();
   size_t space = s.find(' ');
-  if (space == std::string::npos) {
-    Err(pe::kWrongType, v,
-        "expected a value with a unit, e.g. '" + std::string(example) + "', got '" + s + "'");
-    return std::nullopt;
-  }
+  if (space == std::string::npos) return no_unit();
+  size_t unit_start = s.find_first_not_of(' ', space);
+  if (unit_start == std::string::npos) return no_unit();
   Val number{YAML::Node(s.substr(0, space)), v.loc, v.path};
   auto value = Num(number);
   if (!value) return std::nullopt;
-  std::string unit_text = s.substr(s.find_first_not_of(' ', space));
+  std::string unit_text = s.substr(unit_start);
   Result<Unit> unit = ParseUnit(unit_text);
   if (!unit.ok()) {
     Err(pe::kUnknownUnit, v, unit.status().message());
@@ -345,8 +426,12 @@ std::optional<double> Loader::QuantityIn(const Val& v, const std::string& expect
   Result<double> converted = Convert(*value, *unit, *expected);
   if (!converted.ok()) {
     Err(pe::kUnitNotConvertible, v,
-        "unit '" + unit_text + "' is not convertible to " + expected_unit + ": " +
+        "unit " + Quote(unit_text) + " is not convertible to " + expected_unit + ": " +
             converted.status().message());
+    return std::nullopt;
+  }
+  if (*converted < 0) {
+    Err(pe::kInvalidValue, v, "expected a value of 0 or more, got " + NodeKind(v.node));
     return std::nullopt;
   }
   return *converted;
@@ -387,13 +472,6 @@ void Loader::ParseEconomics(const Val& v, Economics* out) {
   if (auto x = Required(f, "downtime_cost")) {
     if (auto d = QuantityIn(*x, cur + "/h", "4200 " + cur + "/h")) {
       out->downtime_cost_per_hour = *d;
-    }
-  }
-  for (double d : {out->energy_price_per_kwh, out->grid_carbon_kg_per_kwh,
-                   out->labour_rate_per_hour, out->downtime_cost_per_hour}) {
-    if (d < 0) {
-      Err(pe::kInvalidValue, v, "economic figures cannot be negative");
-      break;
     }
   }
 }
@@ -818,11 +896,30 @@ void Loader::ParseAssetTypes(const Val& v, const std::map<std::string, AssetType
 // Sites, areas, lines, assets.
 
 bool Loader::RegisterId(IdRegistry* reg, const char* what, const std::string& id, const Val& v) {
+  // Use case ids have their own namespace; sites, areas, lines and assets share one.
+  if (reg != &use_cases_) {
+    auto [it, inserted] = all_ids_.emplace(id, std::make_pair(std::string(what), v.loc));
+    if (!inserted && it->second.second.line == v.loc.line &&
+        it->second.second.column == v.loc.column) {
+      // yaml-cpp places an alias at its anchor: the same mapping is mentioned again.
+      Err(pe::kDuplicateId, v,
+          std::string("duplicate ") + what + " id '" + id + "': this " + what +
+              " is repeated through a YAML alias (*name); each " + what + " needs its own id");
+      return false;
+    }
+    if (!inserted) {
+      Err(pe::kDuplicateId, v,
+          std::string("duplicate ") + what + " id '" + id + "'; the " + it->second.first +
+              " at line " + std::to_string(it->second.second.line) +
+              " has it already (site, area, line and asset ids are unique across the plant)");
+      return false;
+    }
+  }
   auto [it, inserted] = reg->ids.emplace(id, v.loc);
   if (!inserted) {
     Err(pe::kDuplicateId, v,
         std::string("duplicate ") + what + " id '" + id + "'; it is first defined at line " +
-            std::to_string(it->second.line) + " (ids are unique across the plant)");
+            std::to_string(it->second.line));
   }
   return inserted;
 }
@@ -860,8 +957,13 @@ void Loader::ParseConnection(const Val& v, AssetConnection* out) {
     Fields mf = OpenMap(*mq, {"topic"});
     if (auto t = Required(mf, "topic")) {
       if (auto s = Str(*t)) {
-        if (s->empty() || s->find_first_of("+#") != std::string::npos) {
-          Err(pe::kInvalidValue, *t, "a telemetry topic is a non-empty topic name without + or #");
+        bool control = std::any_of(s->begin(), s->end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+        if (s->empty() || s->find_first_of("+#") != std::string::npos || control) {
+          Err(pe::kInvalidValue, *t,
+              "a telemetry topic is a non-empty MQTT topic name without wildcards (+, #) or "
+              "control characters, got " +
+                  NodeKind(t->node));
         } else {
           out->mqtt = MqttEndpoint{*s};
         }
@@ -918,7 +1020,7 @@ std::string ModbusAddress(const ModbusEndpoint& e, const ModbusBinding& b) {
 // Applies the asset's `missing`, `fitted` and `signals` to its type's templates and binds each
 // fitted signal to one source.
 void Loader::ResolveSignals(const Val& asset_val, const AssetType& type, const Fields& f,
-                            Asset* asset) {
+                            bool connection_ok, Asset* asset) {
   std::vector<SignalTemplate> templates = type.signals;
   std::set<std::string> listed;
   if (auto s = f.Get("signals")) ParseSignalList(*s, &templates, &listed);
@@ -951,7 +1053,6 @@ void Loader::ResolveSignals(const Val& asset_val, const AssetType& type, const F
 
   bool reported_no_connection = false;
   const AssetConnection& conn = asset->connection;
-  std::map<std::pair<int, uint32_t>, std::string> modbus_used;  // (table, register) -> signal
   for (SignalTemplate& t : templates) {
     auto ov = fitted_override.find(t.name);
     bool fitted = ov != fitted_override.end() ? ov->second : t.fitted;
@@ -960,19 +1061,28 @@ void Loader::ResolveSignals(const Val& asset_val, const AssetType& type, const F
       continue;
     }
     Signal sig;
-    const std::string field = Child(asset_val.path, "signals") + "." + t.name;
+    const std::string& field = asset_val.path;
     if (t.source.modbus && conn.modbus) {
       sig.protocol = Protocol::kModbusTcp;
       const ModbusBinding& b = *t.source.modbus;
-      sig.address = ModbusAddress(*conn.modbus, b);
+      const ModbusEndpoint& e = *conn.modbus;
+      sig.address = ModbusAddress(e, b);
+      if (e.base + b.address + b.width() > 65536) {
+        Err(pe::kInvalidValue, asset_val.loc, field,
+            "signal '" + t.name + "' would read register " + std::to_string(e.base + b.address) +
+                " (base " + std::to_string(e.base) + " + address " + std::to_string(b.address) +
+                "), past the last Modbus register 65535");
+        continue;
+      }
+      std::string device = e.host + ":" + std::to_string(e.port) + "/" + std::to_string(e.unit_id);
       for (uint32_t r = 0; r < b.width(); ++r) {
-        auto key = std::make_pair(static_cast<int>(b.table), conn.modbus->base + b.address + r);
-        auto [it, inserted] = modbus_used.emplace(key, t.name);
+        auto key = std::make_tuple(device, static_cast<int>(b.table), e.base + b.address + r);
+        auto [it, inserted] = modbus_registers_.emplace(key, asset->id + "." + t.name);
         if (!inserted) {
           Err(pe::kRegisterOverlap, asset_val.loc, field,
               "signal '" + t.name + "' reads " + std::string(ModbusTableName(b.table)) +
-                  " register " + std::to_string(key.second) + ", which signal '" + it->second +
-                  "' of the same asset reads too");
+                  " register " + std::to_string(std::get<2>(key)) + " of " + device + ", which " +
+                  it->second + " reads too");
           break;
         }
       }
@@ -990,6 +1100,8 @@ void Loader::ResolveSignals(const Val& asset_val, const AssetType& type, const F
       sig.address = conn.mqtt->topic + ":" + t.source.mqtt->field;
       t.source.sparkplug.reset();
       t.source.modbus.reset();
+    } else if (!connection_ok) {
+      continue;
     } else if (conn.modbus) {
       Err(pe::kMissingBinding, asset_val.loc, field,
           "signal '" + t.name +
@@ -1000,7 +1112,7 @@ void Loader::ResolveSignals(const Val& asset_val, const AssetType& type, const F
       continue;
     } else {
       if (!reported_no_connection) {
-        Err(pe::kMissingBinding, asset_val.loc, Child(asset_val.path, "connection"),
+        Err(pe::kMissingBinding, asset_val.loc, field,
             "asset '" + asset->id +
                 "' has fitted signals but no connection; expected "
                 "connection.sparkplug, connection.mqtt or connection.modbus");
@@ -1037,7 +1149,12 @@ void Loader::ParseAsset(const Val& v, const Site& site, const Area& area, const 
       if (type) asset.type = *s;
     }
   }
-  if (auto c = f.Get("connection")) ParseConnection(*c, &asset.connection);
+  bool connection_ok = true;
+  if (auto c = f.Get("connection")) {
+    size_t before = diags_->error_count();
+    ParseConnection(*c, &asset.connection);
+    connection_ok = diags_->error_count() == before;
+  }
   if (auto tags = f.Get("tags")) {
     if (OpenMap(*tags, {}).ok()) {
       for (auto it = tags->node.begin(); it != tags->node.end(); ++it) {
@@ -1048,8 +1165,25 @@ void Loader::ParseAsset(const Val& v, const Site& site, const Area& area, const 
     }
   }
   if (type == nullptr) return;
-  ResolveSignals(v, *type, f, &asset);
+  ResolveSignals(v, *type, f, connection_ok, &asset);
   *out = std::move(asset);
+}
+
+std::optional<Fields> Loader::OpenLevel(const Val& v,
+                                        std::initializer_list<std::string_view> allowed,
+                                        const char* what, IdRegistry* reg, std::string* id,
+                                        std::string* name) {
+  Fields f = OpenMap(v, allowed);
+  if (!f.ok()) return std::nullopt;
+  auto id_val = Required(f, "id");
+  auto parsed = id_val ? Id(*id_val, what) : std::nullopt;
+  // A duplicate's children are not read: with YAML aliases they could be read many times over.
+  if (!parsed || !RegisterId(reg, what, *parsed, *id_val)) return std::nullopt;
+  *id = *parsed;
+  if (auto n = f.Get("name")) {
+    if (auto s = Str(*n)) *name = *s;
+  }
+  return f;
 }
 
 void Loader::ParseSites(const Val& v, Plant* plant) {
@@ -1058,49 +1192,29 @@ void Loader::ParseSites(const Val& v, Plant* plant) {
     Err(pe::kMissingField, v, "a plant has at least one site");
   }
   for (const Val& sv : sites) {
-    Fields sf = OpenMap(sv, {"id", "name", "timezone", "areas"});
-    if (!sf.ok()) continue;
     Site site;
     site.where = sv.loc;
-    auto id_val = Required(sf, "id");
-    auto id = id_val ? Id(*id_val, "site") : std::nullopt;
-    if (!id || !RegisterId(&sites_, "site", *id, *id_val)) continue;
-    site.id = *id;
-    if (auto n = sf.Get("name")) {
-      if (auto s = Str(*n)) site.name = *s;
-    }
-    if (auto tz = sf.Get("timezone")) {
+    auto sf =
+        OpenLevel(sv, {"id", "name", "timezone", "areas"}, "site", &sites_, &site.id, &site.name);
+    if (!sf) continue;
+    if (auto tz = sf->Get("timezone")) {
       if (auto s = Str(*tz)) site.timezone = *s;
     }
-    auto areas_val = Required(sf, "areas");
+    auto areas_val = Required(*sf, "areas");
     if (!areas_val) continue;
     for (const Val& av : OpenList(*areas_val)) {
-      Fields af = OpenMap(av, {"id", "name", "lines"});
-      if (!af.ok()) continue;
       Area area;
       area.where = av.loc;
-      auto aid_val = Required(af, "id");
-      auto aid = aid_val ? Id(*aid_val, "area") : std::nullopt;
-      if (!aid || !RegisterId(&areas_, "area", *aid, *aid_val)) continue;
-      area.id = *aid;
-      if (auto n = af.Get("name")) {
-        if (auto s = Str(*n)) area.name = *s;
-      }
-      auto lines_val = Required(af, "lines");
+      auto af = OpenLevel(av, {"id", "name", "lines"}, "area", &areas_, &area.id, &area.name);
+      if (!af) continue;
+      auto lines_val = Required(*af, "lines");
       if (!lines_val) continue;
       for (const Val& lv : OpenList(*lines_val)) {
-        Fields lf = OpenMap(lv, {"id", "name", "assets"});
-        if (!lf.ok()) continue;
         Line line;
         line.where = lv.loc;
-        auto lid_val = Required(lf, "id");
-        auto lid = lid_val ? Id(*lid_val, "line") : std::nullopt;
-        if (!lid || !RegisterId(&lines_, "line", *lid, *lid_val)) continue;
-        line.id = *lid;
-        if (auto n = lf.Get("name")) {
-          if (auto s = Str(*n)) line.name = *s;
-        }
-        auto assets_val = Required(lf, "assets");
+        auto lf = OpenLevel(lv, {"id", "name", "assets"}, "line", &lines_, &line.id, &line.name);
+        if (!lf) continue;
+        auto assets_val = Required(*lf, "assets");
         if (!assets_val) continue;
         for (const Val& asv : OpenList(*assets_val)) {
           std::optional<Asset> asset;
@@ -1222,6 +1336,7 @@ void Loader::ParseUseCases(const Val& v, Plant* plant) {
     }
     if (auto r = Required(f, "requires")) {
       std::set<std::pair<std::string, std::string>> seen;
+      std::vector<std::string> req_paths;
       std::vector<Val> items = OpenList(*r);
       if (r->node.IsSequence() && items.empty()) {
         Err(pe::kMissingField, *r, "a use case requires at least one signal");
@@ -1265,16 +1380,18 @@ void Loader::ParseUseCases(const Val& v, Plant* plant) {
           }
         }
         uc.requires_signals.push_back(std::move(req));
+        req_paths.push_back(item.path);
       }
-      for (const auto& req : uc.requires_signals) {
+      for (size_t i = 0; i < uc.requires_signals.size(); ++i) {
+        const SignalRequirement& req = uc.requires_signals[i];
         bool any = false;
         for (const Asset* a : plant->AllAssets()) {
           any = any || (uc.scope.Contains(*a) && plant->IsA(a->type, req.asset_type));
         }
         if (!any) {
-          Warn(pe::kNothingInScope, req.where, Child(uv.path, "requires"),
-               "no asset of type '" + req.asset_type + "' is in the scope of use case '" +
-                   uc.id + "': its coverage of " + req.signal + " is 0 of 0");
+          Warn(pe::kNothingInScope, req.where, req_paths[i],
+               "no asset of type '" + req.asset_type + "' is in the scope of use case '" + uc.id +
+                   "': its coverage of " + req.signal + " is 0 of 0");
         }
       }
     }
@@ -1373,7 +1490,22 @@ Result<Plant> Loader::Load(std::string_view text) {
   }
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(text));
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+    if (docs.empty()) {
+      Err(pe::kWrongType, top, "", "the file is empty; expected a plant mapping (weft: 1, ...)");
+      return diags_->ToStatus(file_);
+    }
+    if (docs.size() > 1) {
+      Err(pe::kYamlSyntax, At(docs[1], top), "",
+          "the file holds " + std::to_string(docs.size()) +
+              " YAML documents (separated by ---); a plant is one document");
+    }
+    root = docs[0];
+  } catch (const YAML::DeepRecursion& e) {
+    Err(pe::kYamlSyntax, SourceLocation{file_, e.mark.line + 1, e.mark.column + 1}, "",
+        "the document nests deeper than the YAML parser's limit of " + std::to_string(e.depth()) +
+            " levels");
+    return diags_->ToStatus(file_);
   } catch (const YAML::Exception& e) {
     SourceLocation at =
         e.mark.is_null() ? top : SourceLocation{file_, e.mark.line + 1, e.mark.column + 1};
@@ -1383,6 +1515,7 @@ Result<Plant> Loader::Load(std::string_view text) {
     Err(pe::kYamlSyntax, top, "", std::string("YAML syntax error: ") + e.what());
     return diags_->ToStatus(file_);
   }
+  budget_ = 8 * text.size() + 10000;
   try {
     Val rv{root, top, ""};
     Fields f = OpenMap(
@@ -1440,7 +1573,7 @@ Result<Plant> LoadPlantFile(const std::string& path, Diagnostics* diags) {
   std::streamoff size = in.tellg();
   if (size < 0) return UnavailableError("cannot read plant model '" + path + "'");
   if (static_cast<uint64_t>(size) > kMaxPlantFileBytes) {
-    diags->Error(pe::kInputTooLarge, {path, 0, 0}, "",
+    diags->Error(pe::kInputTooLarge, {path, 1, 1}, "",
                  "the file has " + std::to_string(size) + " bytes; the limit is " +
                      std::to_string(kMaxPlantFileBytes));
     return diags->ToStatus(path);
