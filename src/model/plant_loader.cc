@@ -776,8 +776,16 @@ void Loader::ParseSignalList(const Val& v, std::vector<SignalTemplate>* signals,
     const SignalTemplate* base = nullptr;
     size_t base_index = 0;
     std::string name;
-    if (item.node.IsMap() && item.node["name"].IsScalar()) {
-      name = item.node["name"].Scalar();
+    // Found by iterating: yaml-cpp's operator[] inserts (non-const) or throws (const) on a
+    // missing key.
+    std::optional<YAML::Node> name_node;
+    if (item.node.IsMap()) {
+      for (auto it = item.node.begin(); it != item.node.end() && !name_node; ++it) {
+        if (it->first.IsScalar() && it->first.Scalar() == "name") name_node = it->second;
+      }
+    }
+    if (name_node && name_node->IsScalar()) {
+      name = name_node->Scalar();
       if (listed->count(name) > 0) {
         Err(pe::kDuplicateSignal, item, "signal '" + name + "' is listed twice");
         continue;
@@ -877,11 +885,12 @@ void Loader::ParseAssetTypes(const Val& v, const std::map<std::string, AssetType
           }
         }
       }
+      size_t errors_before = diags_->error_count();
       if (auto s = tf.Get("signals")) {
         std::set<std::string> listed;
         ParseSignalList(*s, &type.signals, &listed);
       }
-      if (type.signals.empty()) {
+      if (type.signals.empty() && diags_->error_count() == errors_before) {
         Err(pe::kMissingField, r.val, "asset type '" + name + "' has no signals");
       }
     }

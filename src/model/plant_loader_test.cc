@@ -463,6 +463,29 @@ sites:
                  "missing required field 'type'");
 }
 
+TEST(PlantLoader, SignalWithoutNameIsAMissingField) {
+  // The loader peeks at each signal's name; the peek must not add a `name` key to the document.
+  Load l(R"(
+weft: 1
+enterprise: {name: Acme}
+economics: {currency: EUR, energy_price: 0.2 EUR/kWh, grid_carbon_factor: 0.4 kgCO2e/kWh,
+  labour_rate: 60 EUR/h, downtime_cost: 1000 EUR/h}
+asset_types:
+  meter:
+    signals:
+    - {unit: kW, quantity: power}
+sites:
+- id: s1
+  areas:
+  - id: a1
+    lines:
+    - id: l1
+      assets: []
+)");
+  ExpectOneError(l, plant_error::kMissingField, 8, 7, "asset_types.meter.signals[0].name",
+                 "missing required field 'name'");
+}
+
 TEST(PlantLoader, UnknownField) {
   Load l(R"(
 weft: 1
