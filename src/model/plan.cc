@@ -289,8 +289,12 @@ nlohmann::ordered_json PlanToJson(const PlanReport& r) {
 std::string PlanToTable(const PlanReport& r) {
   std::string out;
   out += fmt::format("Use-case plan for {} ({}), as of {}\n", r.enterprise, r.file, r.as_of);
-  out += fmt::format("{} sites, {} areas, {} lines, {} assets of {} types, {} signals\n\n", r.sites,
-                     r.areas, r.lines, r.assets, r.asset_types_used, r.signals);
+  auto count = [](size_t n, std::string_view noun) {
+    return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+  };
+  out += fmt::format("{}, {}, {}, {} of {}, {}\n\n", count(r.sites, "site"),
+                     count(r.areas, "area"), count(r.lines, "line"), count(r.assets, "asset"),
+                     count(r.asset_types_used, "type"), count(r.signals, "signal"));
   out +=
       fmt::format("{:<4} {:<24} {:<23} {:>5} {:>13} {:>12} {:>8} {:>8}  {}\n", "rank", "use case",
                   "category", "score", "value/yr", "retrofit", "coverage", "sign-off", "status");
