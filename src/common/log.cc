@@ -18,7 +18,7 @@ Result<LogLevel> ParseLogLevel(std::string_view name) {
 }
 
 void InitLogging(LogLevel level) {
-  static const auto logger = [] {
+  static const auto kLogger = [] {
     auto l =
         std::make_shared<spdlog::logger>("weft", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
@@ -28,7 +28,7 @@ void InitLogging(LogLevel level) {
   static constexpr spdlog::level::level_enum kMap[] = {spdlog::level::trace, spdlog::level::debug,
                                                        spdlog::level::info,  spdlog::level::warn,
                                                        spdlog::level::err,   spdlog::level::off};
-  logger->set_level(kMap[static_cast<int>(level)]);
+  kLogger->set_level(kMap[static_cast<int>(level)]);
 }
 
 }  // namespace weft

@@ -253,7 +253,7 @@ Fields Loader::OpenMap(const Val& v, std::initializer_list<std::string_view> all
       Err(pe::kWrongType, key_loc, v.path, "a key must be a plain word, got " + NodeKind(key));
       continue;
     }
-    const std::string name = key.Scalar();
+    const std::string& name = key.Scalar();
     const std::string path = Child(v.path, name);
     if (!allowed_names.empty() &&
         std::find(allowed_names.begin(), allowed_names.end(), name) == allowed_names.end()) {
@@ -1596,7 +1596,7 @@ Result<Plant> LoadPlantFile(const std::string& path, Diagnostics* diags) {
 }
 
 const std::map<std::string, AssetType>& BuiltinAssetTypes() {
-  static const std::map<std::string, AssetType> types = [] {
+  static const std::map<std::string, AssetType> kTypes = [] {
     Diagnostics diags;
     Loader loader("<builtin asset types>", &diags);
     YAML::Node root = YAML::Load(std::string(kBuiltinAssetTypesYaml));
@@ -1610,7 +1610,7 @@ const std::map<std::string, AssetType>& BuiltinAssetTypes() {
     for (auto& [name, type] : out) type.builtin = true;
     return out;
   }();
-  return types;
+  return kTypes;
 }
 
 }  // namespace weft::model
