@@ -292,8 +292,8 @@ std::string PlanToTable(const PlanReport& r) {
   auto count = [](size_t n, std::string_view noun) {
     return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
   };
-  out += fmt::format("{}, {}, {}, {} of {}, {}\n\n", count(r.sites, "site"),
-                     count(r.areas, "area"), count(r.lines, "line"), count(r.assets, "asset"),
+  out += fmt::format("{}, {}, {}, {} of {}, {}\n\n", count(r.sites, "site"), count(r.areas, "area"),
+                     count(r.lines, "line"), count(r.assets, "asset"),
                      count(r.asset_types_used, "type"), count(r.signals, "signal"));
   out +=
       fmt::format("{:<4} {:<24} {:<23} {:>5} {:>13} {:>12} {:>8} {:>8}  {}\n", "rank", "use case",

@@ -1,6 +1,7 @@
 #include "model/plant_loader.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -84,6 +85,32 @@ std::string Hint(std::string_view word, const std::vector<std::string>& candidat
 
 std::string OneOf(const std::vector<std::string>& candidates) {
   return "expected one of: " + Join(candidates);
+}
+
+// Where a second YAML document starts, if there is one. Reads at most two documents' events.
+std::optional<YAML::Mark> SecondDocumentAt(std::string_view text) {
+  class DocumentStarts : public YAML::EventHandler {
+   public:
+    std::vector<YAML::Mark> starts;
+    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  };
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  if (!parser.HandleNextDocument(handler)) return std::nullopt;
+  if (!parser.HandleNextDocument(handler) || handler.starts.size() < 2) return std::nullopt;
+  return handler.starts[1];
 }
 
 // Ids are used in topics, file paths and URLs: keep them to a safe alphabet.
@@ -1499,17 +1526,20 @@ Result<Plant> Loader::Load(std::string_view text) {
   }
   YAML::Node root;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.empty()) {
-      Err(pe::kWrongType, top, "", "the file is empty; expected a plant mapping (weft: 1, ...)");
+    // Only the first document is built. yaml-cpp's LoadAll can loop forever on some malformed
+    // input (a stray ',' at the top level yields endless empty documents), so a second document
+    // is looked for with a bounded pass of a do-nothing event handler.
+    root = YAML::Load(std::string(text));
+    if (root.IsNull()) {
+      Err(pe::kWrongType, top, "",
+          "the file is empty (or null); expected a plant mapping (weft: 1, ...)");
       return diags_->ToStatus(file_);
     }
-    if (docs.size() > 1) {
-      Err(pe::kYamlSyntax, At(docs[1], top), "",
-          "the file holds " + std::to_string(docs.size()) +
-              " YAML documents (separated by ---); a plant is one document");
+    if (std::optional<YAML::Mark> second = SecondDocumentAt(text)) {
+      Err(pe::kYamlSyntax, SourceLocation{file_, second->line + 1, second->column + 1}, "",
+          "a second YAML document starts here (after ---, or after a stray ',' at the top "
+          "level); a plant is one document");
     }
-    root = docs[0];
   } catch (const YAML::DeepRecursion& e) {
     Err(pe::kYamlSyntax, SourceLocation{file_, e.mark.line + 1, e.mark.column + 1}, "",
         "the document nests deeper than the YAML parser's limit of " + std::to_string(e.depth()) +

@@ -2301,9 +2301,20 @@ TEST(PlantLoader, TabAfterColonIsFine) {
 }
 
 TEST(PlantLoader, SecondDocumentIsAnError) {
-  // A plant is one YAML document; a second one (after `---`, line 16) is refused, not ignored.
+  // A plant is one YAML document; a second one (its `---` is on line 15) is refused, not ignored.
   Load l(std::string(Strip(kBase)) + "---\nhello\n", false);
-  ExpectOneError(l, plant_error::kYamlSyntax, 16, 1, "", "a plant is one document");
+  ExpectOneError(l, plant_error::kYamlSyntax, 15, 1, "", "a plant is one document");
+}
+
+TEST(PlantLoader, StrayCommaAtTopLevelFinishesFast) {
+  // yaml-cpp's LoadAll never ends on this input (endless empty documents); found by the fuzzer.
+  auto start = std::chrono::steady_clock::now();
+  Load l("- a\n, b\n", false);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_FALSE(l.plant.ok());
+  EXPECT_EQ(Kinds(l.diags),
+            (std::vector<std::string>{plant_error::kWrongType, plant_error::kYamlSyntax}));
+  EXPECT_EQ(l.diags.all()[1].location.line, 2);
 }
 
 TEST(PlantLoader, GarbageNeverCrashes) {
