@@ -14,6 +14,9 @@ packages=(
   libcli11-dev                      # command lines
   libspdlog-dev libfmt-dev          # logging, formatting
   nlohmann-json3-dev                # JSON output and APIs
+  libprotobuf-dev protobuf-compiler # Sparkplug B and uplink payloads
+  mosquitto mosquitto-clients libmosquitto-dev   # MQTT broker (tests, demo) and client
+  libmodbus-dev                     # Modbus TCP (simulated PLCs, edge polling)
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -20,138 +20,13 @@
 #include "common/time_format.h"
 #include "model/builtin_asset_types.h"
 #include "model/units.h"
+#include "model/yaml_reader.h"
 
 namespace weft::model {
 namespace {
 
 namespace pe = plant_error;
-
-// A value found in the document, with where it is and its field path.
-struct Val {
-  YAML::Node node;
-  SourceLocation loc;
-  std::string path;
-};
-
-// A user's text, quoted for a message: cut short, so that a huge value (or one repeated through
-// YAML aliases) cannot blow up the report.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 60;
-  if (text.size() <= kMax) return "'" + std::string(text) + "'";
-  return "'" + std::string(text.substr(0, kMax)) + "...' (" + std::to_string(text.size()) +
-         " bytes)";
-}
-
-// Offset of the first byte that is not part of valid UTF-8, or npos.
-size_t InvalidUtf8At(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len == 0 || i + len > s.size()) return i;
-    uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc >> 6) != 0x2) return i;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    bool overlong =
-        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-std::string NodeKind(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null: return "nothing (null)";
-    case YAML::NodeType::Scalar: return Quote(n.Scalar());
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Undefined: return "nothing";
-  }
-  return "?";
-}
-
-std::string Hint(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best = ClosestMatch(word, candidates);
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
-}
-
-std::string OneOf(const std::vector<std::string>& candidates) {
-  return "expected one of: " + Join(candidates);
-}
-
-// Where a second YAML document starts, if there is one. Reads at most two documents' events.
-std::optional<YAML::Mark> SecondDocumentAt(std::string_view text) {
-  class DocumentStarts : public YAML::EventHandler {
-   public:
-    std::vector<YAML::Mark> starts;
-    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-    void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  const std::string&) override {}
-    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                         YAML::EmitterStyle::value) override {}
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                    YAML::EmitterStyle::value) override {}
-    void OnMapEnd() override {}
-  };
-  std::istringstream in{std::string(text)};
-  YAML::Parser parser(in);
-  DocumentStarts handler;
-  if (!parser.HandleNextDocument(handler)) return std::nullopt;
-  if (!parser.HandleNextDocument(handler) || handler.starts.size() < 2) return std::nullopt;
-  return handler.starts[1];
-}
-
-// Ids are used in topics, file paths and URLs: keep them to a safe alphabet.
-bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// Keys of a mapping, checked against the allowed set.
-class Fields {
- public:
-  bool ok() const { return ok_; }
-  const SourceLocation& loc() const { return loc_; }
-  const std::string& path() const { return path_; }
-  std::optional<Val> Get(std::string_view key) const {
-    auto it = values_.find(std::string(key));
-    if (it == values_.end()) return std::nullopt;
-    return it->second;
-  }
-  bool Has(std::string_view key) const { return values_.count(std::string(key)) > 0; }
-
- private:
-  friend class Loader;
-  bool ok_ = false;
-  SourceLocation loc_;
-  std::string path_;
-  std::map<std::string, Val> values_;
-  std::map<std::string, int> key_lines_;
-};
-
-std::string Child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-std::string Index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
+namespace ye = yaml_error;
 
 // Registry of the plant-wide ids of one kind (site, area, ...), for duplicates and references.
 struct IdRegistry {
@@ -163,9 +38,12 @@ struct IdRegistry {
   }
 };
 
-class Loader {
+using Val = YamlValue;
+using Fields = YamlFields;
+
+class Loader : public YamlReader {
  public:
-  Loader(std::string file, Diagnostics* diags) : file_(std::move(file)), diags_(diags) {}
+  Loader(std::string file, Diagnostics* diags) : YamlReader(std::move(file), diags) {}
 
   Result<Plant> Load(std::string_view text);
   // Parses a top-level `asset_types` mapping (also used for the built-in library).
@@ -173,34 +51,6 @@ class Loader {
                        std::map<std::string, AssetType>* out);
 
  private:
-  // ---- Reporting ----
-  SourceLocation At(const YAML::Node& n, const SourceLocation& fallback) const {
-    const YAML::Mark m = n.Mark();
-    if (m.is_null() || m.line < 0) return fallback;
-    return {file_, m.line + 1, m.column + 1};
-  }
-  void Err(const char* kind, const SourceLocation& at, const std::string& path, std::string msg) {
-    diags_->Error(kind, at, path, std::move(msg));
-  }
-  void Err(const char* kind, const Val& v, std::string msg) {
-    Err(kind, v.loc, v.path, std::move(msg));
-  }
-  void Warn(const char* kind, const SourceLocation& at, const std::string& path, std::string msg) {
-    diags_->Warning(kind, at, path, std::move(msg));
-  }
-
-  // ---- Structure ----
-  Fields OpenMap(const Val& v, std::initializer_list<std::string_view> allowed);
-  std::vector<Val> OpenList(const Val& v);
-  std::optional<Val> Required(const Fields& f, std::string_view key);
-
-  // ---- Scalars ----
-  std::optional<std::string> Str(const Val& v);
-  std::optional<std::string> Id(const Val& v, const char* what);
-  std::optional<double> Num(const Val& v);
-  std::optional<int64_t> Int(const Val& v, int64_t min, int64_t max);
-  std::optional<bool> Bool(const Val& v);
-  std::optional<std::vector<std::string>> StrList(const Val& v);
   std::optional<double> QuantityIn(const Val& v, const std::string& expected_unit,
                                    std::string_view example);
 
@@ -230,14 +80,6 @@ class Loader {
                        const char* what);
   const AssetType* LookupType(const Plant& plant, const Val& v, const std::string& name);
 
-  // YAML aliases let a small document name the same subtree many times; the loader reads a
-  // subtree again at each mention. The budget bounds the mappings and list items read.
-  bool Spend(size_t items, const Val& at);
-
-  std::string file_;
-  Diagnostics* diags_;
-  size_t budget_ = SIZE_MAX;  // Load() sets it from the input size
-  bool budget_exhausted_ = false;
   IdRegistry sites_, areas_, lines_, assets_, use_cases_;
   //! Every site, area, line and asset id with what it names: ids are unique across kinds.
   std::map<std::string, std::pair<std::string, SourceLocation>> all_ids_;
@@ -245,176 +87,8 @@ class Loader {
   std::map<std::tuple<std::string, int, uint32_t>, std::string> modbus_registers_;
 };
 
-bool Loader::Spend(size_t items, const Val& at) {
-  if (budget_exhausted_) return false;
-  if (items <= budget_) {
-    budget_ -= items;
-    return true;
-  }
-  budget_exhausted_ = true;
-  Err(pe::kInputTooLarge, at,
-      "the document expands to too many items (YAML aliases repeat what they name); "
-      "write the repeated parts out, or split the plant");
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Structure and scalars.
-
-Fields Loader::OpenMap(const Val& v, std::initializer_list<std::string_view> allowed) {
-  Fields f;
-  f.loc_ = v.loc;
-  f.path_ = v.path;
-  if (!v.node.IsMap()) {
-    Err(pe::kWrongType, v, "expected a mapping (key: value lines), got " + NodeKind(v.node));
-    return f;
-  }
-  if (!Spend(v.node.size() + 1, v)) return f;
-  f.ok_ = true;
-  // An empty `allowed` means the keys are names chosen by the user (types, tags).
-  std::vector<std::string> allowed_names(allowed.begin(), allowed.end());
-  for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-    const YAML::Node key = it->first;
-    SourceLocation key_loc = At(key, v.loc);
-    if (!key.IsScalar()) {
-      Err(pe::kWrongType, key_loc, v.path, "a key must be a plain word, got " + NodeKind(key));
-      continue;
-    }
-    const std::string& name = key.Scalar();
-    const std::string path = Child(v.path, name);
-    if (!allowed_names.empty() &&
-        std::find(allowed_names.begin(), allowed_names.end(), name) == allowed_names.end()) {
-      Err(pe::kUnknownField, key_loc, path,
-          "unknown field '" + name + "'" + Hint(name, allowed_names) + "; " + OneOf(allowed_names));
-      continue;
-    }
-    auto [prev, inserted] = f.values_.emplace(name, Val{it->second, {}, path});
-    if (!inserted) {
-      Err(pe::kDuplicateKey, key_loc, path,
-          "field '" + name + "' appears twice in this mapping; the first is at line " +
-              std::to_string(f.key_lines_[name]));
-      continue;
-    }
-    f.key_lines_[name] = key_loc.line;
-    prev->second.loc = At(it->second, key_loc);
-    // A null value's mark can point past the key; the key is where a person looks.
-    if (it->second.IsNull()) prev->second.loc = key_loc;
-  }
-  return f;
-}
-
-std::vector<Val> Loader::OpenList(const Val& v) {
-  std::vector<Val> out;
-  if (!v.node.IsSequence()) {
-    Err(pe::kWrongType, v, "expected a list (lines starting with '- '), got " + NodeKind(v.node));
-    return out;
-  }
-  if (!Spend(v.node.size() + 1, v)) return out;
-  size_t i = 0;
-  for (const auto& item : v.node) {
-    out.push_back(Val{item, At(item, v.loc), Index(v.path, i)});
-    ++i;
-  }
-  return out;
-}
-
-std::optional<Val> Loader::Required(const Fields& f, std::string_view key) {
-  auto v = f.Get(key);
-  if (!v && f.ok()) {
-    Err(pe::kMissingField, f.loc(), Child(f.path(), key),
-        "missing required field '" + std::string(key) + "'");
-  }
-  return v;
-}
-
-std::optional<std::string> Loader::Str(const Val& v) {
-  if (!v.node.IsScalar()) {
-    Err(pe::kWrongType, v, "expected a text value, got " + NodeKind(v.node));
-    return std::nullopt;
-  }
-  const std::string& s = v.node.Scalar();
-  if (size_t bad = InvalidUtf8At(s); bad != std::string::npos) {
-    Err(pe::kInvalidValue, v,
-        "the text is not valid UTF-8 (byte " + std::to_string(bad) + "); save the file as UTF-8");
-    return std::nullopt;
-  }
-  return s;
-}
-
-std::optional<std::string> Loader::Id(const Val& v, const char* what) {
-  auto s = Str(v);
-  if (!s) return std::nullopt;
-  if (!IsValidId(*s)) {
-    Err(pe::kInvalidValue, v,
-        std::string("invalid ") + what + " id '" + *s +
-            "'; expected 1-128 characters from A-Z a-z 0-9 _ - .");
-    return std::nullopt;
-  }
-  return s;
-}
-
-std::optional<double> Loader::Num(const Val& v) {
-  if (!v.node.IsScalar()) {
-    Err(pe::kWrongType, v, "expected a number, got " + NodeKind(v.node));
-    return std::nullopt;
-  }
-  const std::string& s = v.node.Scalar();
-  const char* begin = s.c_str();
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(begin, &end);
-  bool all = !s.empty() && end == begin + s.size() && std::strchr(" \t\n", s[0]) == nullptr;
-  if (!all) {
-    Err(pe::kWrongType, v, "expected a number, got " + NodeKind(v.node));
-    return std::nullopt;
-  }
-  if (!std::isfinite(d) || errno == ERANGE) {
-    Err(pe::kInvalidValue, v, "expected a finite number, got '" + s + "'");
-    return std::nullopt;
-  }
-  return d;
-}
-
-std::optional<int64_t> Loader::Int(const Val& v, int64_t min, int64_t max) {
-  auto d = Num(v);
-  if (!d) return std::nullopt;
-  if (*d != std::floor(*d) || *d < static_cast<double>(min) || *d > static_cast<double>(max)) {
-    Err(pe::kInvalidValue, v,
-        "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
-            ", got '" + v.node.Scalar() + "'");
-    return std::nullopt;
-  }
-  return static_cast<int64_t>(*d);
-}
-
-std::optional<bool> Loader::Bool(const Val& v) {
-  if (v.node.IsScalar()) {
-    const std::string& s = v.node.Scalar();
-    if (s == "true") return true;
-    if (s == "false") return false;
-  }
-  Err(pe::kWrongType, v, "expected true or false, got " + NodeKind(v.node));
-  return std::nullopt;
-}
-
-std::optional<std::vector<std::string>> Loader::StrList(const Val& v) {
-  if (!v.node.IsSequence()) {
-    Err(pe::kWrongType, v, "expected a list of names, e.g. [a, b], got " + NodeKind(v.node));
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  bool ok = true;
-  for (const Val& item : OpenList(v)) {
-    auto s = Str(item);
-    if (s) {
-      out.push_back(*s);
-    } else {
-      ok = false;
-    }
-  }
-  if (!ok) return std::nullopt;
-  return out;
-}
 
 // "0.18 EUR/kWh" -> value converted to `expected_unit`.
 std::optional<double> Loader::QuantityIn(const Val& v, const std::string& expected_unit,
@@ -1518,45 +1192,10 @@ Result<Plant> Loader::Load(std::string_view text) {
   Plant plant;
   plant.file = file_;
   SourceLocation top{file_, 1, 1};
-  if (text.size() > kMaxPlantFileBytes) {
-    Err(pe::kInputTooLarge, top, "",
-        "the file has " + std::to_string(text.size()) + " bytes; the limit is " +
-            std::to_string(kMaxPlantFileBytes));
-    return diags_->ToStatus(file_);
-  }
-  YAML::Node root;
+  std::optional<Val> root = ParseDocument(text, kMaxPlantFileBytes);
+  if (!root) return diags_->ToStatus(file_);
   try {
-    // Only the first document is built. yaml-cpp's LoadAll can loop forever on some malformed
-    // input (a stray ',' at the top level yields endless empty documents), so a second document
-    // is looked for with a bounded pass of a do-nothing event handler.
-    root = YAML::Load(std::string(text));
-    if (root.IsNull()) {
-      Err(pe::kWrongType, top, "",
-          "the file is empty (or null); expected a plant mapping (weft: 1, ...)");
-      return diags_->ToStatus(file_);
-    }
-    if (std::optional<YAML::Mark> second = SecondDocumentAt(text)) {
-      Err(pe::kYamlSyntax, SourceLocation{file_, second->line + 1, second->column + 1}, "",
-          "a second YAML document starts here (after ---, or after a stray ',' at the top "
-          "level); a plant is one document");
-    }
-  } catch (const YAML::DeepRecursion& e) {
-    Err(pe::kYamlSyntax, SourceLocation{file_, e.mark.line + 1, e.mark.column + 1}, "",
-        "the document nests deeper than the YAML parser's limit of " + std::to_string(e.depth()) +
-            " levels");
-    return diags_->ToStatus(file_);
-  } catch (const YAML::Exception& e) {
-    SourceLocation at =
-        e.mark.is_null() ? top : SourceLocation{file_, e.mark.line + 1, e.mark.column + 1};
-    Err(pe::kYamlSyntax, at, "", "YAML syntax error: " + e.msg);
-    return diags_->ToStatus(file_);
-  } catch (const std::exception& e) {
-    Err(pe::kYamlSyntax, top, "", std::string("YAML syntax error: ") + e.what());
-    return diags_->ToStatus(file_);
-  }
-  budget_ = 8 * text.size() + 10000;
-  try {
-    Val rv{root, top, ""};
+    Val rv = *root;
     Fields f = OpenMap(
         rv, {"weft", "enterprise", "economics", "planning", "asset_types", "sites", "use_cases"});
     if (!f.ok()) return diags_->ToStatus(file_);

@@ -22,20 +22,21 @@
 #include "common/diagnostic.h"
 #include "common/status.h"
 #include "model/plant.h"
+#include "model/yaml_reader.h"
 
 namespace weft::model {
 
 //! Diagnostic kinds of the plant loader.
 namespace plant_error {
-inline constexpr char kYamlSyntax[] = "yaml_syntax";
-inline constexpr char kInputTooLarge[] = "input_too_large";
-inline constexpr char kWrongType[] = "wrong_type";
-inline constexpr char kMissingField[] = "missing_field";
-inline constexpr char kUnknownField[] = "unknown_field";
-inline constexpr char kDuplicateKey[] = "duplicate_key";
+using yaml_error::kDuplicateKey;
+using yaml_error::kInputTooLarge;
+using yaml_error::kInvalidValue;
+using yaml_error::kMissingField;
+using yaml_error::kUnknownField;
+using yaml_error::kWrongType;
+using yaml_error::kYamlSyntax;
 inline constexpr char kDuplicateId[] = "duplicate_id";
 inline constexpr char kDuplicateSignal[] = "duplicate_signal";
-inline constexpr char kInvalidValue[] = "invalid_value";
 inline constexpr char kInvalidRange[] = "invalid_range";
 inline constexpr char kUnsupportedVersion[] = "unsupported_version";
 inline constexpr char kUnknownAssetType[] = "unknown_asset_type";

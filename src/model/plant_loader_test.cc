@@ -2303,7 +2303,7 @@ TEST(PlantLoader, TabAfterColonIsFine) {
 TEST(PlantLoader, SecondDocumentIsAnError) {
   // A plant is one YAML document; a second one (its `---` is on line 15) is refused, not ignored.
   Load l(std::string(Strip(kBase)) + "---\nhello\n", false);
-  ExpectOneError(l, plant_error::kYamlSyntax, 15, 1, "", "a plant is one document");
+  ExpectOneError(l, plant_error::kYamlSyntax, 15, 1, "", "a Weft file is one document");
 }
 
 TEST(PlantLoader, StrayCommaAtTopLevelFinishesFast) {

@@ -1,0 +1,184 @@
+#include "mqtt/client.h"
+
+#include <mosquitto.h>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+
+namespace weft::mqtt {
+namespace {
+
+std::once_flag g_lib_init;
+
+std::string MosqError(int rc) { return mosquitto_strerror(rc); }
+
+}  // namespace
+
+Result<BrokerAddress> BrokerAddress::Parse(std::string_view url) {
+  std::string_view rest = url;
+  for (std::string_view scheme : {"mqtt://", "tcp://"}) {
+    if (rest.substr(0, scheme.size()) == scheme) {
+      rest.remove_prefix(scheme.size());
+      break;
+    }
+  }
+  if (rest.size() == url.size()) {
+    return InvalidArgumentError("broker address '" + std::string(url) +
+                                "' must start with mqtt://, e.g. mqtt://127.0.0.1:1883");
+  }
+  BrokerAddress out;
+  size_t colon = rest.rfind(':');
+  out.host = std::string(rest.substr(0, colon));
+  if (colon != std::string_view::npos) {
+    std::string_view port = rest.substr(colon + 1);
+    unsigned value = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) {
+      return InvalidArgumentError("broker address '" + std::string(url) +
+                                  "': port must be a number from 1 to 65535");
+    }
+    out.port = static_cast<uint16_t>(value);
+  }
+  if (out.host.empty()) {
+    return InvalidArgumentError("broker address '" + std::string(url) + "' has no host");
+  }
+  return out;
+}
+
+Client::Client(BrokerAddress broker, ClientOptions options)
+    : broker_(std::move(broker)), options_(std::move(options)) {}
+
+Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
+                                                const ClientOptions& options,
+                                                std::chrono::milliseconds timeout) {
+  std::call_once(g_lib_init, [] { mosquitto_lib_init(); });
+  std::unique_ptr<Client> c(new Client(broker, options));
+  c->mosq_ = mosquitto_new(options.client_id.empty() ? nullptr : options.client_id.c_str(),
+                           options.clean_session, c.get());
+  if (c->mosq_ == nullptr) return InternalError("mosquitto_new failed");
+  mosquitto_connect_callback_set(c->mosq_, &Client::OnConnect);
+  mosquitto_disconnect_callback_set(c->mosq_, &Client::OnDisconnect);
+  mosquitto_publish_callback_set(c->mosq_, &Client::OnPublish);
+  mosquitto_message_callback_set(c->mosq_, &Client::OnMessage);
+  mosquitto_max_inflight_messages_set(c->mosq_, options.max_inflight);
+  mosquitto_reconnect_delay_set(c->mosq_, 1, 30, true);
+  if (options.will) {
+    const Will& w = *options.will;
+    int rc = mosquitto_will_set(c->mosq_, w.topic.c_str(), static_cast<int>(w.payload.size()),
+                                w.payload.data(), w.qos, w.retain);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      return InvalidArgumentError("will on '" + w.topic + "': " + MosqError(rc));
+    }
+  }
+  int rc = mosquitto_connect_async(c->mosq_, broker.host.c_str(), broker.port,
+                                   options.keepalive_s);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    return UnavailableError("cannot connect to " + broker.ToString() + ": " + MosqError(rc) +
+                            (rc == MOSQ_ERR_ERRNO ? std::string(" (") + strerror(errno) + ")" : ""));
+  }
+  rc = mosquitto_loop_start(c->mosq_);
+  if (rc != MOSQ_ERR_SUCCESS) return InternalError("mosquitto_loop_start: " + MosqError(rc));
+  std::unique_lock<std::mutex> lock(c->mu_);
+  bool up = c->cv_.wait_for(lock, timeout, [&] { return c->connected_.load() || c->last_connack_ > 0; });
+  if (!up || !c->connected_) {
+    int connack = c->last_connack_.load();
+    lock.unlock();
+    return UnavailableError("no session with " + broker.ToString() + " within " +
+                            std::to_string(timeout.count()) + " ms" +
+                            (connack > 0 ? ": broker refused (" +
+                                               std::string(mosquitto_connack_string(connack)) + ")"
+                                         : ""));
+  }
+  return c;
+}
+
+Client::~Client() {
+  if (mosq_ == nullptr) return;
+  mosquitto_disconnect(mosq_);
+  mosquitto_loop_stop(mosq_, false);
+  mosquitto_destroy(mosq_);
+}
+
+void Client::OnConnect(mosquitto*, void* self, int rc) {
+  auto* c = static_cast<Client*>(self);
+  {
+    std::lock_guard<std::mutex> lock(c->mu_);
+    c->last_connack_ = rc;
+    if (rc == 0) {
+      c->connected_ = true;
+      c->connects_.fetch_add(1);
+    }
+  }
+  c->cv_.notify_all();
+}
+
+void Client::OnDisconnect(mosquitto*, void* self, int) {
+  auto* c = static_cast<Client*>(self);
+  c->connected_ = false;
+  c->cv_.notify_all();
+}
+
+void Client::OnPublish(mosquitto*, void* self, int) {
+  auto* c = static_cast<Client*>(self);
+  c->acked_.fetch_add(1);
+  c->cv_.notify_all();
+}
+
+void Client::OnMessage(mosquitto*, void* self, const mosquitto_message* msg) {
+  auto* c = static_cast<Client*>(self);
+  if (!c->handler_) return;
+  Message m;
+  m.topic = msg->topic;
+  m.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
+  m.qos = msg->qos;
+  m.retain = msg->retain;
+  c->handler_(m);
+}
+
+Status Client::Publish(const std::string& topic, std::string_view payload, int qos, bool retain) {
+  int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                             payload.data(), qos, retain);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    return UnavailableError("publish to '" + topic + "' on " + broker_.ToString() + ": " +
+                            MosqError(rc));
+  }
+  // QoS 0 has no acknowledgement: libmosquitto calls on_publish when it is sent.
+  published_.fetch_add(1);
+  return Status::Ok();
+}
+
+Status Client::Subscribe(const std::string& pattern, int qos) {
+  int rc = mosquitto_subscribe(mosq_, nullptr, pattern.c_str(), qos);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    return UnavailableError("subscribe to '" + pattern + "': " + MosqError(rc));
+  }
+  return Status::Ok();
+}
+
+void Client::SetMessageHandler(std::function<void(const Message&)> handler) {
+  handler_ = std::move(handler);
+}
+
+Status Client::WaitForAcks(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  bool done = cv_.wait_for(lock, timeout, [&] { return acked_.load() >= published_.load(); });
+  if (!done) {
+    return Status(StatusCode::kDeadlineExceeded,
+                  std::to_string(published_.load() - acked_.load()) + " of " +
+                      std::to_string(published_.load()) + " messages to " + broker_.ToString() +
+                      " not acknowledged within " + std::to_string(timeout.count()) + " ms");
+  }
+  return Status::Ok();
+}
+
+void Client::DropConnection() {
+  // Shutting the socket down makes the broker see a network failure and send the will.
+  int fd = mosquitto_socket(mosq_);
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
+}  // namespace weft::mqtt
