@@ -1,0 +1,91 @@
+// Fault schedules for the simulator, and the ground-truth labels it writes.
+//
+// A schedule file (`weft-sim --faults FILE`):
+//
+//   faults:
+//     - {at: 2h, asset: l1-sp-05, kind: bearing_wear, severity: 0.6}
+//     - {at: 30min, asset: l1-cp-01, kind: cavitation, severity: 0.5, duration: 20min}
+//     - {at: 1h, asset: l1-cp-01, signal: flow, kind: sensor_stuck, duration: 10min}
+//     - {at: 1h, asset: l1-sp-01, signal: winding_temp, kind: sensor_drift, rate: 2, duration: 1h}
+//     - {at: 3h, asset: lyon-ac-02, kind: comm_drop, duration: 5min}
+//
+// `at` and `duration` are durations from the simulation start (no duration: until the end or
+// until the equipment fails). Kinds: the twin faults bearing_wear, cooling_loss, cavitation,
+// impeller_wear (severity 0..1); the sensor faults sensor_stuck, sensor_drift (`rate` in the
+// signal's unit per hour), sensor_noise (`stddev` in the signal's unit), sensor_spikes
+// (`probability` per sample, `factor`); and comm_drop (the asset's samples are produced but not
+// sent). Errors name file, line, column and field, like plant.yaml's.
+//
+// Thread-safety: values.
+#ifndef WEFT_SIM_FAULT_SCHEDULE_H_
+#define WEFT_SIM_FAULT_SCHEDULE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/diagnostic.h"
+#include "common/status.h"
+#include "model/plant.h"
+
+namespace weft::sim {
+
+enum class FaultType {
+  kBearingWear,
+  kCoolingLoss,
+  kCavitation,
+  kImpellerWear,
+  kSensorStuck,
+  kSensorDrift,
+  kSensorNoise,
+  kSensorSpikes,
+  kCommDrop,
+};
+std::string_view FaultTypeName(FaultType t);
+bool IsSensorFault(FaultType t);
+bool IsTwinFault(FaultType t);
+
+struct ScheduledFault {
+  Micros at{0};
+  std::optional<Micros> duration;
+  std::string asset;
+  std::string signal;  //!< sensor faults only
+  FaultType type = FaultType::kBearingWear;
+  double severity = 0.5;
+  double rate_per_hour = 0;   //!< sensor_drift
+  double stddev = 0;          //!< sensor_noise
+  double probability = 0.01;  //!< sensor_spikes
+  double factor = 3;          //!< sensor_spikes
+  SourceLocation where;
+};
+
+//! Parses a schedule and checks assets and signals against the plant. InvalidArgument with every
+//! problem in `diags`.
+Result<std::vector<ScheduledFault>> LoadFaultSchedule(const std::string& path,
+                                                      const model::Plant& plant,
+                                                      Diagnostics* diags);
+Result<std::vector<ScheduledFault>> ParseFaultSchedule(std::string_view yaml,
+                                                       const std::string& file_name,
+                                                       const model::Plant& plant,
+                                                       Diagnostics* diags);
+
+//! Ground truth of one fault, as written to the labels file.
+struct FaultLabel {
+  std::string asset, signal;
+  FaultType type;
+  double severity = 0;
+  TimePoint start;
+  std::optional<TimePoint> end;
+  std::optional<TimePoint> failure;  //!< when the equipment failed because of the fault
+};
+
+//! CSV: asset,signal,fault,severity,start,end,failure (ISO 8601 UTC, ms; empty when none).
+std::string LabelsToCsv(const std::vector<FaultLabel>& labels);
+
+//! "2026-11-25T10:00:00.000Z"
+std::string IsoTime(TimePoint t);
+
+}  // namespace weft::sim
+
+#endif  // WEFT_SIM_FAULT_SCHEDULE_H_

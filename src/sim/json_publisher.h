@@ -1,0 +1,53 @@
+// JsonPublisher: publishes the samples of assets connected by plain MQTT (connection.mqtt in
+// plant.yaml), one message per asset and tick, QoS 1, on the asset's topic:
+//
+//   topic   brno/b1/b1-cv-01/telemetry
+//   payload {"ts":1767225600000,"asset":"b1-cv-01","values":{"belt_speed":1.21,"state":2}}
+//
+// `ts` is milliseconds since the Unix epoch (UTC); `values` holds the signals sampled in that
+// tick, keyed by their JSON field (source.mqtt.field, by default the signal name); numbers are
+// JSON numbers, booleans true/false. Samples of an asset whose communication is dropped are not
+// published.
+//
+// Thread-safety: used by the simulation thread only.
+#ifndef WEFT_SIM_JSON_PUBLISHER_H_
+#define WEFT_SIM_JSON_PUBLISHER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mqtt/client.h"
+#include "sim/simulator.h"
+
+namespace weft::sim {
+
+class JsonPublisher final : public SampleSink {
+ public:
+  //! Nullptr-free: when the plant has no JSON asset, the publisher never connects.
+  static Result<std::unique_ptr<JsonPublisher>> Create(const Simulator& sim,
+                                                       const mqtt::BrokerAddress& broker);
+  Status OnTick(TimePoint now, std::span<const Sample> samples) override;
+  Status Finish() override;
+  uint64_t messages() const { return messages_; }
+  bool active() const { return client_ != nullptr; }
+
+ private:
+  struct Route {
+    int asset = -1;  //!< index into topics_, -1 when the signal is not published as JSON
+    std::string field;
+    bool boolean = false;
+  };
+  JsonPublisher() = default;
+
+  std::unique_ptr<mqtt::Client> client_;
+  std::vector<Route> routes_;        //!< per signal index
+  std::vector<std::string> topics_;  //!< per JSON asset
+  std::vector<std::string> asset_ids_;
+  std::vector<std::string> bodies_;  //!< per JSON asset, built during a tick
+  uint64_t messages_ = 0;
+};
+
+}  // namespace weft::sim
+
+#endif  // WEFT_SIM_JSON_PUBLISHER_H_

@@ -1,0 +1,150 @@
+#include "sim/sim_main.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <fstream>
+
+#include "common/log.h"
+#include "model/plant_loader.h"
+#include "sim/json_publisher.h"
+#include "sim/recorder.h"
+#include "sim/simulator.h"
+
+namespace weft::sim {
+namespace {
+
+std::atomic<Simulator*> g_running{nullptr};
+
+extern "C" void OnSignal(int) {
+  if (Simulator* s = g_running.load()) s->Stop();
+}
+
+}  // namespace
+
+int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{
+      "weft-sim: digital twins of a plant, speaking Sparkplug B, JSON over MQTT and "
+      "Modbus TCP",
+      "weft-sim"};
+  std::string plant_path, broker_url, faults_path, labels_path, record_path;
+  std::string log_level = "info";
+  int modbus_port = 0;
+  double speed = 1.0;
+  uint64_t seed = 1;
+  double duration_s = 0;
+  app.add_option("--plant", plant_path, "plant.yaml to simulate")->required();
+  app.add_option("--broker", broker_url, "MQTT broker, e.g. mqtt://127.0.0.1:1883");
+  app.add_option("--modbus-port", modbus_port,
+                 "first TCP port of the simulated PLCs (0: no Modbus)");
+  app.add_option("--speed", speed, "multiple of real time; 0 = as fast as possible")
+      ->capture_default_str();
+  app.add_option("--seed", seed, "random seed (same seed, same samples)")->capture_default_str();
+  app.add_option("--duration", duration_s, "simulated seconds to run (0: until stopped)");
+  app.add_option("--faults", faults_path, "fault schedule (YAML)");
+  app.add_option("--labels", labels_path, "write the faults' ground truth here (CSV)");
+  app.add_option("--record", record_path, "write every sample produced here (CSV)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e, out, err) == 0 ? 0 : 2;
+  }
+  auto level = ParseLogLevel(log_level);
+  if (!level.ok()) {
+    err << "weft-sim: " << level.status().message() << "\n";
+    return 2;
+  }
+  InitLogging(*level);
+  if (speed < 0 || duration_s < 0 || modbus_port < 0 || modbus_port > 65535) {
+    err << "weft-sim: --speed and --duration are 0 or more, --modbus-port 0 to 65535\n";
+    return 2;
+  }
+
+  Diagnostics diags;
+  Result<model::Plant> plant = model::LoadPlantFile(plant_path, &diags);
+  if (!plant.ok()) {
+    err << (diags.all().empty() ? plant.status().message() + "\n" : diags.ToString());
+    return diags.all().empty() ? 2 : 1;
+  }
+  std::vector<ScheduledFault> faults;
+  if (!faults_path.empty()) {
+    Diagnostics fd;
+    auto f = LoadFaultSchedule(faults_path, *plant, &fd);
+    if (!f.ok()) {
+      err << (fd.all().empty() ? f.status().message() + "\n" : fd.ToString());
+      return fd.all().empty() ? 2 : 1;
+    }
+    faults = std::move(*f);
+  }
+  SimOptions options;
+  options.seed = seed;
+  options.speed = speed;
+  if (duration_s > 0) options.duration = Micros(static_cast<int64_t>(duration_s * 1e6));
+  if (speed > 0) {
+    // Real time (or a multiple of it) starts now; generated data keeps a fixed epoch.
+    options.start = std::chrono::floor<std::chrono::seconds>(SystemClock::Default().Now());
+  }
+  auto sim = Simulator::Create(*plant, options, std::move(faults));
+  if (!sim.ok()) {
+    err << "weft-sim: " << sim.status().message() << "\n";
+    return 1;
+  }
+  std::vector<std::unique_ptr<SampleSink>> sinks;
+  if (!record_path.empty()) {
+    auto rec = CsvRecorder::Create(record_path, **sim);
+    if (!rec.ok()) {
+      err << "weft-sim: " << rec.status().message() << "\n";
+      return 3;
+    }
+    sinks.push_back(std::move(*rec));
+  }
+  if (!broker_url.empty()) {
+    auto broker = mqtt::BrokerAddress::Parse(broker_url);
+    if (!broker.ok()) {
+      err << "weft-sim: --broker: " << broker.status().message() << "\n";
+      return 2;
+    }
+    auto json = JsonPublisher::Create(**sim, *broker);
+    if (!json.ok()) {
+      err << "weft-sim: " << json.status().message() << "\n";
+      return 3;
+    }
+    sinks.push_back(std::move(*json));
+  }
+  if (modbus_port > 0) {
+    err << "weft-sim: --modbus-port: not implemented yet\n";
+    return 2;
+  }
+  for (auto& s : sinks) (*sim)->AddSink(s.get());
+
+  g_running.store(sim->get());
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  auto wall0 = std::chrono::steady_clock::now();
+  Status run = (*sim)->Run();
+  g_running.store(nullptr);
+  double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+
+  if (!labels_path.empty()) {
+    std::ofstream labels(labels_path, std::ios::trunc);
+    labels << LabelsToCsv((*sim)->labels());
+    if (!labels.flush()) {
+      err << "weft-sim: cannot write labels to '" << labels_path << "'\n";
+      return 3;
+    }
+  }
+  uint64_t n = (*sim)->samples_produced();
+  spdlog::info("{} samples of {} signals in {:.3f} s ({:.0f} samples/s)", n,
+               (*sim)->signals().size(), wall_s, static_cast<double>(n) / std::max(wall_s, 1e-9));
+  if (!run.ok()) {
+    err << "weft-sim: " << run.message() << "\n";
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,402 @@
+#include "sim/simulator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+namespace weft::sim {
+namespace {
+
+// FNV-1a: a stable hash, so that an asset's random stream depends on its id only.
+uint64_t StableHash(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// The built-in twin model an asset type is or extends, or "".
+std::string TwinModelOf(const model::Plant& plant, const std::string& type) {
+  static const std::vector<std::string> kModels = twin::TwinModels();
+  for (const auto& m : kModels) {
+    if (plant.IsA(type, m)) return m;
+  }
+  return "";
+}
+
+twin::FaultKind ToTwinFault(FaultType t) {
+  switch (t) {
+    case FaultType::kCoolingLoss: return twin::FaultKind::kCoolingLoss;
+    case FaultType::kCavitation: return twin::FaultKind::kCavitation;
+    case FaultType::kImpellerWear: return twin::FaultKind::kImpellerWear;
+    default: return twin::FaultKind::kBearingWear;
+  }
+}
+
+}  // namespace
+
+// A signal without a twin output: a mean-reverting walk inside its range, or a counter.
+struct Generic {
+  double value = 0, mean = 0, stddev = 0, lo = 0, hi = 0;
+  bool counter = false;
+  bool boolean = false;
+};
+
+struct ActiveSensorFault {
+  FaultType type;
+  TimePoint start;
+  std::optional<TimePoint> end;
+  double rate_per_us = 0, stddev = 0, probability = 0, factor = 1;
+  double stuck_value = 0;
+  size_t label = 0;
+};
+
+struct Simulator::SignalState {
+  uint32_t asset_index = 0;
+  const model::SignalTemplate* spec = nullptr;
+  std::string output;  // twin output name; "" when generic
+  bool has_twin_output = false;
+  int64_t period_us = 0;
+  int64_t next_due_us = 0;
+  double last_value = 0;
+  Generic generic;
+  std::vector<ActiveSensorFault> faults;
+};
+
+struct Simulator::AssetState {
+  const model::Asset* asset = nullptr;
+  std::unique_ptr<twin::Twin> twin;
+  twin::Rng rng{0};
+  std::optional<TimePoint> comm_drop_until;
+  // Open twin-fault labels of this asset: (label index, end).
+  std::vector<std::pair<size_t, std::optional<TimePoint>>> twin_faults;
+  std::vector<std::pair<size_t, TimePoint>> comm_drops;
+  bool failure_recorded = false;
+  //! The twin is stepped every `step_every` ticks (its shortest signal period), with the
+  //! elapsed time: slow assets cost less, and sampling sees the same values either way.
+  uint64_t step_every = 1;
+  int64_t shortest_period_us = INT64_MAX;
+  double load = 0.7;  // operating point that drifts slowly (motor load, compressor demand)
+};
+
+struct Simulator::Command {
+  enum class Kind { kInput, kFault } kind;
+  std::string asset, input;
+  double value = 0;
+  ScheduledFault fault;
+};
+
+Simulator::Simulator(const model::Plant& plant, const SimOptions& options)
+    : plant_(plant), options_(options) {}
+Simulator::~Simulator() = default;
+
+Result<std::unique_ptr<Simulator>> Simulator::Create(const model::Plant& plant,
+                                                     const SimOptions& options,
+                                                     std::vector<ScheduledFault> faults) {
+  std::unique_ptr<Simulator> sim(new Simulator(plant, options));
+  WEFT_RETURN_IF_ERROR(sim->Init(std::move(faults)));
+  return sim;
+}
+
+Status Simulator::Init(std::vector<ScheduledFault> faults) {
+  int64_t shortest = INT64_MAX;
+  int64_t start_us = UnixMicros(options_.start);
+  for (const model::Asset* asset : plant_.AllAssets()) {
+    auto state = std::make_unique<AssetState>();
+    state->asset = asset;
+    state->rng = twin::Rng(options_.seed ^ StableHash(asset->id));
+    std::string model = TwinModelOf(plant_, asset->type);
+    if (!model.empty()) {
+      WEFT_ASSIGN_OR_RETURN(state->twin, twin::MakeTwin(model, {}));
+    }
+    auto asset_index = static_cast<uint32_t>(assets_.size());
+    for (const model::Signal& sig : asset->signals) {
+      SignalState s;
+      s.asset_index = asset_index;
+      s.spec = &sig.spec;
+      s.output = sig.spec.name;
+      s.has_twin_output = state->twin && state->twin->Output(sig.spec.name).has_value();
+      s.period_us = std::max<int64_t>(1000, sig.spec.period.count());
+      s.next_due_us = start_us;
+      shortest = std::min(shortest, s.period_us);
+      state->shortest_period_us = std::min(state->shortest_period_us, s.period_us);
+      Generic& g = s.generic;
+      g.lo = sig.spec.min.value_or(0);
+      g.hi = sig.spec.max.value_or(g.lo + 100);
+      g.counter = sig.spec.quantity == "count" && sig.spec.type != model::DataType::kInt32;
+      g.boolean = sig.spec.type == model::DataType::kBool;
+      g.mean = g.counter ? 0 : g.lo + 0.5 * (g.hi - g.lo);
+      g.stddev = 0.02 * (g.hi - g.lo);
+      g.value = g.boolean ? 1 : g.mean;
+      signals_.push_back({asset, &sig, asset_index});
+      signal_states_.push_back(std::move(s));
+    }
+    assets_.push_back(std::move(state));
+  }
+  if (signals_.empty()) return InvalidArgumentError("the plant has no fitted signal to simulate");
+  tick_ = options_.tick.count() > 0 ? options_.tick
+                                    : Micros(std::clamp<int64_t>(shortest, 10'000, 1'000'000));
+  for (ScheduledFault& f : faults) {
+    if (IsTwinFault(f.type)) {
+      auto it = std::find_if(assets_.begin(), assets_.end(),
+                             [&](const auto& a) { return a->asset->id == f.asset; });
+      if (it == assets_.end() || !(*it)->twin) {
+        return InvalidArgumentError("fault " + std::string(FaultTypeName(f.type)) + " on '" +
+                                    f.asset + "': the asset has no physical twin to carry it");
+      }
+    }
+  }
+  for (auto& a : assets_) {
+    a->step_every =
+        static_cast<uint64_t>(std::max<int64_t>(1, a->shortest_period_us / tick_.count()));
+  }
+  std::stable_sort(faults.begin(), faults.end(),
+                   [](const ScheduledFault& a, const ScheduledFault& b) { return a.at < b.at; });
+  schedule_ = std::move(faults);
+  return Status::Ok();
+}
+
+std::optional<uint32_t> Simulator::FindSignal(std::string_view asset,
+                                              std::string_view signal) const {
+  for (uint32_t i = 0; i < signals_.size(); ++i) {
+    if (signals_[i].asset->id == asset && signals_[i].signal->spec.name == signal) return i;
+  }
+  return std::nullopt;
+}
+
+std::vector<FaultLabel> Simulator::labels() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return labels_;
+}
+
+void Simulator::SetInput(const std::string& asset, const std::string& input, double value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  commands_.push_back({Command::Kind::kInput, asset, input, value, {}});
+}
+
+void Simulator::InjectFault(ScheduledFault fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  commands_.push_back({Command::Kind::kFault, fault.asset, "", 0, std::move(fault)});
+}
+
+void Simulator::ApplyCommands(TimePoint now) {
+  std::vector<Command> commands;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commands.swap(commands_);
+  }
+  for (const Command& c : commands) {
+    if (c.kind == Command::Kind::kFault) {
+      StartFault(c.fault, now);
+      continue;
+    }
+    auto it = std::find_if(assets_.begin(), assets_.end(),
+                           [&](const auto& a) { return a->asset->id == c.asset; });
+    Status st = it == assets_.end() || !(*it)->twin
+                    ? NotFoundError("no simulated asset '" + c.asset + "' with a twin")
+                    : (*it)->twin->SetInput(c.input, c.value);
+    if (!st.ok()) {
+      input_errors_.fetch_add(1);
+      spdlog::warn("sim: input {}.{} = {} refused: {}", c.asset, c.input, c.value, st.message());
+    }
+  }
+}
+
+void Simulator::StartFault(const ScheduledFault& f, TimePoint now) {
+  auto it = std::find_if(assets_.begin(), assets_.end(),
+                         [&](const auto& a) { return a->asset->id == f.asset; });
+  if (it == assets_.end()) {
+    spdlog::warn("sim: fault on unknown asset '{}' ignored", f.asset);
+    return;
+  }
+  AssetState& a = **it;
+  std::optional<TimePoint> end;
+  if (f.duration) end = now + *f.duration;
+  size_t label;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    label = labels_.size();
+    labels_.push_back({f.asset, f.signal, f.type, f.severity, now, std::nullopt, std::nullopt});
+  }
+  if (IsTwinFault(f.type)) {
+    Status st = a.twin ? a.twin->InjectFault(ToTwinFault(f.type), f.severity)
+                       : UnimplementedError("no twin");
+    if (!st.ok()) {
+      spdlog::warn("sim: fault {} on '{}' not applied: {}", FaultTypeName(f.type), f.asset,
+                   st.message());
+      std::lock_guard<std::mutex> lock(mu_);
+      labels_.pop_back();
+      return;
+    }
+    a.twin_faults.emplace_back(label, end);
+  } else if (f.type == FaultType::kCommDrop) {
+    a.comm_drop_until = end.value_or(TimePoint::max());
+    a.comm_drops.emplace_back(label, end.value_or(TimePoint::max()));
+  } else {
+    for (SignalState& s : signal_states_) {
+      if (assets_[s.asset_index].get() != &a || s.spec->name != f.signal) continue;
+      ActiveSensorFault sf{f.type,   now,           end,      f.rate_per_hour / 3.6e9,
+                           f.stddev, f.probability, f.factor, s.last_value,
+                           label};
+      s.faults.push_back(sf);
+    }
+  }
+}
+
+void Simulator::EndFaults(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& a : assets_) {
+    for (auto it = a->twin_faults.begin(); it != a->twin_faults.end();) {
+      if (it->second && *it->second <= now) {
+        labels_[it->first].end = now;
+        a->twin->ClearFaults();
+        it = a->twin_faults.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = a->comm_drops.begin(); it != a->comm_drops.end();) {
+      if (it->second <= now) {
+        labels_[it->first].end = now;
+        it = a->comm_drops.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (a->comm_drop_until && *a->comm_drop_until <= now) a->comm_drop_until.reset();
+    if (a->twin && a->twin->failed() && !a->failure_recorded) {
+      a->failure_recorded = true;
+      for (const auto& [label, end] : a->twin_faults) labels_[label].failure = now;
+    }
+  }
+  for (SignalState& s : signal_states_) {
+    for (auto it = s.faults.begin(); it != s.faults.end();) {
+      if (it->end && *it->end <= now) {
+        labels_[it->label].end = now;
+        it = s.faults.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+double Simulator::SignalValue(SignalState& s, AssetState& a, TimePoint now) {
+  double v;
+  if (s.has_twin_output) {
+    v = *a.twin->Output(s.output);
+  } else {
+    Generic& g = s.generic;
+    if (g.counter) {
+      g.value += std::floor(a.rng.Uniform(0, 2));
+    } else if (g.boolean) {
+      if (a.rng.Bernoulli(0.001)) g.value = g.value > 0.5 ? 0 : 1;
+    } else {
+      // Ornstein-Uhlenbeck step toward the middle of the range.
+      g.value += 0.05 * (g.mean - g.value) + a.rng.Normal(0, g.stddev);
+      g.value = std::clamp(g.value, g.lo, g.hi);
+    }
+    v = g.value;
+  }
+  for (ActiveSensorFault& f : s.faults) {
+    switch (f.type) {
+      case FaultType::kSensorStuck: v = f.stuck_value; break;
+      case FaultType::kSensorDrift:
+        v += f.rate_per_us * static_cast<double>((now - f.start).count());
+        break;
+      case FaultType::kSensorNoise: v += a.rng.Normal(0, f.stddev); break;
+      case FaultType::kSensorSpikes:
+        if (a.rng.Bernoulli(f.probability)) v *= f.factor;
+        break;
+      default: break;
+    }
+  }
+  switch (s.spec->type) {
+    case model::DataType::kBool: v = v > 0.5 ? 1 : 0; break;
+    case model::DataType::kInt32:
+    case model::DataType::kInt64: v = std::round(v); break;
+    case model::DataType::kFloat32: v = static_cast<double>(static_cast<float>(v)); break;
+    default: break;
+  }
+  return v;
+}
+
+Status Simulator::Run() {
+  const Clock& wall = options_.wall_clock ? *options_.wall_clock : SystemClock::Default();
+  const TimePoint wall_start = wall.Now();
+  const int64_t start_us = UnixMicros(options_.start);
+  const int64_t end_us = options_.duration ? start_us + options_.duration->count() : INT64_MAX;
+  const double dt_s = static_cast<double>(tick_.count()) / 1e6;
+  std::vector<Sample> samples;
+  samples.reserve(signal_states_.size());
+  Status result;
+  int64_t t_us = start_us;
+  uint64_t tick_count = 0;
+  while (!stop_.load() && t_us <= end_us) {
+    TimePoint now = TimeFromUnixMicros(t_us);
+    now_us_.store(t_us);
+    ApplyCommands(now);
+    while (next_fault_ < schedule_.size() && start_us + schedule_[next_fault_].at.count() <= t_us) {
+      StartFault(schedule_[next_fault_++], now);
+    }
+    EndFaults(now);
+    // The operating point drifts every simulated second or so.
+    if (tick_count % std::max<uint64_t>(1, 1'000'000 / static_cast<uint64_t>(tick_.count())) == 0) {
+      for (auto& a : assets_) {
+        if (!a->twin) continue;
+        a->load = std::clamp(a->load + 0.01 * (0.7 - a->load) + a->rng.Normal(0, 0.01), 0.2, 1.0);
+        const std::string& model = a->twin->info().name;
+        if (model == "motor") (void)a->twin->SetInput("load", a->load);
+        if (model == "compressor") (void)a->twin->SetInput("demand", 10 * a->load);
+      }
+    }
+    if (tick_count > 0) {
+      for (auto& a : assets_) {
+        if (a->twin && tick_count % a->step_every == 0) {
+          a->twin->Step(dt_s * static_cast<double>(a->step_every), a->rng);
+        }
+      }
+    }
+    samples.clear();
+    for (uint32_t i = 0; i < signal_states_.size(); ++i) {
+      SignalState& s = signal_states_[i];
+      if (s.next_due_us > t_us) continue;
+      AssetState& a = *assets_[s.asset_index];
+      double v = SignalValue(s, a, now);
+      s.last_value = v;
+      // A tick longer than the period samples once per tick (the missed samples are skipped).
+      s.next_due_us += ((t_us - s.next_due_us) / s.period_us + 1) * s.period_us;
+      samples.push_back({i, t_us, v, !a.comm_drop_until.has_value()});
+    }
+    samples_produced_.fetch_add(samples.size());
+    for (SampleSink* sink : sinks_) {
+      Status st = sink->OnTick(now, samples);
+      if (!st.ok()) {
+        result = st;
+        stop_.store(true);
+        break;
+      }
+    }
+    ++tick_count;
+    t_us += tick_.count();
+    if (options_.speed > 0) {
+      auto due =
+          wall_start +
+          Micros(static_cast<int64_t>(static_cast<double>(t_us - start_us) / options_.speed));
+      auto wait = due - wall.Now();
+      if (wait.count() > 0) std::this_thread::sleep_for(wait);
+    }
+  }
+  EndFaults(TimeFromUnixMicros(std::min(t_us, end_us)));
+  for (SampleSink* sink : sinks_) {
+    Status st = sink->Finish();
+    if (result.ok() && !st.ok()) result = st;
+  }
+  return result;
+}
+
+}  // namespace weft::sim

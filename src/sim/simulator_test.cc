@@ -1,0 +1,256 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "model/plant_loader.h"
+#include "sim/recorder.h"
+#include "testing/test_env.h"
+
+namespace weft::sim {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const model::Plant& Example() {
+  static const model::Plant plant = [] {
+    const char* root = std::getenv("WEFT_SOURCE_DIR");
+    Diagnostics d;
+    auto p = model::LoadPlantFile(std::string(root ? root : ".") + "/examples/plant.yaml", &d);
+    if (!p.ok()) std::abort();
+    return *p;
+  }();
+  return plant;
+}
+
+// Keeps every sample.
+class Collect final : public SampleSink {
+ public:
+  Status OnTick(TimePoint, std::span<const Sample> samples) override {
+    all.insert(all.end(), samples.begin(), samples.end());
+    return Status::Ok();
+  }
+  std::vector<Sample> all;
+};
+
+std::unique_ptr<Simulator> Make(SimOptions o, std::vector<ScheduledFault> faults = {}) {
+  auto sim = Simulator::Create(Example(), o, std::move(faults));
+  EXPECT_TRUE(sim.ok()) << sim.status().ToString();
+  return sim.ok() ? std::move(*sim) : nullptr;
+}
+
+SimOptions Fast(Micros duration, uint64_t seed = 1) {
+  SimOptions o;
+  o.speed = 0;
+  o.seed = seed;
+  o.duration = duration;
+  return o;
+}
+
+TEST(Simulator, SamplesEverySignalAtItsPeriod) {
+  auto sim = Make(Fast(seconds(60)));
+  ASSERT_TRUE(sim);
+  Collect c;
+  sim->AddSink(&c);
+  ASSERT_TRUE(sim->Run().ok());
+  EXPECT_EQ(sim->tick(), std::chrono::milliseconds(100));  // the spindles' 100 ms signals
+  std::map<uint32_t, int> counts;
+  for (const Sample& s : c.all) counts[s.signal]++;
+  ASSERT_EQ(counts.size(), sim->signals().size());  // every fitted signal is sampled
+  auto count_of = [&](const char* asset, const char* signal) {
+    return counts[*sim->FindSignal(asset, signal)];
+  };
+  EXPECT_EQ(count_of("l1-sp-01", "spindle_load"), 601);  // 100 ms over 60 s, both ends
+  EXPECT_EQ(count_of("l1-sp-01", "winding_temp"), 61);   // 1 s
+  EXPECT_EQ(count_of("l1-sp-01", "energy"), 2);          // 60 s
+  EXPECT_EQ(sim->samples_produced(), c.all.size());
+}
+
+TEST(Simulator, SameSeedSameSamplesOtherSeedOthers) {
+  auto run = [](uint64_t seed) {
+    auto sim = Make(Fast(minutes(10), seed));
+    Collect c;
+    sim->AddSink(&c);
+    EXPECT_TRUE(sim->Run().ok());
+    return c.all;
+  };
+  std::vector<Sample> a = run(7), b = run(7), other = run(8);
+  ASSERT_EQ(a.size(), b.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].signal, b[i].signal);
+    ASSERT_EQ(a[i].ts_us, b[i].ts_us);
+    ASSERT_EQ(a[i].value, b[i].value) << i;  // bit for bit
+    if (a[i].value != other[i].value) ++differ;
+  }
+  EXPECT_GT(differ, a.size() / 10);
+}
+
+TEST(Simulator, ValuesRespectTypesAndRanges) {
+  auto sim = Make(Fast(minutes(30)));
+  Collect c;
+  sim->AddSink(&c);
+  ASSERT_TRUE(sim->Run().ok());
+  size_t checked = 0;
+  for (const Sample& s : c.all) {
+    const model::SignalTemplate& spec = sim->signals()[s.signal].signal->spec;
+    if (spec.type == model::DataType::kBool) {
+      EXPECT_TRUE(s.value == 0 || s.value == 1);
+    }
+    if (spec.type == model::DataType::kInt32 || spec.type == model::DataType::kInt64) {
+      EXPECT_EQ(s.value, std::round(s.value));
+    }
+    if (spec.min && spec.max) {
+      EXPECT_GE(s.value, *spec.min) << sim->signals()[s.signal].asset->id << "." << spec.name;
+      EXPECT_LE(s.value, *spec.max) << sim->signals()[s.signal].asset->id << "." << spec.name;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10000u);
+}
+
+TEST(Simulator, SensorFaultsChangeOnlyTheirSignalAndAreLabelled) {
+  ScheduledFault stuck;
+  stuck.at = minutes(5);
+  stuck.duration = minutes(5);
+  stuck.asset = "l1-sp-01";
+  stuck.signal = "current";
+  stuck.type = FaultType::kSensorStuck;
+  ScheduledFault drop;
+  drop.at = minutes(2);
+  drop.duration = minutes(1);
+  drop.asset = "l1-cp-01";
+  drop.type = FaultType::kCommDrop;
+  auto sim = Make(Fast(minutes(15)), {stuck, drop});
+  Collect c;
+  sim->AddSink(&c);
+  ASSERT_TRUE(sim->Run().ok());
+  uint32_t current = *sim->FindSignal("l1-sp-01", "current");
+  int64_t t0 = UnixMicros(SimOptions{}.start);
+  std::vector<double> during, after;
+  size_t unsent = 0, unsent_elsewhere = 0;
+  for (const Sample& s : c.all) {
+    int64_t t = s.ts_us - t0;
+    if (s.signal == current && t >= 300'000'000 && t < 600'000'000) during.push_back(s.value);
+    if (s.signal == current && t >= 600'000'000) after.push_back(s.value);
+    if (!s.sent) {
+      (sim->signals()[s.signal].asset->id == "l1-cp-01" && t >= 120'000'000 && t < 180'000'000)
+          ? ++unsent
+          : ++unsent_elsewhere;
+    }
+  }
+  ASSERT_GT(during.size(), 100u);
+  for (double v : during) EXPECT_EQ(v, during.front());
+  EXPECT_NE(after.back(), during.front());
+  // 60 s without sending: 9 signals at 1 s (540), fluid_temp at 5 s (12), energy at 60 s (1).
+  EXPECT_EQ(unsent, 553u);
+  EXPECT_EQ(unsent_elsewhere, 0u);
+  std::vector<FaultLabel> labels = sim->labels();
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[0].type, FaultType::kCommDrop);
+  EXPECT_EQ(UnixMicros(labels[0].start) - t0, 120'000'000);
+  EXPECT_EQ(UnixMicros(*labels[0].end) - t0, 180'000'000);
+  EXPECT_EQ(labels[1].signal, "current");
+}
+
+TEST(Simulator, BearingWearRunsToFailureAndTheLabelSaysWhen) {
+  ScheduledFault wear;
+  wear.at = hours(1);
+  wear.asset = "l1-sp-02";
+  wear.type = FaultType::kBearingWear;
+  wear.severity = 1.0;
+  // The motor twin's bearing fails after ~7.1 days of running at severity 1 (motor_twin.h).
+  SimOptions o = Fast(hours(24 * 9));
+  o.tick = seconds(60);  // coarse: this test is about days
+  auto sim = Make(o, {wear});
+  Collect c;
+  sim->AddSink(&c);
+  ASSERT_TRUE(sim->Run().ok());
+  std::vector<FaultLabel> labels = sim->labels();
+  ASSERT_EQ(labels.size(), 1u);
+  ASSERT_TRUE(labels[0].failure.has_value()) << "no failure within 9 days";
+  EXPECT_NEAR(std::chrono::duration<double>(*labels[0].failure - labels[0].start).count(), 616131,
+              2 * 3600);  // running time to failure, within the motor's duty
+  EXPECT_GT(*labels[0].failure, labels[0].start);
+  // Vibration before the fault is lower than just before the failure.
+  uint32_t vib = *sim->FindSignal("l1-sp-02", "vibration_rms");
+  int64_t fail_us = UnixMicros(*labels[0].failure);
+  double early = 0, late = 0;
+  for (const Sample& s : c.all) {
+    if (s.signal != vib) continue;
+    if (s.ts_us < UnixMicros(labels[0].start)) early = std::max(early, s.value);
+    if (s.ts_us < fail_us && s.ts_us > fail_us - 3'600'000'000) late = std::max(late, s.value);
+  }
+  EXPECT_GT(late, 2 * early);
+}
+
+TEST(Simulator, RecorderWritesEverySample) {
+  auto dir = weft::testing::TempDir::Make();
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/record.csv";
+  auto sim = Make(Fast(seconds(30)));
+  auto rec = CsvRecorder::Create(path, *sim);
+  ASSERT_TRUE(rec.ok());
+  Collect c;
+  sim->AddSink(rec->get());
+  sim->AddSink(&c);
+  ASSERT_TRUE(sim->Run().ok());
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "ts_us,asset,signal,value,sent");
+  size_t rows = 0;
+  while (std::getline(in, line)) {
+    const Sample& s = c.all[rows];
+    std::ostringstream expect;
+    expect << s.ts_us << "," << sim->signals()[s.signal].asset->id << ","
+           << sim->signals()[s.signal].signal->spec.name << ",";
+    ASSERT_EQ(line.substr(0, expect.str().size()), expect.str()) << rows;
+    EXPECT_EQ(std::stod(line.substr(expect.str().size())), s.value) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, c.all.size());
+  EXPECT_EQ((*rec)->rows(), rows);
+}
+
+TEST(Simulator, UnwritableRecordIsRefusedWithThePath) {
+  auto sim = Make(Fast(seconds(1)));
+  auto rec = CsvRecorder::Create("/nonexistent-dir/r.csv", *sim);
+  ASSERT_FALSE(rec.ok());
+  EXPECT_NE(rec.status().message().find("/nonexistent-dir/r.csv"), std::string::npos);
+}
+
+TEST(Simulator, TwinFaultOnAnAssetWithoutTwinIsRefused) {
+  ScheduledFault f;
+  f.asset = "l2-nr-01";  // nutrunner_station: no built-in model
+  f.type = FaultType::kBearingWear;
+  auto sim = Simulator::Create(Example(), Fast(seconds(1)), {f});
+  ASSERT_FALSE(sim.ok());
+  EXPECT_NE(sim.status().message().find("no physical twin"), std::string::npos);
+}
+
+TEST(Simulator, SetpointsReachTheTwinAndRefusalsAreCounted) {
+  auto sim = Make(Fast(hours(3)));
+  sim->SetInput("lyon-hz-01", "setpoint", 26);
+  sim->SetInput("lyon-hz-02", "setpoint", 99);  // outside the twin's limits
+  sim->SetInput("nope", "setpoint", 20);
+  Collect c;
+  sim->AddSink(&c);
+  ASSERT_TRUE(sim->Run().ok());
+  EXPECT_EQ(sim->input_errors(), 2u);
+  uint32_t sp = *sim->FindSignal("lyon-hz-01", "setpoint");
+  double last = 0;
+  for (const Sample& s : c.all) {
+    if (s.signal == sp) last = s.value;
+  }
+  EXPECT_NEAR(last, 26, 0.05);
+}
+
+}  // namespace
+}  // namespace weft::sim
