@@ -76,7 +76,7 @@ echo "mosquitto_pub: $n messages in $(awk -v a="$start" -v b="$end" 'BEGIN{print
 pub_s=${PUB_SIM_SECONDS:-3600}
 start=$(date +%s.%N)
 "$sim" --plant examples/plant.yaml --broker "$broker" --speed 0 --duration "$pub_s" \
-  --log-level warn 2>"$tmp/pub.log"
+  --log-level info 2>"$tmp/pub.log"
 end=$(date +%s.%N)
 msgs=$(grep -o 'published [0-9]* messages' "$tmp/pub.log" | awk '{s+=$2} END{print s+0}')
 sim_rate=$(awk -v n="$msgs" -v a="$start" -v b="$end" 'BEGIN{printf "%.0f", n/(b-a)}')

@@ -1,5 +1,7 @@
 #include "sim/json_publisher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -66,6 +68,7 @@ Status JsonPublisher::OnTick(TimePoint now, std::span<const Sample> samples) {
 
 Status JsonPublisher::Finish() {
   if (!client_) return Status::Ok();
+  spdlog::info("sim: published {} messages (JSON, {} assets)", messages_, topics_.size());
   return client_->WaitForAcks(std::chrono::seconds(30));
 }
 

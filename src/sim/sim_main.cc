@@ -12,6 +12,7 @@
 #include "sim/json_publisher.h"
 #include "sim/recorder.h"
 #include "sim/simulator.h"
+#include "sim/sparkplug_publisher.h"
 
 namespace weft::sim {
 namespace {
@@ -114,6 +115,12 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return 3;
     }
     sinks.push_back(std::move(*json));
+    auto sparkplug = SparkplugPublisher::Create(**sim, *broker);
+    if (!sparkplug.ok()) {
+      err << "weft-sim: " << sparkplug.status().message() << "\n";
+      return 3;
+    }
+    sinks.push_back(std::move(*sparkplug));
   }
   if (modbus_port > 0) {
     err << "weft-sim: --modbus-port: not implemented yet\n";

@@ -18,7 +18,7 @@ EdgeNodeSession::EdgeNodeSession(std::string group_id, std::string edge_node_id)
     : group_id_(std::move(group_id)), edge_node_id_(std::move(edge_node_id)) {}
 
 Result<EdgeNodeSession> EdgeNodeSession::Create(std::string group_id, std::string edge_node_id,
-                                                std::vector<MetricDef> node_metrics) {
+                                                const std::vector<MetricDef>& node_metrics) {
   Topic topic;
   topic.group_id = group_id;
   topic.type = MessageType::kNBirth;
@@ -62,7 +62,7 @@ Result<EdgeNodeSession::Metrics> EdgeNodeSession::Define(const std::vector<Metri
   return metrics;
 }
 
-Status EdgeNodeSession::AddDevice(std::string device_id, std::vector<MetricDef> metrics) {
+Status EdgeNodeSession::AddDevice(std::string device_id, const std::vector<MetricDef>& metrics) {
   Topic topic;
   topic.group_id = group_id_;
   topic.type = MessageType::kDBirth;
@@ -111,7 +111,7 @@ Result<std::vector<Metric>> EdgeNodeSession::DataMetrics(
   out.reserve(updates.size());
   for (const MetricUpdate& u : updates) {
     const Slot* slot = nullptr;
-    if (const size_t* index = std::get_if<size_t>(&u.metric)) {
+    if (const auto* index = std::get_if<size_t>(&u.metric)) {
       if (*index >= metrics.slots.size()) {
         return InvalidArgumentError("metric index " + std::to_string(*index) +
                                     " is out of range (" + std::to_string(metrics.slots.size()) +
@@ -119,7 +119,7 @@ Result<std::vector<Metric>> EdgeNodeSession::DataMetrics(
       }
       slot = &metrics.slots[*index];
     } else {
-      const std::string& name = std::get<std::string>(u.metric);
+      const auto& name = std::get<std::string>(u.metric);
       auto it = metrics.by_name.find(name);
       if (it == metrics.by_name.end()) {
         return InvalidArgumentError("no metric named " + Quoted(name) + " was defined");
@@ -139,7 +139,7 @@ Result<std::vector<Metric>> EdgeNodeSession::DataMetrics(
   return out;
 }
 
-Message EdgeNodeSession::Build(MessageType type, std::string_view device_id, Payload payload,
+Message EdgeNodeSession::Build(MessageType type, std::string_view device_id, const Payload& payload,
                                int qos) const {
   Topic topic;
   topic.group_id = group_id_;
@@ -169,7 +169,7 @@ Message EdgeNodeSession::NodeDeath(std::optional<uint64_t> timestamp_ms) const {
   Payload payload;
   payload.timestamp_ms = timestamp_ms;
   payload.metrics.push_back(std::move(bd_seq));
-  return Build(MessageType::kNDeath, "", std::move(payload), /*qos=*/1);
+  return Build(MessageType::kNDeath, "", payload, /*qos=*/1);
 }
 
 Result<Message> EdgeNodeSession::NodeBirth(uint64_t timestamp_ms,
@@ -199,7 +199,7 @@ Result<Message> EdgeNodeSession::NodeBirth(uint64_t timestamp_ms,
   node_born_ = true;
   next_seq_ = 1;
   for (auto& [id, device] : devices_) device.born = false;
-  return Build(MessageType::kNBirth, "", std::move(payload), /*qos=*/0);
+  return Build(MessageType::kNBirth, "", payload, /*qos=*/0);
 }
 
 Result<Message> EdgeNodeSession::NodeData(uint64_t timestamp_ms,
@@ -214,7 +214,7 @@ Result<Message> EdgeNodeSession::NodeData(uint64_t timestamp_ms,
   payload.timestamp_ms = timestamp_ms;
   payload.seq = TakeSeq();
   payload.metrics = std::move(metrics).value();
-  return Build(MessageType::kNData, "", std::move(payload), /*qos=*/0);
+  return Build(MessageType::kNData, "", payload, /*qos=*/0);
 }
 
 Result<Message> EdgeNodeSession::DeviceBirth(std::string_view device_id, uint64_t timestamp_ms,
@@ -234,7 +234,7 @@ Result<Message> EdgeNodeSession::DeviceBirth(std::string_view device_id, uint64_
   payload.seq = TakeSeq();
   payload.metrics = std::move(metrics).value();
   it->second.born = true;
-  return Build(MessageType::kDBirth, device_id, std::move(payload), /*qos=*/0);
+  return Build(MessageType::kDBirth, device_id, payload, /*qos=*/0);
 }
 
 Result<Message> EdgeNodeSession::DeviceData(std::string_view device_id, uint64_t timestamp_ms,
@@ -253,7 +253,7 @@ Result<Message> EdgeNodeSession::DeviceData(std::string_view device_id, uint64_t
   payload.timestamp_ms = timestamp_ms;
   payload.seq = TakeSeq();
   payload.metrics = std::move(metrics).value();
-  return Build(MessageType::kDData, device_id, std::move(payload), /*qos=*/0);
+  return Build(MessageType::kDData, device_id, payload, /*qos=*/0);
 }
 
 Result<Message> EdgeNodeSession::DeviceDeath(std::string_view device_id, uint64_t timestamp_ms) {
@@ -269,7 +269,7 @@ Result<Message> EdgeNodeSession::DeviceDeath(std::string_view device_id, uint64_
   payload.timestamp_ms = timestamp_ms;
   payload.seq = TakeSeq();
   it->second.born = false;
-  return Build(MessageType::kDDeath, device_id, std::move(payload), /*qos=*/0);
+  return Build(MessageType::kDDeath, device_id, payload, /*qos=*/0);
 }
 
 void EdgeNodeSession::NewSession() {

@@ -74,11 +74,11 @@ class EdgeNodeSession {
   //! InvalidArgument when an id is not a valid topic element or a node metric definition is
   //! invalid (empty or non-UTF-8 name, a reserved name, a duplicate, a non-metric datatype).
   static Result<EdgeNodeSession> Create(std::string group_id, std::string edge_node_id,
-                                        std::vector<MetricDef> node_metrics = {});
+                                        const std::vector<MetricDef>& node_metrics = {});
 
   //! Declares a device and its metrics; aliases are assigned now. InvalidArgument for a bad id or
   //! definition, AlreadyExists for a device id already added. Its DBIRTH may follow at once.
-  Status AddDevice(std::string device_id, std::vector<MetricDef> metrics);
+  Status AddDevice(std::string device_id, const std::vector<MetricDef>& metrics);
 
   //! The NDEATH to register as the MQTT will before connecting (or to publish before an
   //! intentional disconnect): topic NDEATH, payload with only the metric bdSeq = bd_seq(), no seq;
@@ -146,7 +146,8 @@ class EdgeNodeSession {
                                            const std::vector<MetricValue>& values) const;
   Result<std::vector<Metric>> DataMetrics(const Metrics& metrics, uint64_t timestamp_ms,
                                           const std::vector<MetricUpdate>& updates) const;
-  Message Build(MessageType type, std::string_view device_id, Payload payload, int qos) const;
+  Message Build(MessageType type, std::string_view device_id, const Payload& payload,
+                int qos) const;
   uint8_t TakeSeq();
 
   std::string group_id_;

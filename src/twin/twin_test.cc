@@ -185,7 +185,7 @@ TEST(MakeTwin, OutputsAreSignalsOfTheAssetType) {
   }
 }
 
-TEST(MakeTwin, ExactOutputListsOfTheBrief) {
+TEST(MakeTwin, EachModelHasItsDocumentedOutputs) {
   auto outputs = [](std::string_view model) { return MakeTwin(model, {}).value()->OutputNames(); };
   EXPECT_THAT(outputs("motor"),
               ::testing::UnorderedElementsAre("winding_temp", "bearing_temp_de", "bearing_temp_nde",

@@ -1,0 +1,63 @@
+// SparkplugPublisher: the simulator's Sparkplug B edge nodes. Assets connected by
+// `connection.sparkplug` are devices of their edge node (group id, edge node id from plant.yaml);
+// each edge node has its own MQTT session, whose will is its NDEATH.
+//
+// Per edge node: NBIRTH (seq 0, bdSeq, Node Control/Rebirth) then a DBIRTH per device with every
+// metric's name, alias, datatype and value; then per tick one DDATA per device with the samples
+// of that tick, by alias only. An NCMD `Node Control/Rebirth` = true is answered at the next tick
+// with a full rebirth (NBIRTH and every DBIRTH, seq from 0). A lost connection is replaced by a
+// new session (bdSeq + 1, its NDEATH as will) and births. Finish() publishes NDEATH (a clean
+// shutdown), waits for acknowledgements and disconnects. Samples not sent because of a
+// comm_drop fault are left out.
+//
+// Thread-safety: OnTick/Finish on the simulation thread; NCMDs arrive on the MQTT thread and are
+// handed over through an atomic flag.
+#ifndef WEFT_SIM_SPARKPLUG_PUBLISHER_H_
+#define WEFT_SIM_SPARKPLUG_PUBLISHER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mqtt/client.h"
+#include "sim/simulator.h"
+#include "sparkplug/edge_node_session.h"
+
+namespace weft::sim {
+
+class SparkplugPublisher final : public SampleSink {
+ public:
+  static Result<std::unique_ptr<SparkplugPublisher>> Create(const Simulator& sim,
+                                                            const mqtt::BrokerAddress& broker);
+  ~SparkplugPublisher() override;
+  Status OnTick(TimePoint now, std::span<const Sample> samples) override;
+  Status Finish() override;
+  uint64_t messages() const { return messages_; }
+  uint64_t rebirths() const { return rebirths_; }
+  size_t nodes() const { return nodes_.size(); }
+
+ private:
+  struct Node;
+  struct Route {
+    int node = -1;  //!< -1: not a Sparkplug signal
+    int device = 0;
+    size_t metric = 0;
+    model::DataType type = model::DataType::kFloat64;
+  };
+  SparkplugPublisher(const Simulator& sim, mqtt::BrokerAddress broker);
+  Status Connect(Node& node);
+  Status Births(Node& node, uint64_t ts_ms);
+  Status Publish(Node& node, const sparkplug::Message& m);
+
+  const Simulator& sim_;
+  mqtt::BrokerAddress broker_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<Route> routes_;  //!< per signal index
+  uint64_t messages_ = 0;
+  uint64_t rebirths_ = 0;
+};
+
+}  // namespace weft::sim
+
+#endif  // WEFT_SIM_SPARKPLUG_PUBLISHER_H_
