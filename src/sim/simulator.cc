@@ -318,7 +318,8 @@ double Simulator::SignalValue(SignalState& s, AssetState& a, TimePoint now) {
   switch (s.spec->type) {
     case model::DataType::kBool: v = v > 0.5 ? 1 : 0; break;
     case model::DataType::kInt32:
-    case model::DataType::kInt64: v = std::round(v); break;
+    case model::DataType::kInt64:
+    case model::DataType::kString: v = std::round(v); break;  // strings carry ids: "50"
     case model::DataType::kFloat32: v = static_cast<double>(static_cast<float>(v)); break;
     default: break;
   }

@@ -14,7 +14,7 @@
 // motor: a motor twin). Signals the twin has no output for, and assets whose type extends no
 // built-in model, get a generic signal: a mean-reverting random walk inside the signal's valid
 // range (counters count up; booleans hold with rare flips). Every value is quantised to the
-// signal's data type.
+// signal's data type (string signals carry whole-number ids, published as text).
 //
 // Determinism: each asset has its own random stream, seeded from the seed and the asset's id,
 // and the tick is fixed, so the same plant, options and faults give the same samples, whatever

@@ -118,7 +118,7 @@ class EdgeNodeSession {
   uint64_t bd_seq() const { return bd_seq_; }
   //! The seq the next DBIRTH/NDATA/DDATA/DDEATH will carry.
   uint8_t next_seq() const { return next_seq_; }
-  //! Whether the NBIRTH of this session (or since the last rebirth request) was built.
+  //! Whether the NBIRTH of the current session was built.
   bool node_born() const { return node_born_; }
   //! The alias of a metric; device_id "" for node metrics (including bdSeq and the rebirth
   //! metric). nullopt when there is no such metric.
