@@ -23,8 +23,17 @@ if(WEFT_SANITIZE)
       -fno-omit-frame-pointer)
 endif()
 
+# With WEFT_FUZZ, every Weft library is compiled with libFuzzer's coverage instrumentation
+# (fuzzer-no-link): the fuzzers then get feedback from the code under test, not only from the
+# fuzz target's own file. Needs WEFT_SANITIZE for the coverage callbacks' runtime.
+set(WEFT_FUZZ_COVERAGE_FLAGS)
+if(WEFT_FUZZ AND WEFT_SANITIZE)
+  set(WEFT_FUZZ_COVERAGE_FLAGS -fsanitize=fuzzer-no-link)
+endif()
+
 function(_weft_common_options target)
-  target_compile_options(${target} PRIVATE ${WEFT_WARNINGS} ${WEFT_SANITIZE_FLAGS})
+  target_compile_options(${target} PRIVATE ${WEFT_WARNINGS} ${WEFT_SANITIZE_FLAGS}
+    ${WEFT_FUZZ_COVERAGE_FLAGS})
   target_link_options(${target} PRIVATE ${WEFT_SANITIZE_FLAGS})
 endfunction()
 

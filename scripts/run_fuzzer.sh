@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_fuzzer.sh FUZZER WORKDIR SECONDS [SEED_DIR...]
-# Runs a libFuzzer binary for a bounded time on a fresh corpus seeded from SEED_DIRs (only
-# *.yaml files are taken), with the dictionary $FUZZ_DICT when set. Exits non-zero on a crash,
+# Runs a libFuzzer binary for a bounded time on a fresh corpus seeded from the files in SEED_DIRs,
+# with the dictionary $FUZZ_DICT when set. Exits non-zero on a crash,
 # leak, timeout or sanitizer report; the reproducer is left in WORKDIR/crashes.
 set -euo pipefail
 fuzzer="$1"; work="$2"; seconds="$3"; shift 3
@@ -9,8 +9,7 @@ rm -rf "$work"
 mkdir -p "$work/corpus" "$work/crashes"
 for seeds in "$@"; do
   [[ -d "$seeds" ]] || continue
-  find "$seeds" -maxdepth 1 -type f \( -name '*.yaml' -o -name '*.yml' \) \
-    -exec cp {} "$work/corpus/" \;
+  find "$seeds" -maxdepth 1 -type f -exec cp {} "$work/corpus/" \;
 done
 dict=()
 [[ -n "${FUZZ_DICT:-}" && -f "${FUZZ_DICT}" ]] && dict=(-dict="$FUZZ_DICT")

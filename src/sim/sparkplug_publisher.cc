@@ -51,13 +51,13 @@ struct SparkplugPublisher::Node {
   std::vector<std::vector<sparkplug::MetricUpdate>> pending;  //!< per device, this tick
 };
 
-SparkplugPublisher::SparkplugPublisher(const Simulator& sim, mqtt::BrokerAddress broker)
-    : sim_(sim), broker_(std::move(broker)) {}
+SparkplugPublisher::SparkplugPublisher(mqtt::BrokerAddress broker)
+    : broker_(std::move(broker)) {}
 SparkplugPublisher::~SparkplugPublisher() = default;
 
 Result<std::unique_ptr<SparkplugPublisher>> SparkplugPublisher::Create(
     const Simulator& sim, const mqtt::BrokerAddress& broker) {
-  std::unique_ptr<SparkplugPublisher> p(new SparkplugPublisher(sim, broker));
+  std::unique_ptr<SparkplugPublisher> p(new SparkplugPublisher(broker));
   p->routes_.resize(sim.signals().size());
   std::map<std::pair<std::string, std::string>, int> node_index;
   std::map<std::pair<int, std::string>, int> device_index;

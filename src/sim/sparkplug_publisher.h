@@ -45,12 +45,11 @@ class SparkplugPublisher final : public SampleSink {
     size_t metric = 0;
     model::DataType type = model::DataType::kFloat64;
   };
-  SparkplugPublisher(const Simulator& sim, mqtt::BrokerAddress broker);
+  explicit SparkplugPublisher(mqtt::BrokerAddress broker);
   Status Connect(Node& node);
   Status Births(Node& node, uint64_t ts_ms);
   Status Publish(Node& node, const sparkplug::Message& m);
 
-  const Simulator& sim_;
   mqtt::BrokerAddress broker_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<Route> routes_;  //!< per signal index
