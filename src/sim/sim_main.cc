@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "model/plant_loader.h"
 #include "sim/json_publisher.h"
+#include "sim/modbus_plc.h"
 #include "sim/recorder.h"
 #include "sim/simulator.h"
 #include "sim/sparkplug_publisher.h"
@@ -123,8 +124,15 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     sinks.push_back(std::move(*sparkplug));
   }
   if (modbus_port > 0) {
-    err << "weft-sim: --modbus-port: not implemented yet\n";
-    return 2;
+    auto plc = ModbusPlc::Start(**sim, static_cast<uint16_t>(modbus_port));
+    if (!plc.ok()) {
+      err << "weft-sim: " << plc.status().message() << "\n";
+      return 3;
+    }
+    for (const auto& e : (*plc)->endpoints()) {
+      err << "weft-sim: PLC " << e.plant_address << " -> 127.0.0.1:" << e.local_port << "\n";
+    }
+    sinks.push_back(std::move(*plc));
   }
   for (auto& s : sinks) (*sim)->AddSink(s.get());
 

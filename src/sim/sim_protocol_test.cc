@@ -1,6 +1,7 @@
 // weft-sim against real peers: a mosquitto broker, and a subscriber that decodes what the
 // simulator publishes (Sparkplug B through HostSession, JSON with nlohmann::json).
 #include <gtest/gtest.h>
+#include <modbus/modbus.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "model/plant_loader.h"
 #include "mqtt/client.h"
 #include "sim/json_publisher.h"
+#include "sim/modbus_plc.h"
 #include "sim/simulator.h"
 #include "sim/sparkplug_publisher.h"
 #include "sparkplug/host_session.h"
@@ -222,6 +224,86 @@ TEST_F(SimProtocolTest, UnreachableBrokerIsAClearError) {
   ASSERT_FALSE(sp.ok());
   EXPECT_EQ(sp.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(sp.status().message().find("127.0.0.1:" + std::to_string(*port)), std::string::npos);
+}
+
+// A real libmodbus client against the simulated PLCs: reads the registers plant.yaml declares,
+// writes a setpoint that reaches the twin, and is refused outside the range and on read-only
+// registers.
+TEST(SimModbus, PlantRegistersReadAndSetpointsWrite) {
+  SimOptions o;
+  o.speed = 50;
+  o.duration = seconds(600);
+  auto sim = Simulator::Create(Example(), o, {});
+  ASSERT_TRUE(sim.ok());
+  auto plc = ModbusPlc::Start(**sim, 0);
+  ASSERT_TRUE(plc.ok()) << plc.status().ToString();
+  Collect truth;
+  (*sim)->AddSink(plc->get());
+  (*sim)->AddSink(&truth);
+  auto port_of = [&](const std::string& plant_address) -> int {
+    for (const auto& e : (*plc)->endpoints()) {
+      if (e.plant_address == plant_address) return e.local_port;
+    }
+    return -1;
+  };
+  // Lyon: 3 compressors (one device each) and the HVAC gateway; Brno: compressor and gateway.
+  ASSERT_EQ((*plc)->endpoints().size(), 6u);
+  int compressor_port = port_of("10.20.0.31:502/1");
+  int hvac_port = port_of("10.20.0.50:502/1");
+  ASSERT_GT(compressor_port, 0);
+  ASSERT_GT(hvac_port, 0);
+  std::thread run([&] { EXPECT_TRUE((*sim)->Run().ok()); });
+  std::this_thread::sleep_for(milliseconds(300));
+
+  modbus_t* c = modbus_new_tcp("127.0.0.1", compressor_port);
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(modbus_connect(c), 0) << modbus_strerror(errno);
+  // lyon-ac-01's map (compressor_plc): holding 0..8 (dew_point at 9 is not fitted).
+  uint16_t regs[9] = {};
+  ASSERT_EQ(modbus_read_registers(c, 0, 9, regs), 9) << modbus_strerror(errno);
+  EXPECT_EQ(modbus_read_registers(c, 0, 10, regs), -1);  // past the declared map
+  EXPECT_EQ(errno, EMBXILADD);
+  // discharge_pressure: holding 0, int16, scale 0.01 bar; the register holds a sampled value.
+  double pressure = static_cast<int16_t>(regs[0]) * 0.01;
+  uint32_t pressure_signal = *(*sim)->FindSignal("lyon-ac-01", "discharge_pressure");
+  bool seen = false;
+  {
+    std::lock_guard<std::mutex> lock(truth.mu);
+    for (const Sample& s : truth.all) {
+      seen = seen || (s.signal == pressure_signal && std::abs(s.value - pressure) <= 0.005 + 1e-9);
+    }
+  }
+  EXPECT_TRUE(seen) << "register value " << pressure << " bar was never sampled";
+  // Writing a measurement is refused: it is read-only.
+  EXPECT_EQ(modbus_write_register(c, 0, 700), -1);
+  EXPECT_EQ(errno, EMBXILADD);
+  modbus_close(c);
+  modbus_free(c);
+
+  modbus_t* h = modbus_new_tcp("127.0.0.1", hvac_port);
+  ASSERT_EQ(modbus_connect(h), 0);
+  // lyon-hz-02 has base 16; its setpoint is holding 16 + 4, int16, scale 0.1 degC.
+  ASSERT_EQ(modbus_write_register(h, 20, 235), 1) << modbus_strerror(errno);
+  EXPECT_EQ(modbus_write_register(h, 20, 990), -1);  // 99.0 degC: outside 5..35
+  EXPECT_EQ(errno, EMBXILVAL);
+  // The twin takes it at its next step (HVAC signals are sampled every 60 s: 1.2 s here).
+  uint32_t setpoint_signal = *(*sim)->FindSignal("lyon-hz-02", "setpoint");
+  double sampled = 0;
+  for (int i = 0; i < 200 && std::abs(sampled - 23.5) > 1e-9; ++i) {
+    std::this_thread::sleep_for(milliseconds(25));
+    std::lock_guard<std::mutex> lock(truth.mu);
+    for (const Sample& s : truth.all) {
+      if (s.signal == setpoint_signal) sampled = s.value;
+    }
+  }
+  EXPECT_NEAR(sampled, 23.5, 1e-9);
+  uint16_t v = 0;
+  ASSERT_EQ(modbus_read_registers(h, 20, 1, &v), 1);
+  EXPECT_EQ(static_cast<int16_t>(v), 235);  // and the PLC shows the twin's setpoint
+  modbus_close(h);
+  modbus_free(h);
+  (*sim)->Stop();
+  run.join();
 }
 
 }  // namespace

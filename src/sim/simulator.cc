@@ -168,6 +168,16 @@ std::optional<uint32_t> Simulator::FindSignal(std::string_view asset,
   return std::nullopt;
 }
 
+bool Simulator::HasTwinInput(std::string_view asset, std::string_view input) const {
+  for (const auto& a : assets_) {
+    if (a->asset->id != asset || !a->twin) continue;
+    for (const auto& name : a->twin->InputNames()) {
+      if (name == input) return true;
+    }
+  }
+  return false;
+}
+
 std::vector<FaultLabel> Simulator::labels() const {
   std::lock_guard<std::mutex> lock(mu_);
   return labels_;

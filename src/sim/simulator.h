@@ -104,6 +104,8 @@ class Simulator {
   void InjectFault(ScheduledFault fault);
 
   const std::vector<SimSignal>& signals() const { return signals_; }
+  //! Whether `input` is an input of the asset's twin (e.g. an HVAC zone's "setpoint").
+  bool HasTwinInput(std::string_view asset, std::string_view input) const;
   const model::Plant& plant() const { return plant_; }
   //! Index of an asset's signal, or nullopt.
   std::optional<uint32_t> FindSignal(std::string_view asset, std::string_view signal) const;

@@ -51,8 +51,7 @@ struct SparkplugPublisher::Node {
   std::vector<std::vector<sparkplug::MetricUpdate>> pending;  //!< per device, this tick
 };
 
-SparkplugPublisher::SparkplugPublisher(mqtt::BrokerAddress broker)
-    : broker_(std::move(broker)) {}
+SparkplugPublisher::SparkplugPublisher(mqtt::BrokerAddress broker) : broker_(std::move(broker)) {}
 SparkplugPublisher::~SparkplugPublisher() = default;
 
 Result<std::unique_ptr<SparkplugPublisher>> SparkplugPublisher::Create(
