@@ -4,20 +4,13 @@
 
 #include <cstdlib>
 
-#include "model/plant_loader.h"
+#include "testing/example_plant.h"
 
 namespace weft::sim {
 namespace {
 
 const model::Plant& Example() {
-  static const model::Plant plant = [] {
-    const char* root = std::getenv("WEFT_SOURCE_DIR");
-    Diagnostics d;
-    auto p = model::LoadPlantFile(std::string(root ? root : ".") + "/examples/plant.yaml", &d);
-    if (!p.ok()) std::abort();
-    return *p;
-  }();
-  return plant;
+  return weft::testing::ExamplePlant();
 }
 
 TEST(FaultSchedule, ParsesEveryKind) {

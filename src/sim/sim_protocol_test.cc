@@ -8,13 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "model/plant_loader.h"
 #include "mqtt/client.h"
 #include "sim/json_publisher.h"
 #include "sim/modbus_plc.h"
 #include "sim/simulator.h"
 #include "sim/sparkplug_publisher.h"
 #include "sparkplug/host_session.h"
+#include "testing/example_plant.h"
 #include "testing/test_env.h"
 
 namespace weft::sim {
@@ -24,14 +24,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 const model::Plant& Example() {
-  static const model::Plant plant = [] {
-    const char* root = std::getenv("WEFT_SOURCE_DIR");
-    Diagnostics d;
-    auto p = model::LoadPlantFile(std::string(root ? root : ".") + "/examples/plant.yaml", &d);
-    if (!p.ok()) std::abort();
-    return *p;
-  }();
-  return plant;
+  return weft::testing::ExamplePlant();
 }
 
 class Collect final : public SampleSink {

@@ -7,8 +7,8 @@
 #include <map>
 #include <sstream>
 
-#include "model/plant_loader.h"
 #include "sim/recorder.h"
+#include "testing/example_plant.h"
 #include "testing/test_env.h"
 
 namespace weft::sim {
@@ -19,14 +19,7 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 const model::Plant& Example() {
-  static const model::Plant plant = [] {
-    const char* root = std::getenv("WEFT_SOURCE_DIR");
-    Diagnostics d;
-    auto p = model::LoadPlantFile(std::string(root ? root : ".") + "/examples/plant.yaml", &d);
-    if (!p.ok()) std::abort();
-    return *p;
-  }();
-  return plant;
+  return weft::testing::ExamplePlant();
 }
 
 // Keeps every sample.

@@ -94,7 +94,8 @@ Result<std::unique_ptr<MosquittoBroker>> MosquittoBroker::Start() {
       ::_exit(127);
     }
     Status up = WaitForListener(port, std::chrono::seconds(5));
-    if (up.ok()) return std::unique_ptr<MosquittoBroker>(new MosquittoBroker(std::move(dir), pid, port));
+    if (up.ok())
+      return std::unique_ptr<MosquittoBroker>(new MosquittoBroker(std::move(dir), pid, port));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
