@@ -4,7 +4,7 @@
 //
 //   ./build/bench/plant_bench [--benchmark_filter=...]
 //
-// Inputs: examples/plant.yaml (46 assets, 427 signals) and a synthetic plant of 2,000 assets
+// Inputs: examples/plant.yaml (46 assets, 431 signals) and a synthetic plant of 2,000 assets
 // (20 lines x 100 assets, ~19,000 signals) generated in memory.
 #include <benchmark/benchmark.h>
 #include <yaml-cpp/yaml.h>

@@ -124,8 +124,13 @@ Result<std::unique_ptr<ModbusPlc>> ModbusPlc::Start(Simulator& sim, uint16_t fir
           for (uint16_t a = address; a < address + count; ++a) {
             auto it = targets->find({static_cast<int>(table), a});
             if (it == targets->end()) continue;
-            auto v = bank->GetScaled(table, a, ToScaling(it->second.binding));
-            if (v.ok()) sim.SetInput(it->second.asset, it->second.input, *v);
+            if (modbus::IsBitTable(table)) {
+              auto bit = bank->GetBit(table, a);
+              if (bit.ok()) sim.SetInput(it->second.asset, it->second.input, *bit ? 1.0 : 0.0);
+            } else {
+              auto v = bank->GetScaled(table, a, ToScaling(it->second.binding));
+              if (v.ok()) sim.SetInput(it->second.asset, it->second.input, *v);
+            }
           }
         });
     // Registers of signals that are twin inputs are judged by the validator; every other

@@ -7,7 +7,8 @@
 // free ports); `endpoints()` and the log say which plant device is on which port.
 //
 // Writes: clients may write only the holding registers and coils of signals that are inputs of
-// the asset's twin (e.g. an HVAC zone's `setpoint`), within the signal's valid range; the value
+// the asset's twin (an HVAC zone's `setpoint`, a compressor's `running` run/stop coil), within
+// the signal's valid range; the value
 // goes to the twin (Simulator::SetInput) and shows in the signal from the next tick. Other
 // writes are refused: ILLEGAL DATA ADDRESS for read-only registers, ILLEGAL DATA VALUE outside
 // the range. 32-bit registers are read-only (a 16-bit write cannot be validated on its own).

@@ -270,6 +270,23 @@ TEST(SimModbus, PlantRegistersReadAndSetpointsWrite) {
   // Writing a measurement is refused: it is read-only.
   EXPECT_EQ(modbus_write_register(c, 0, 700), -1);
   EXPECT_EQ(errno, EMBXILADD);
+  // Coil 0 is the run command (`running`): it reads 1, a stop reaches the twin and reads back.
+  uint8_t coil = 0;
+  ASSERT_EQ(modbus_read_bits(c, 0, 1, &coil), 1) << modbus_strerror(errno);
+  EXPECT_EQ(coil, 1);
+  ASSERT_EQ(modbus_write_bit(c, 0, 0), 1) << modbus_strerror(errno);
+  uint32_t running_signal = *(*sim)->FindSignal("lyon-ac-01", "running");
+  double running = 1;
+  for (int i = 0; i < 200 && running != 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    std::lock_guard<std::mutex> lock(truth.mu);
+    for (const Sample& s : truth.all) {
+      if (s.signal == running_signal) running = s.value;
+    }
+  }
+  EXPECT_EQ(running, 0);
+  ASSERT_EQ(modbus_read_bits(c, 0, 1, &coil), 1);
+  EXPECT_EQ(coil, 0);
   modbus_close(c);
   modbus_free(c);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <thread>
 
 namespace weft::sim {
@@ -60,6 +61,7 @@ struct Simulator::SignalState {
   const model::SignalTemplate* spec = nullptr;
   std::string output;  // twin output name; "" when generic
   bool has_twin_output = false;
+  bool reads_input = false;  // no such output, but a twin input of that name: read it back
   int64_t period_us = 0;
   int64_t next_due_us = 0;
   double last_value = 0;
@@ -81,6 +83,8 @@ struct Simulator::AssetState {
   uint64_t step_every = 1;
   int64_t shortest_period_us = INT64_MAX;
   double load = 0.7;  // operating point that drifts slowly (motor load, compressor demand)
+  //! Inputs applied to the twin (commands, setpoints), for signals that read them back.
+  std::map<std::string, double, std::less<>> inputs;
 };
 
 struct Simulator::Command {
@@ -120,6 +124,11 @@ Status Simulator::Init(std::vector<ScheduledFault> faults) {
       s.spec = &sig.spec;
       s.output = sig.spec.name;
       s.has_twin_output = state->twin && state->twin->Output(sig.spec.name).has_value();
+      if (state->twin && !s.has_twin_output) {
+        for (const auto& in : state->twin->InputNames()) s.reads_input |= in == sig.spec.name;
+        // A command signal starts as the twin starts: running.
+        if (s.reads_input) state->inputs.emplace(sig.spec.name, sig.spec.name == "running");
+      }
       s.period_us = std::max<int64_t>(1000, sig.spec.period.count());
       s.next_due_us = start_us;
       shortest = std::min(shortest, s.period_us);
@@ -209,6 +218,10 @@ void Simulator::ApplyCommands(TimePoint now) {
     Status st = it == assets_.end() || !(*it)->twin
                     ? NotFoundError("no simulated asset '" + c.asset + "' with a twin")
                     : (*it)->twin->SetInput(c.input, c.value);
+    if (st.ok()) {
+      auto in = (*it)->inputs.find(c.input);
+      if (in != (*it)->inputs.end()) in->second = c.value;
+    }
     if (!st.ok()) {
       input_errors_.fetch_add(1);
       spdlog::warn("sim: input {}.{} = {} refused: {}", c.asset, c.input, c.value, st.message());
@@ -299,6 +312,8 @@ double Simulator::SignalValue(SignalState& s, AssetState& a, TimePoint now) {
   double v;
   if (s.has_twin_output) {
     v = *a.twin->Output(s.output);
+  } else if (s.reads_input) {
+    v = a.inputs.find(s.output)->second;
   } else {
     Generic& g = s.generic;
     if (g.counter) {

@@ -13,8 +13,10 @@
 // Which twin simulates an asset: the built-in model its type is or extends (cnc_spindle extends
 // motor: a motor twin). Signals the twin has no output for, and assets whose type extends no
 // built-in model, get a generic signal: a mean-reverting random walk inside the signal's valid
-// range (counters count up; booleans hold with rare flips). Every value is quantised to the
-// signal's data type (string signals carry whole-number ids, published as text).
+// range (counters count up; booleans hold with rare flips). A signal named after an input of the
+// twin (e.g. a compressor's `running` coil) reads back the last command the twin took. Every value
+// is quantised to the signal's data type (string signals carry whole-number ids, published as
+// text).
 //
 // Determinism: each asset has its own random stream, seeded from the seed and the asset's id,
 // and the tick is fixed, so the same plant, options and faults give the same samples, whatever
