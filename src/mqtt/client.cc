@@ -1,7 +1,6 @@
 #include "mqtt/client.h"
 
 #include <mosquitto.h>
-
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -14,7 +13,9 @@ namespace {
 
 std::once_flag g_lib_init;
 
-std::string MosqError(int rc) { return mosquitto_strerror(rc); }
+std::string MosqError(int rc) {
+  return mosquitto_strerror(rc);
+}
 
 }  // namespace
 
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
   mosquitto_disconnect_callback_set(c->mosq_, &Client::OnDisconnect);
   mosquitto_publish_callback_set(c->mosq_, &Client::OnPublish);
   mosquitto_message_callback_set(c->mosq_, &Client::OnMessage);
+  mosquitto_subscribe_callback_set(c->mosq_, &Client::OnSubscribe);
   mosquitto_max_inflight_messages_set(c->mosq_, options.max_inflight);
   mosquitto_reconnect_delay_set(c->mosq_, 1, 30, true);
   if (options.will) {
@@ -74,24 +76,25 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
       return InvalidArgumentError("will on '" + w.topic + "': " + MosqError(rc));
     }
   }
-  int rc = mosquitto_connect_async(c->mosq_, broker.host.c_str(), broker.port,
-                                   options.keepalive_s);
+  int rc = mosquitto_connect_async(c->mosq_, broker.host.c_str(), broker.port, options.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
-    return UnavailableError("cannot connect to " + broker.ToString() + ": " + MosqError(rc) +
-                            (rc == MOSQ_ERR_ERRNO ? std::string(" (") + strerror(errno) + ")" : ""));
+    return UnavailableError(
+        "cannot connect to " + broker.ToString() + ": " + MosqError(rc) +
+        (rc == MOSQ_ERR_ERRNO ? std::string(" (") + strerror(errno) + ")" : ""));
   }
   rc = mosquitto_loop_start(c->mosq_);
   if (rc != MOSQ_ERR_SUCCESS) return InternalError("mosquitto_loop_start: " + MosqError(rc));
   std::unique_lock<std::mutex> lock(c->mu_);
-  bool up = c->cv_.wait_for(lock, timeout, [&] { return c->connected_.load() || c->last_connack_ > 0; });
+  bool up =
+      c->cv_.wait_for(lock, timeout, [&] { return c->connected_.load() || c->last_connack_ > 0; });
   if (!up || !c->connected_) {
     int connack = c->last_connack_.load();
     lock.unlock();
-    return UnavailableError("no session with " + broker.ToString() + " within " +
-                            std::to_string(timeout.count()) + " ms" +
-                            (connack > 0 ? ": broker refused (" +
-                                               std::string(mosquitto_connack_string(connack)) + ")"
-                                         : ""));
+    return UnavailableError(
+        "no session with " + broker.ToString() + " within " + std::to_string(timeout.count()) +
+        " ms" +
+        (connack > 0 ? ": broker refused (" + std::string(mosquitto_connack_string(connack)) + ")"
+                     : ""));
   }
   return c;
 }
@@ -152,11 +155,26 @@ Status Client::Publish(const std::string& topic, std::string_view payload, int q
 }
 
 Status Client::Subscribe(const std::string& pattern, int qos) {
+  std::unique_lock<std::mutex> lock(mu_);
+  uint64_t before = subacks_.load();
   int rc = mosquitto_subscribe(mosq_, nullptr, pattern.c_str(), qos);
   if (rc != MOSQ_ERR_SUCCESS) {
     return UnavailableError("subscribe to '" + pattern + "': " + MosqError(rc));
   }
+  if (!cv_.wait_for(lock, std::chrono::seconds(10), [&] { return subacks_.load() > before; })) {
+    return Status(StatusCode::kDeadlineExceeded,
+                  "no SUBACK from " + broker_.ToString() + " for '" + pattern + "' in 10 s");
+  }
   return Status::Ok();
+}
+
+void Client::OnSubscribe(mosquitto*, void* self, int, int, const int*) {
+  auto* c = static_cast<Client*>(self);
+  {
+    std::lock_guard<std::mutex> lock(c->mu_);
+    c->subacks_.fetch_add(1);
+  }
+  c->cv_.notify_all();
 }
 
 void Client::SetMessageHandler(std::function<void(const Message&)> handler) {

@@ -80,6 +80,9 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   Status Publish(const std::string& topic, std::string_view payload, int qos, bool retain);
+  //! Subscribes and waits (up to 10 s) for the broker's SUBACK, so that messages published after
+  //! it returns are delivered. REQUIRES: not called from the message handler (the network
+  //! thread delivers the SUBACK).
   Status Subscribe(const std::string& pattern, int qos);
 
   //! REQUIRES: set before subscribing; called on the network thread, must not block for long.
@@ -104,6 +107,7 @@ class Client {
   static void OnDisconnect(mosquitto*, void* self, int rc);
   static void OnPublish(mosquitto*, void* self, int mid);
   static void OnMessage(mosquitto*, void* self, const mosquitto_message* msg);
+  static void OnSubscribe(mosquitto*, void* self, int mid, int qos_count, const int* granted);
 
   BrokerAddress broker_;
   ClientOptions options_;
@@ -113,8 +117,9 @@ class Client {
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> acked_{0};
   std::atomic<int> last_connack_{-1};
+  std::atomic<uint64_t> subacks_{0};
   std::mutex mu_;
-  std::condition_variable cv_;  //!< signalled on connect and on each ack
+  std::condition_variable cv_;                   //!< signalled on connect and on each ack
   std::function<void(const Message&)> handler_;  // set before subscribing (see REQUIRES)
 };
 

@@ -51,10 +51,11 @@ bool IsTwinFault(FaultType t) {
          t == FaultType::kCavitation || t == FaultType::kImpellerWear;
 }
 
-Result<std::vector<ScheduledFault>> ParseFaultSchedule(std::string_view yaml,
-                                                       const std::string& file_name,
-                                                       const model::Plant& plant,
-                                                       Diagnostics* diags) {
+namespace {
+
+Result<std::vector<ScheduledFault>> Parse(std::string_view yaml, const std::string& file_name,
+                                          const model::Plant& plant, bool with_at,
+                                          Diagnostics* diags) {
   YamlReader r(file_name, diags);
   std::vector<ScheduledFault> out;
   std::optional<YamlValue> root = r.ParseDocument(yaml, kMaxScheduleBytes);
@@ -78,7 +79,9 @@ Result<std::vector<ScheduledFault>> ParseFaultSchedule(std::string_view yaml,
       ScheduledFault fault;
       fault.where = item.loc;
       size_t errors = diags->error_count();
-      if (auto at = r.Required(f, "at")) {
+      if (!with_at && f.Has("at")) {
+        r.Err(ye::kInvalidValue, *f.Get("at"), "a fault command starts at once; it has no `at`");
+      } else if (auto at = with_at ? r.Required(f, "at") : std::nullopt) {
         if (auto d = r.Duration(*at)) fault.at = *d;
       }
       if (auto d = f.Get("duration")) {
@@ -163,6 +166,29 @@ Result<std::vector<ScheduledFault>> ParseFaultSchedule(std::string_view yaml,
   diags->SortByLocation();
   if (diags->has_errors()) return diags->ToStatus(file_name);
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<ScheduledFault>> ParseFaultSchedule(std::string_view yaml,
+                                                       const std::string& file_name,
+                                                       const model::Plant& plant,
+                                                       Diagnostics* diags) {
+  return Parse(yaml, file_name, plant, /*with_at=*/true, diags);
+}
+
+Result<ScheduledFault> ParseFaultCommand(std::string_view json, const model::Plant& plant,
+                                         Diagnostics* diags) {
+  // A command is a schedule entry: JSON is YAML's flow style, so the same reader checks it.
+  WEFT_ASSIGN_OR_RETURN(
+      std::vector<ScheduledFault> faults,
+      Parse("faults: [" + std::string(json) + "]", kFaultCommandTopic, plant, false, diags));
+  if (faults.size() != 1) {
+    return InvalidArgumentError(
+        "a fault command is one JSON object, e.g. {\"asset\": "
+        "\"l1-sp-05\", \"kind\": \"bearing_wear\"}");
+  }
+  return faults[0];
 }
 
 Result<std::vector<ScheduledFault>> LoadFaultSchedule(const std::string& path,

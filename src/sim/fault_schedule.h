@@ -62,6 +62,14 @@ struct ScheduledFault {
 
 //! Parses a schedule and checks assets and signals against the plant. InvalidArgument with every
 //! problem in `diags`.
+//!
+//! A fault command (`weft-sim` subscribes to kFaultCommandTopic when it has a broker) is one
+//! entry of this format as JSON, without `at` (it starts at once), e.g.
+//!   {"asset": "l1-sp-05", "kind": "bearing_wear", "severity": 0.8}
+//! ParseFaultCommand reads it with the same checks.
+inline constexpr char kFaultCommandTopic[] = "weft/sim/faults";
+Result<ScheduledFault> ParseFaultCommand(std::string_view json, const model::Plant& plant,
+                                         Diagnostics* diags);
 Result<std::vector<ScheduledFault>> LoadFaultSchedule(const std::string& path,
                                                       const model::Plant& plant,
                                                       Diagnostics* diags);

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "model/plant_loader.h"
+#include "sim/fault_commands.h"
 #include "sim/json_publisher.h"
 #include "sim/modbus_plc.h"
 #include "sim/recorder.h"
@@ -96,6 +97,7 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return 1;
   }
   std::vector<std::unique_ptr<SampleSink>> sinks;
+  std::unique_ptr<FaultCommands> fault_commands;
   if (!record_path.empty()) {
     auto rec = CsvRecorder::Create(record_path, **sim);
     if (!rec.ok()) {
@@ -122,6 +124,12 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return 3;
     }
     sinks.push_back(std::move(*sparkplug));
+    auto commands = FaultCommands::Start(**sim, *broker);
+    if (!commands.ok()) {
+      err << "weft-sim: " << commands.status().message() << "\n";
+      return 3;
+    }
+    fault_commands = std::move(*commands);
   }
   if (modbus_port > 0) {
     auto plc = ModbusPlc::Start(**sim, static_cast<uint16_t>(modbus_port));

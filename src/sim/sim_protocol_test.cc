@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "mqtt/client.h"
+#include "sim/fault_commands.h"
 #include "sim/json_publisher.h"
 #include "sim/modbus_plc.h"
 #include "sim/simulator.h"
@@ -217,6 +218,38 @@ TEST_F(SimProtocolTest, UnreachableBrokerIsAClearError) {
   ASSERT_FALSE(sp.ok());
   EXPECT_EQ(sp.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(sp.status().message().find("127.0.0.1:" + std::to_string(*port)), std::string::npos);
+}
+
+TEST_F(SimProtocolTest, FaultCommandsAreInjectedAndBadOnesRefused) {
+  SimOptions o;
+  o.speed = 20;
+  o.duration = seconds(60);
+  auto sim = Simulator::Create(Example(), o, {});
+  ASSERT_TRUE(sim.ok());
+  auto commands = FaultCommands::Start(**sim, address_);
+  ASSERT_TRUE(commands.ok()) << commands.status().ToString();
+  std::thread run([&] { EXPECT_TRUE((*sim)->Run().ok()); });
+  ASSERT_TRUE(observer_
+                  ->Publish(kFaultCommandTopic,
+                            R"({"asset": "l1-sp-05", "kind": "bearing_wear", "severity": 0.8})", 1,
+                            false)
+                  .ok());
+  ASSERT_TRUE(
+      observer_->Publish(kFaultCommandTopic, R"({"asset": "nope", "kind": "x"})", 1, false).ok());
+  ASSERT_TRUE(observer_->Publish(kFaultCommandTopic, "not json at all {", 1, false).ok());
+  for (int i = 0; i < 200 && (*commands)->accepted() + (*commands)->refused() < 3; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  std::this_thread::sleep_for(milliseconds(200));  // a tick or two
+  (*sim)->Stop();
+  run.join();
+  EXPECT_EQ((*commands)->accepted(), 1u);
+  EXPECT_EQ((*commands)->refused(), 2u);
+  std::vector<FaultLabel> labels = (*sim)->labels();
+  ASSERT_EQ(labels.size(), 1u);
+  EXPECT_EQ(labels[0].asset, "l1-sp-05");
+  EXPECT_EQ(labels[0].type, FaultType::kBearingWear);
+  EXPECT_DOUBLE_EQ(labels[0].severity, 0.8);
 }
 
 // A real libmodbus client against the simulated PLCs: reads the registers plant.yaml declares,
