@@ -224,7 +224,7 @@ TEST(PlantLoader, LoadsExamplePlant) {
   const Signal* energy = ac1->FindSignal("energy");
   ASSERT_NE(energy, nullptr);
   EXPECT_EQ(energy->protocol, Protocol::kModbusTcp);
-  EXPECT_EQ(energy->address, "modbus://10.20.0.31:502/1/input/0");
+  EXPECT_EQ(energy->address, "modbus://10.20.0.31:502/1/input/10");
   ASSERT_TRUE(energy->spec.source.modbus.has_value());
   EXPECT_EQ(energy->spec.source.modbus->table, ModbusTable::kInputRegister);
   EXPECT_EQ(energy->spec.source.modbus->value_type, ModbusValueType::kUint32);
@@ -233,7 +233,7 @@ TEST(PlantLoader, LoadsExamplePlant) {
   EXPECT_EQ(energy->spec.unit, "kWh");                   // from the built-in compressor
   const Signal* vib = ac1->FindSignal("vibration_rms");  // fitted on this one only
   ASSERT_NE(vib, nullptr);
-  EXPECT_EQ(vib->address, "modbus://10.20.0.31:502/1/holding/8");
+  EXPECT_EQ(vib->address, "modbus://10.20.0.31:502/1/input/8");
   EXPECT_FALSE(FindAsset(p, "lyon-ac-02")->HasSignal("vibration_rms"));
 
   // An HVAC zone: the zone's base is added to each register.
@@ -241,9 +241,9 @@ TEST(PlantLoader, LoadsExamplePlant) {
   ASSERT_NE(hz2, nullptr);
   const Signal* hp = hz2->FindSignal("heat_pump_energy");
   ASSERT_NE(hp, nullptr);
-  EXPECT_EQ(hp->address, "modbus://10.20.0.50:502/1/input/16");
+  EXPECT_EQ(hp->address, "modbus://10.20.0.50:502/1/input/26");
   EXPECT_EQ(hp->spec.source.modbus->word_order, WordOrder::kLowFirst);
-  EXPECT_EQ(hz2->FindSignal("zone_temp")->address, "modbus://10.20.0.50:502/1/holding/16");
+  EXPECT_EQ(hz2->FindSignal("zone_temp")->address, "modbus://10.20.0.50:502/1/input/16");
 
   // Brno: JSON over MQTT.
   const Asset* cv = FindAsset(p, "b1-cv-01");

@@ -284,12 +284,13 @@ TEST(SimModbus, PlantRegistersReadAndSetpointsWrite) {
   modbus_t* c = modbus_new_tcp("127.0.0.1", compressor_port);
   ASSERT_NE(c, nullptr);
   ASSERT_EQ(modbus_connect(c), 0) << modbus_strerror(errno);
-  // lyon-ac-01's map (compressor_plc): holding 0..8 (dew_point at 9 is not fitted).
-  uint16_t regs[9] = {};
-  ASSERT_EQ(modbus_read_registers(c, 0, 9, regs), 9) << modbus_strerror(errno);
-  EXPECT_EQ(modbus_read_registers(c, 0, 10, regs), -1);  // past the declared map
+  // lyon-ac-01's map (compressor_plc): input registers 0..13 (dew_point at 9 is not fitted,
+  // but inside the map).
+  uint16_t regs[15] = {};
+  ASSERT_EQ(modbus_read_input_registers(c, 0, 14, regs), 14) << modbus_strerror(errno);
+  EXPECT_EQ(modbus_read_input_registers(c, 0, 15, regs), -1);  // past the declared map
   EXPECT_EQ(errno, EMBXILADD);
-  // discharge_pressure: holding 0, int16, scale 0.01 bar; the register holds a sampled value.
+  // discharge_pressure: input 0, int16, scale 0.01 bar; the register holds a sampled value.
   double pressure = static_cast<int16_t>(regs[0]) * 0.01;
   uint32_t pressure_signal = *(*sim)->FindSignal("lyon-ac-01", "discharge_pressure");
   bool seen = false;
@@ -300,7 +301,7 @@ TEST(SimModbus, PlantRegistersReadAndSetpointsWrite) {
     }
   }
   EXPECT_TRUE(seen) << "register value " << pressure << " bar was never sampled";
-  // Writing a measurement is refused: it is read-only.
+  // The controller has no writable holding register: a write is refused.
   EXPECT_EQ(modbus_write_register(c, 0, 700), -1);
   EXPECT_EQ(errno, EMBXILADD);
   // Coil 0 is the run command (`running`): it reads 1, a stop reaches the twin and reads back.
