@@ -38,7 +38,8 @@ class CsvRecorder final : public SampleSink {
   std::string path_;
   std::FILE* file_;
   std::vector<std::string> prefixes_;  //!< ",asset,signal," per signal index
-  std::string buffer_;
+  std::unique_ptr<char[]> buffer_;     //!< kBufferBytes plus room for one more row
+  size_t used_ = 0;
   uint64_t rows_ = 0;
 };
 
