@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 namespace weft::mqtt {
 namespace {
@@ -82,14 +83,13 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
         "cannot connect to " + broker.ToString() + ": " + MosqError(rc) +
         (rc == MOSQ_ERR_ERRNO ? std::string(" (") + strerror(errno) + ")" : ""));
   }
-  rc = mosquitto_loop_start(c->mosq_);
-  if (rc != MOSQ_ERR_SUCCESS) return InternalError("mosquitto_loop_start: " + MosqError(rc));
-  std::unique_lock<std::mutex> lock(c->mu_);
-  bool up =
-      c->cv_.wait_for(lock, timeout, [&] { return c->connected_.load() || c->last_connack_ > 0; });
+  if (options.network_thread) {
+    rc = mosquitto_loop_start(c->mosq_);
+    if (rc != MOSQ_ERR_SUCCESS) return InternalError("mosquitto_loop_start: " + MosqError(rc));
+  }
+  bool up = c->WaitUntil([&] { return c->connected_.load() || c->last_connack_ > 0; }, timeout);
   if (!up || !c->connected_) {
     int connack = c->last_connack_.load();
-    lock.unlock();
     return UnavailableError(
         "no session with " + broker.ToString() + " within " + std::to_string(timeout.count()) +
         " ms" +
@@ -102,8 +102,34 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
 Client::~Client() {
   if (mosq_ == nullptr) return;
   mosquitto_disconnect(mosq_);
-  mosquitto_loop_stop(mosq_, false);
+  if (options_.network_thread) {
+    mosquitto_loop_stop(mosq_, false);
+  } else {
+    mosquitto_loop(mosq_, 0, 1);  // send the DISCONNECT
+  }
   mosquitto_destroy(mosq_);
+}
+
+bool Client::WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  if (options_.network_thread) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, done);
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (mosquitto_loop(mosq_, 10, 1) != MOSQ_ERR_SUCCESS) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // not connected (yet)
+    }
+  }
+  return true;
+}
+
+void Client::Poll(std::chrono::milliseconds timeout) {
+  if (options_.network_thread) return;
+  if (mosquitto_loop(mosq_, static_cast<int>(timeout.count()), 1) != MOSQ_ERR_SUCCESS) {
+    connected_ = false;
+  }
 }
 
 void Client::OnConnect(mosquitto*, void* self, int rc) {
@@ -155,13 +181,12 @@ Status Client::Publish(const std::string& topic, std::string_view payload, int q
 }
 
 Status Client::Subscribe(const std::string& pattern, int qos) {
-  std::unique_lock<std::mutex> lock(mu_);
   uint64_t before = subacks_.load();
   int rc = mosquitto_subscribe(mosq_, nullptr, pattern.c_str(), qos);
   if (rc != MOSQ_ERR_SUCCESS) {
     return UnavailableError("subscribe to '" + pattern + "': " + MosqError(rc));
   }
-  if (!cv_.wait_for(lock, std::chrono::seconds(10), [&] { return subacks_.load() > before; })) {
+  if (!WaitUntil([&] { return subacks_.load() > before; }, std::chrono::seconds(10))) {
     return Status(StatusCode::kDeadlineExceeded,
                   "no SUBACK from " + broker_.ToString() + " for '" + pattern + "' in 10 s");
   }
@@ -182,8 +207,7 @@ void Client::SetMessageHandler(std::function<void(const Message&)> handler) {
 }
 
 Status Client::WaitForAcks(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  bool done = cv_.wait_for(lock, timeout, [&] { return acked_.load() >= published_.load(); });
+  bool done = WaitUntil([&] { return acked_.load() >= published_.load(); }, timeout);
   if (!done) {
     return Status(StatusCode::kDeadlineExceeded,
                   std::to_string(published_.load() - acked_.load()) + " of " +

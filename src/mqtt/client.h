@@ -58,6 +58,12 @@ struct ClientOptions {
   std::optional<Will> will;
   //! QoS 1/2 messages in flight at once (0 = no limit); more raises throughput on fast links.
   unsigned max_inflight = 1000;
+  //! true: libmosquitto's own thread runs the network. false: the owner calls Poll() often (at
+  //! least every keepalive/2); messages are then written by the publishing thread itself,
+  //! without waking another thread per message (the fast path for bulk publishers). In this
+  //! mode the message handler runs inside Poll(), and a lost connection is not retried: the
+  //! owner sees connected() false and makes a new Client.
+  bool network_thread = true;
 };
 
 struct Message {
@@ -91,6 +97,10 @@ class Client {
   //! Waits until every QoS>0 message published so far is acknowledged; DeadlineExceeded else.
   Status WaitForAcks(std::chrono::milliseconds timeout);
 
+  //! Runs the network once (send, receive, keepalive) for up to `timeout`. Only for
+  //! network_thread = false; a no-op otherwise.
+  void Poll(std::chrono::milliseconds timeout);
+
   //! Ends the connection abruptly, without DISCONNECT, so the broker publishes the will (as
   //! after a crash or a cable pull). For tests and for simulating communication loss.
   void DropConnection();
@@ -103,6 +113,8 @@ class Client {
 
  private:
   Client(BrokerAddress broker, ClientOptions options);
+  //! Waits until `done()` or the timeout, driving the network itself without a network thread.
+  bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
   static void OnConnect(mosquitto*, void* self, int rc);
   static void OnDisconnect(mosquitto*, void* self, int rc);
   static void OnPublish(mosquitto*, void* self, int mid);

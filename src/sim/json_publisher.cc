@@ -30,6 +30,7 @@ Result<std::unique_ptr<JsonPublisher>> JsonPublisher::Create(const Simulator& si
   if (p->topics_.empty()) return p;
   mqtt::ClientOptions options;
   options.client_id = "weft-sim-json";
+  options.network_thread = false;  // driven by the simulation thread (Poll each tick)
   WEFT_ASSIGN_OR_RETURN(p->client_,
                         mqtt::Client::Connect(broker, options, std::chrono::seconds(10)));
   return p;
@@ -54,6 +55,10 @@ Status JsonPublisher::OnTick(TimePoint now, std::span<const Sample> samples) {
       auto res = std::to_chars(num, num + sizeof(num), s.value);
       body.append(num, res.ptr);
     }
+  }
+  client_->Poll(std::chrono::milliseconds(0));
+  if (!client_->connected()) {
+    return UnavailableError("lost the connection to " + client_->broker().ToString());
   }
   const int64_t ts_ms = UnixMicros(now) / 1000;
   for (size_t a = 0; a < bodies_.size(); ++a) {

@@ -7,7 +7,8 @@
 // `ts` is milliseconds since the Unix epoch (UTC); `values` holds the signals sampled in that
 // tick, keyed by their JSON field (source.mqtt.field, by default the signal name); numbers are
 // JSON numbers, booleans true/false. Samples of an asset whose communication is dropped are not
-// published.
+// published. The simulation thread drives the MQTT session (Poll each tick); a lost connection
+// ends the run with Unavailable (the Sparkplug publisher, by contrast, starts a new session).
 //
 // Thread-safety: used by the simulation thread only.
 #ifndef WEFT_SIM_JSON_PUBLISHER_H_

@@ -42,7 +42,6 @@ struct SparkplugPublisher::Node {
   explicit Node(sparkplug::EdgeNodeSession s) : session(std::move(s)) {}
   sparkplug::EdgeNodeSession session;
   std::unique_ptr<mqtt::Client> client;
-  uint64_t connects_seen = 0;
   bool born = false;
   std::atomic<bool> rebirth_requested{false};
   std::vector<std::string> devices;
@@ -115,9 +114,10 @@ Status SparkplugPublisher::Connect(Node& node) {
   mqtt::ClientOptions options;
   options.client_id = "weft-sim-" + g + "-" + e;
   options.will = mqtt::Will{death.topic, death.payload, death.qos, death.retain};
+  // The simulation thread drives the network: no thread wake-up per message (bulk publishing).
+  options.network_thread = false;
   WEFT_ASSIGN_OR_RETURN(node.client,
                         mqtt::Client::Connect(broker_, options, std::chrono::seconds(10)));
-  node.connects_seen = node.client->connects();
   node.born = false;
   Node* raw = &node;
   node.client->SetMessageHandler([raw](const mqtt::Message& m) {
@@ -167,8 +167,9 @@ Status SparkplugPublisher::OnTick(TimePoint now, std::span<const Sample> samples
   }
   for (auto& node_ptr : nodes_) {
     Node& node = *node_ptr;
-    if (node.client->connects() != node.connects_seen) {
-      // libmosquitto reconnected with the old will: start a proper new session instead.
+    node.client->Poll(std::chrono::milliseconds(0));  // acks, commands, keepalive
+    if (!node.client->connected()) {
+      // The connection is gone: a new session (bdSeq + 1, its own will) and births.
       node.client.reset();
       node.session.NewSession();
       WEFT_RETURN_IF_ERROR(Connect(node));

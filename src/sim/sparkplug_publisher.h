@@ -10,8 +10,8 @@
 // shutdown), waits for acknowledgements and disconnects. Samples not sent because of a
 // comm_drop fault are left out.
 //
-// Thread-safety: OnTick/Finish on the simulation thread; NCMDs arrive on the MQTT thread and are
-// handed over through an atomic flag.
+// Thread-safety: OnTick/Finish on the simulation thread, which also drives the MQTT sessions
+// (Poll each tick): NCMDs are handled there too.
 #ifndef WEFT_SIM_SPARKPLUG_PUBLISHER_H_
 #define WEFT_SIM_SPARKPLUG_PUBLISHER_H_
 
