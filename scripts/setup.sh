@@ -17,8 +17,16 @@ packages=(
   libprotobuf-dev protobuf-compiler # Sparkplug B and uplink payloads
   mosquitto mosquitto-clients libmosquitto-dev   # MQTT broker (tests, demo) and client
   libmodbus-dev                     # Modbus TCP (simulated PLCs, edge polling)
+  libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev  # Parquet codecs
+  libcurl4-openssl-dev libssl-dev   # S3 object store (SigV4), TLS
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+
+# Node.js runs the independent checkers (DuckDB, hyparquet) and s3rver in tests. A Node.js that
+# is already installed (e.g. from NodeSource, which bundles npm) is used as it is.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,8 +35,21 @@ for p in "${packages[@]}"; do
   fi
 done
 
+install_npm() {
+  # The interop checkers, pinned by tests/interop/package-lock.json; skipped when already there.
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
+  if [[ -f "$dir/node_modules/.package-lock.json" && \
+        "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+    return
+  fi
+  echo "setup: npm ci in tests/interop"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} Debian packages present"
+  install_npm
   exit 0
 fi
 
@@ -41,4 +62,5 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_npm
 echo "setup: done"
