@@ -75,8 +75,10 @@ Status EdgeNodeSession::AddDevice(std::string device_id, const std::vector<Metri
   }
   Result<Metrics> defined = Define(metrics, false);
   if (!defined.ok()) return defined.status().WithContext("device " + Quoted(device_id));
+  topic.type = MessageType::kDData;
   Device& device = devices_[std::move(device_id)];
   device.metrics = std::move(defined).value();
+  device.ddata_topic = TopicString(topic);
   return Status::Ok();
 }
 
@@ -105,38 +107,64 @@ Result<std::vector<Metric>> EdgeNodeSession::BirthMetrics(
   return out;
 }
 
-Result<std::vector<Metric>> EdgeNodeSession::DataMetrics(
-    const Metrics& metrics, uint64_t timestamp_ms, const std::vector<MetricUpdate>& updates) const {
-  std::vector<Metric> out;
-  out.reserve(updates.size());
-  for (const MetricUpdate& u : updates) {
-    const Slot* slot = nullptr;
-    if (const auto* index = std::get_if<size_t>(&u.metric)) {
-      if (*index >= metrics.slots.size()) {
-        return InvalidArgumentError("metric index " + std::to_string(*index) +
-                                    " is out of range (" + std::to_string(metrics.slots.size()) +
-                                    " metrics defined)");
-      }
-      slot = &metrics.slots[*index];
-    } else {
-      const auto& name = std::get<std::string>(u.metric);
-      auto it = metrics.by_name.find(name);
-      if (it == metrics.by_name.end()) {
-        return InvalidArgumentError("no metric named " + Quoted(name) + " was defined");
-      }
-      slot = &metrics.slots[it->second];
+Result<const EdgeNodeSession::Slot*> EdgeNodeSession::Resolve(const Metrics& metrics,
+                                                              const MetricUpdate& u) {
+  const Slot* slot = nullptr;
+  if (const auto* index = std::get_if<size_t>(&u.metric)) {
+    if (*index >= metrics.slots.size()) {
+      return InvalidArgumentError("metric index " + std::to_string(*index) +
+                                  " is out of range (" + std::to_string(metrics.slots.size()) +
+                                  " metrics defined)");
     }
-    Status valid = CheckValue(slot->type, u.value);
-    if (!valid.ok()) return valid.WithContext("metric " + Quoted(slot->name));
+    slot = &metrics.slots[*index];
+  } else {
+    const auto& name = std::get<std::string>(u.metric);
+    auto it = metrics.by_name.find(name);
+    if (it == metrics.by_name.end()) {
+      return InvalidArgumentError("no metric named " + Quoted(name) + " was defined");
+    }
+    slot = &metrics.slots[it->second];
+  }
+  Status valid = CheckValue(slot->type, u.value);
+  if (!valid.ok()) return valid.WithContext("metric " + Quoted(slot->name));
+  return slot;
+}
+
+Result<std::string> EdgeNodeSession::DataPayload(const Metrics& metrics, uint64_t timestamp_ms,
+                                                 const std::vector<MetricUpdate>& updates) {
+  // Straight to the wire (AppendDataMetric); DATA messages carry the alias only, never the name.
+  std::string out;
+  out.reserve(16 + 24 * updates.size());  // typical scalar metric: 20-24 bytes
+  AppendPayloadTimestamp(timestamp_ms, &out);
+  for (const MetricUpdate& u : updates) {
+    WEFT_ASSIGN_OR_RETURN(const Slot* slot, Resolve(metrics, u));
+    if (!AppendDataMetric(slot->alias, u.timestamp_ms.value_or(timestamp_ms), slot->type, u.value,
+                          &out)) {
+      return GeneralDataPayload(metrics, timestamp_ms, updates);
+    }
+  }
+  AppendPayloadSeq(TakeSeq(), &out);
+  return out;
+}
+
+Result<std::string> EdgeNodeSession::GeneralDataPayload(const Metrics& metrics,
+                                                        uint64_t timestamp_ms,
+                                                        const std::vector<MetricUpdate>& updates) {
+  Payload payload;
+  payload.timestamp_ms = timestamp_ms;
+  payload.metrics.reserve(updates.size());
+  for (const MetricUpdate& u : updates) {
+    WEFT_ASSIGN_OR_RETURN(const Slot* slot, Resolve(metrics, u));
     Metric m;
-    m.alias = slot->alias;  // DATA messages carry the alias only, never the name
+    m.alias = slot->alias;
     m.timestamp_ms = u.timestamp_ms.value_or(timestamp_ms);
     m.type = slot->type;
     m.value = u.value;
     m.is_null = std::holds_alternative<std::monostate>(u.value);
-    out.push_back(std::move(m));
+    payload.metrics.push_back(std::move(m));
   }
-  return out;
+  payload.seq = TakeSeq();
+  return Encode(payload);
 }
 
 Message EdgeNodeSession::Build(MessageType type, std::string_view device_id, const Payload& payload,
@@ -208,13 +236,16 @@ Result<Message> EdgeNodeSession::NodeData(uint64_t timestamp_ms,
     return FailedPreconditionError(
         "NDATA before the NBIRTH of this session: build NodeBirth first");
   }
-  Result<std::vector<Metric>> metrics = DataMetrics(node_metrics_, timestamp_ms, updates);
-  if (!metrics.ok()) return metrics.status().WithContext("NDATA");
-  Payload payload;
-  payload.timestamp_ms = timestamp_ms;
-  payload.seq = TakeSeq();
-  payload.metrics = std::move(metrics).value();
-  return Build(MessageType::kNData, "", payload, /*qos=*/0);
+  Result<std::string> payload = DataPayload(node_metrics_, timestamp_ms, updates);
+  if (!payload.ok()) return payload.status().WithContext("NDATA");
+  Topic topic;
+  topic.group_id = group_id_;
+  topic.type = MessageType::kNData;
+  topic.edge_node_id = edge_node_id_;
+  Message message;
+  message.topic = TopicString(topic);
+  message.payload = std::move(payload).value();
+  return message;  // QoS 0, not retained
 }
 
 Result<Message> EdgeNodeSession::DeviceBirth(std::string_view device_id, uint64_t timestamp_ms,
@@ -247,13 +278,12 @@ Result<Message> EdgeNodeSession::DeviceData(std::string_view device_id, uint64_t
     return FailedPreconditionError("DDATA of device " + Quoted(device_id) +
                                    " before its DBIRTH in this session: build DeviceBirth first");
   }
-  Result<std::vector<Metric>> metrics = DataMetrics(it->second.metrics, timestamp_ms, updates);
-  if (!metrics.ok()) return metrics.status().WithContext("DDATA of device " + Quoted(device_id));
-  Payload payload;
-  payload.timestamp_ms = timestamp_ms;
-  payload.seq = TakeSeq();
-  payload.metrics = std::move(metrics).value();
-  return Build(MessageType::kDData, device_id, payload, /*qos=*/0);
+  Result<std::string> payload = DataPayload(it->second.metrics, timestamp_ms, updates);
+  if (!payload.ok()) return payload.status().WithContext("DDATA of device " + Quoted(device_id));
+  Message message;
+  message.topic = it->second.ddata_topic;
+  message.payload = std::move(payload).value();
+  return message;  // QoS 0, not retained
 }
 
 Result<Message> EdgeNodeSession::DeviceDeath(std::string_view device_id, uint64_t timestamp_ms) {

@@ -136,6 +136,7 @@ class EdgeNodeSession {
   };
   struct Device {
     Metrics metrics;
+    std::string ddata_topic;  //!< built once: DDATA is the bulk of the traffic
     bool born = false;
   };
 
@@ -144,8 +145,14 @@ class EdgeNodeSession {
   Result<Metrics> Define(const std::vector<MetricDef>& defs, bool node_level);
   Result<std::vector<Metric>> BirthMetrics(const Metrics& metrics, uint64_t timestamp_ms,
                                            const std::vector<MetricValue>& values) const;
-  Result<std::vector<Metric>> DataMetrics(const Metrics& metrics, uint64_t timestamp_ms,
-                                          const std::vector<MetricUpdate>& updates) const;
+  //! The slot an update names, its value checked against the slot's datatype.
+  static Result<const Slot*> Resolve(const Metrics& metrics, const MetricUpdate& u);
+  //! An NDATA/DDATA payload (takes the next seq on success).
+  Result<std::string> DataPayload(const Metrics& metrics, uint64_t timestamp_ms,
+                                  const std::vector<MetricUpdate>& updates);
+  //! The same through Payload and Encode(), for values AppendDataMetric does not handle.
+  Result<std::string> GeneralDataPayload(const Metrics& metrics, uint64_t timestamp_ms,
+                                         const std::vector<MetricUpdate>& updates);
   Message Build(MessageType type, std::string_view device_id, const Payload& payload,
                 int qos) const;
   uint8_t TakeSeq();

@@ -1,11 +1,13 @@
 #include "sparkplug/payload.h"
 
+
 #include <google/protobuf/arena.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/unknown_field_set.h>
 
 #include <array>
 #include <climits>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -770,15 +772,117 @@ Result<MetricValue> ApplyDataType(const MetricValue& value, DataType type) {
 }
 
 std::string Encode(const Payload& payload) {
-  pb::Payload msg;
-  if (payload.timestamp_ms) msg.set_timestamp(*payload.timestamp_ms);
-  for (const Metric& m : payload.metrics) ToProto(m, msg.add_metrics());
-  if (payload.seq) msg.set_seq(*payload.seq);
-  if (payload.uuid) msg.set_uuid(*payload.uuid);
-  if (payload.body) msg.set_body(*payload.body);
-  return msg.SerializeAsString();
+  // An arena: one allocation for the whole message instead of one per metric (DDATA is hot).
+  google::protobuf::Arena arena;
+  auto* msg = google::protobuf::Arena::CreateMessage<pb::Payload>(&arena);
+  if (payload.timestamp_ms) msg->set_timestamp(*payload.timestamp_ms);
+  for (const Metric& m : payload.metrics) ToProto(m, msg->add_metrics());
+  if (payload.seq) msg->set_seq(*payload.seq);
+  if (payload.uuid) msg->set_uuid(*payload.uuid);
+  if (payload.body) msg->set_body(*payload.body);
+  return msg->SerializeAsString();
 }
 
+namespace {
+
+// Protobuf wire format, by hand, for the fields of DATA messages: written into a small buffer
+// and appended once (DDATA is the hot path of every publisher).
+constexpr uint32_t kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5;
+
+class WireBuffer {
+ public:
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      bytes_[size_++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    bytes_[size_++] = static_cast<char>(v);
+  }
+  void Tag(uint32_t field, uint32_t wire_type) { Varint((uint64_t{field} << 3) | wire_type); }
+  template <typename T>
+  void Fixed(T v) {  // protobuf fixed32/64 are little-endian, as are x86 and ARM
+    std::memcpy(bytes_ + size_, &v, sizeof(T));
+    size_ += sizeof(T);
+  }
+  std::string_view view() const { return {bytes_, size_}; }
+  size_t size() const { return size_; }
+
+ private:
+  char bytes_[96];  // the largest use: 6 varint fields of at most 11 bytes with their tags
+  size_t size_ = 0;
+};
+
+}  // namespace
+
+bool AppendDataMetric(uint64_t alias, uint64_t timestamp_ms, DataType type,
+                      const MetricValue& value, std::string* out) {
+  if (type == DataType::kDataSet || type == DataType::kTemplate) return false;
+  WireBuffer m;  // the nested Metric message, except a string value's bytes
+  m.Tag(pb::Payload_Metric::kAliasFieldNumber, kVarint);
+  m.Varint(alias);
+  m.Tag(pb::Payload_Metric::kTimestampFieldNumber, kVarint);
+  m.Varint(timestamp_ms);
+  if (type != DataType::kUnknown) {
+    m.Tag(pb::Payload_Metric::kDatatypeFieldNumber, kVarint);
+    m.Varint(static_cast<uint32_t>(type));
+  }
+  std::string_view tail;  // a string value's bytes, after m
+  if (std::holds_alternative<std::monostate>(value)) {
+    m.Tag(pb::Payload_Metric::kIsNullFieldNumber, kVarint);
+    m.Varint(1);
+  } else {
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, int64_t> || std::is_same_v<V, uint64_t>) {
+            if (UsesIntValue(type)) {  // modular, as ToProto
+              m.Tag(pb::Payload_Metric::kIntValueFieldNumber, kVarint);
+              m.Varint(static_cast<uint32_t>(v));
+            } else {
+              m.Tag(pb::Payload_Metric::kLongValueFieldNumber, kVarint);
+              m.Varint(static_cast<uint64_t>(v));
+            }
+          } else if constexpr (std::is_same_v<V, float>) {
+            m.Tag(pb::Payload_Metric::kFloatValueFieldNumber, kFixed32);
+            m.Fixed(v);
+          } else if constexpr (std::is_same_v<V, double>) {
+            m.Tag(pb::Payload_Metric::kDoubleValueFieldNumber, kFixed64);
+            m.Fixed(v);
+          } else if constexpr (std::is_same_v<V, bool>) {
+            m.Tag(pb::Payload_Metric::kBooleanValueFieldNumber, kVarint);
+            m.Varint(v ? 1 : 0);
+          } else if constexpr (std::is_same_v<V, std::string>) {
+            m.Tag(IsBytesType(type) ? pb::Payload_Metric::kBytesValueFieldNumber
+                                    : pb::Payload_Metric::kStringValueFieldNumber,
+                  kLengthDelimited);
+            m.Varint(v.size());
+            tail = v;
+          }
+        },
+        value);
+  }
+  WireBuffer head;
+  head.Tag(pb::Payload::kMetricsFieldNumber, kLengthDelimited);
+  head.Varint(m.size() + tail.size());
+  out->append(head.view());
+  out->append(m.view());
+  out->append(tail);
+  return true;
+}
+
+void AppendPayloadTimestamp(uint64_t timestamp_ms, std::string* out) {
+  WireBuffer b;
+  b.Tag(pb::Payload::kTimestampFieldNumber, kVarint);
+  b.Varint(timestamp_ms);
+  out->append(b.view());
+}
+
+void AppendPayloadSeq(uint64_t seq, std::string* out) {
+  WireBuffer b;
+  b.Tag(pb::Payload::kSeqFieldNumber, kVarint);
+  b.Varint(seq);
+  out->append(b.view());
+}
 Result<Payload> Decode(std::string_view bytes, const DecodeLimits& limits) {
   if (bytes.size() > limits.max_bytes || bytes.size() > static_cast<size_t>(INT_MAX)) {
     return InvalidArgumentError("payload is " + std::to_string(bytes.size()) +

@@ -148,6 +148,18 @@ Result<MetricValue> ApplyDataType(const MetricValue& value, DataType type);
 //! type); for kUnknown metrics the value is written by its C++ type (integers in long_value).
 std::string Encode(const Payload& payload);
 
+//! The hot path of NDATA/DDATA, which would otherwise build a Metric and a protobuf message per
+//! value: appends to `*out` one `Payload.metrics` field holding alias, timestamp, datatype and the
+//! value (or is_null for std::monostate), the same bytes Encode() writes for a Metric with only
+//! those fields set. Returns false, appending nothing, for DataSet and Template values (build a
+//! Payload and Encode() those). REQUIRES: CheckValue(type, value).
+bool AppendDataMetric(uint64_t alias, uint64_t timestamp_ms, DataType type,
+                      const MetricValue& value, std::string* out);
+//! Append Payload.timestamp (field 1) and Payload.seq (field 3). Encode() writes fields in number
+//! order: timestamp, then the metrics, then seq.
+void AppendPayloadTimestamp(uint64_t timestamp_ms, std::string* out);
+void AppendPayloadSeq(uint64_t seq, std::string* out);
+
 //! Parses a Sparkplug B payload. Never crashes or throws, whatever the bytes. InvalidArgument,
 //! naming the place and the problem, when the bytes are not a well-formed payload (truncated
 //! field, wrong wire type for a field, varint longer than 10 bytes, ...), exceed `limits`, or

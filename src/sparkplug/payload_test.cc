@@ -124,6 +124,45 @@ TEST(Payload, RoundTripsEveryDataType) {
   EXPECT_EQ(*back, p);
 }
 
+TEST(Payload, AppendDataMetricWritesTheBytesEncodeWrites) {
+  const std::vector<std::pair<DataType, MetricValue>> cases = {
+      {DataType::kInt8, int64_t{-5}},
+      {DataType::kInt32, int64_t{std::numeric_limits<int32_t>::min()}},
+      {DataType::kInt64, int64_t{-1}},
+      {DataType::kUInt32, uint64_t{4000000000}},
+      {DataType::kUInt64, std::numeric_limits<uint64_t>::max()},
+      {DataType::kFloat, 1.5f},
+      {DataType::kDouble, -0.0},
+      {DataType::kBoolean, false},
+      {DataType::kString, std::string("ünïcode")},
+      {DataType::kBytes, std::string("\0\x01", 2)},
+      {DataType::kDouble, MetricValue{}},  // null
+      {DataType::kUnknown, int64_t{7}},
+  };
+  Payload payload;
+  payload.timestamp_ms = 1764000000123;
+  payload.seq = 200;
+  std::string direct;
+  AppendPayloadTimestamp(*payload.timestamp_ms, &direct);
+  uint64_t alias = 1;
+  for (const auto& [type, value] : cases) {
+    Metric m;
+    m.alias = alias;
+    m.timestamp_ms = 1764000000000 + alias;
+    m.type = type;
+    m.value = value;
+    m.is_null = std::holds_alternative<std::monostate>(value);
+    payload.metrics.push_back(m);
+    ASSERT_TRUE(AppendDataMetric(alias, *m.timestamp_ms, type, value, &direct));
+    ++alias;
+  }
+  AppendPayloadSeq(*payload.seq, &direct);
+  EXPECT_EQ(direct, Encode(payload));
+  std::string untouched = "x";
+  EXPECT_FALSE(AppendDataMetric(1, 2, DataType::kDataSet, std::string("ds"), &untouched));
+  EXPECT_EQ(untouched, "x");
+}
+
 TEST(Payload, RoundTripsNullsOfEveryType) {
   Payload p;
   for (uint32_t t = 1; t <= 34; ++t) {
