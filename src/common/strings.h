@@ -17,6 +17,9 @@ size_t EditDistance(std::string_view a, std::string_view b);
 std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
 //! "a, b, c" — items joined with `sep`.
+//! Shortest text that reads back as the same double: "0.1", "1e+300", "-0", "nan", "inf", "-inf".
+std::string FormatDouble(double v);
+
 std::string Join(const std::vector<std::string>& items, std::string_view sep = ", ");
 
 }  // namespace weft

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include <cmath>
+
 namespace weft {
 namespace {
 
@@ -31,4 +35,15 @@ TEST(Join, Separates) {
 }
 
 }  // namespace
+TEST(FormatDouble, ShortestRoundTrip) {
+  EXPECT_EQ(FormatDouble(0.1), "0.1");
+  EXPECT_EQ(FormatDouble(1e300), "1e+300");
+  EXPECT_EQ(FormatDouble(-0.0), "-0");
+  EXPECT_EQ(FormatDouble(42.0), "42");
+  EXPECT_EQ(FormatDouble(std::nan("")), "nan");
+  EXPECT_EQ(FormatDouble(-std::numeric_limits<double>::infinity()), "-inf");
+  const double x = 0.30000000000000004;
+  EXPECT_EQ(std::stod(FormatDouble(x)), x);
+}
+
 }  // namespace weft

@@ -23,6 +23,13 @@ std::string FormatDuration(Micros d);
 //! Calendar date "YYYY-MM-DD" (proleptic Gregorian), validated (no 2026-02-30).
 Result<std::chrono::sys_days> ParseDate(std::string_view text);
 std::string FormatDate(std::chrono::sys_days day);
+//! ISO-8601 timestamp: a date, then 'T' or ' ', hh:mm[:ss[.fraction]] (up to 9 digits; beyond
+//! microseconds truncated), then 'Z' or ±hh:mm (none means UTC); a bare date is midnight UTC.
+//! Returns µs since the Unix epoch; InvalidArgument naming what is wrong otherwise.
+Result<int64_t> ParseTimestampMicros(std::string_view text);
+//! "2026-11-25T10:00:00.000000Z": always six fractional digits, always UTC.
+std::string FormatTimestampMicros(int64_t micros);
+
 //! The UTC calendar day that contains `t`.
 std::chrono::sys_days DayOf(TimePoint t);
 

@@ -54,4 +54,30 @@ TEST(DayOf, FloorsToTheUtcDay) {
 }
 
 }  // namespace
+TEST(Timestamp, ParsesIsoForms) {
+  EXPECT_EQ(*ParseTimestampMicros("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*ParseTimestampMicros("2026-11-01"), int64_t{1793491200} * 1000000);
+  EXPECT_EQ(*ParseTimestampMicros("2026-11-01 00:00:01.5"), int64_t{1793491201} * 1000000 + 500000);
+  EXPECT_EQ(*ParseTimestampMicros("2026-11-01T01:00+01:00"), int64_t{1793491200} * 1000000);
+  EXPECT_EQ(*ParseTimestampMicros("2026-11-01T00:00:00.123456789Z"),
+            int64_t{1793491200} * 1000000 + 123456);
+  EXPECT_EQ(*ParseTimestampMicros("1969-12-31T23:59:59.999999Z"), -1);
+}
+
+TEST(Timestamp, RefusesWithTheReason) {
+  auto r = ParseTimestampMicros("2026-11-01T25:00Z");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("hour"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(ParseTimestampMicros("2026-13-01").ok());
+  EXPECT_FALSE(ParseTimestampMicros("2026-11-01T10:00Zjunk").ok());
+  EXPECT_FALSE(ParseTimestampMicros("").ok());
+}
+
+TEST(Timestamp, FormatsWithMicrosecondsInUtc) {
+  EXPECT_EQ(FormatTimestampMicros(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatTimestampMicros(-1), "1969-12-31T23:59:59.999999Z");
+  const int64_t t = *ParseTimestampMicros("2026-11-25T18:49:35.000123Z");
+  EXPECT_EQ(FormatTimestampMicros(t), "2026-11-25T18:49:35.000123Z");
+}
+
 }  // namespace weft
