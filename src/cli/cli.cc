@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/lake_cli.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "model/plan.h"
@@ -85,6 +86,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   plan_cmd->add_flag("--json", plan.json, "Print the report as JSON");
   plan_cmd->add_option("--as-of", as_of, "Judge sign-offs as of this date (YYYY-MM-DD)");
 
+  LakeArgs lake;
+  CLI::App* lake_cmd = AddLakeCommands(app, &lake);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -109,6 +113,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     }
     return RunPlan(plan, out, err, clock);
   }
+  if (lake_cmd->parsed()) return RunLake(lake, out, err, clock);
   return kExitUsage;
 }
 
