@@ -815,7 +815,7 @@ class S3rverTest : public ::testing::Test {
     s3rver = nullptr;
   }
   void SetUp() override {
-    if (node_path.empty()) GTEST_SKIP() << "node is not installed: s3rver tests skipped";
+    ASSERT_FALSE(node_path.empty()) << "node is not installed (run scripts/setup.sh)";
     ASSERT_NE(s3rver, nullptr) << start_error;
   }
 
