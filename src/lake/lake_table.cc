@@ -12,6 +12,7 @@
 #include "common/time_format.h"
 #include "lake/delta/checkpoint.h"
 #include "lake/delta/log_files.h"
+#include "lake/delta/object_store_source.h"
 #include "lake/delta/partition.h"
 #include "lake/delta/table.h"
 #include "lake/parquet/reader.h"
@@ -23,25 +24,6 @@ namespace {
 
 using delta::DataType;
 
-// TODO(integration): one shared ObjectStore -> RandomAccessSource adapter (delta has the same).
-class ObjectStoreSource final : public parquet::RandomAccessSource {
- public:
-  ObjectStoreSource(ObjectStore* store, std::string key, uint64_t size)
-      : store_(store), key_(std::move(key)), size_(size) {}
-  Result<uint64_t> Size() override { return size_; }
-  Result<std::string> Read(uint64_t offset, uint64_t length) override {
-    if (offset > size_ || length > size_ - offset) {
-      return OutOfRangeError(name() + ": read past the end");
-    }
-    return store_->GetRange(key_, offset, length);
-  }
-  std::string name() const override { return store_->Describe(key_); }
-
- private:
-  ObjectStore* store_;
-  std::string key_;
-  uint64_t size_;
-};
 
 Result<DataType::Kind> DeltaKindOf(ColumnType t) {
   switch (t) {
@@ -526,7 +508,7 @@ Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snap
     return UnimplementedError(store_->Describe(key) +
                               ": has a deletion vector, which weft does not apply yet");
   }
-  auto source = std::make_unique<ObjectStoreSource>(store_.get(), key,
+  auto source = std::make_unique<delta::ObjectStoreSource>(store_.get(), key,
                                                            static_cast<uint64_t>(file.size));
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<parquet::ParquetReader> reader,
                         parquet::ParquetReader::Open(std::move(source)));

@@ -1,10 +1,13 @@
 #include "lake/delta/checkpoint.h"
 
+#include <charconv>
+#include <map>
 #include <memory>
 #include <string_view>
 #include <utility>
 
 #include "lake/delta/json_util.h"
+#include "lake/delta/object_store_source.h"
 #include "lake/delta/snapshot.h"
 #include "lake/parquet/reader.h"
 #include "lake/parquet/source.h"
@@ -23,32 +26,6 @@ std::string SidecarKey(const std::string& path) {
   Result<std::string> decoded = DecodeActionPath(name);
   return std::string(kLogDir) + "_sidecars/" + (decoded.ok() ? *decoded : name);
 }
-
-// The Parquet reader's view of an object: ranged GETs (one per column chunk and the footer).
-class ObjectStoreSource final : public parquet::RandomAccessSource {
- public:
-  ObjectStoreSource(ObjectStore* store, std::string key, uint64_t size)
-      : store_(store), key_(std::move(key)), size_(size) {}
-  Result<uint64_t> Size() override { return size_; }
-  Result<std::string> Read(uint64_t offset, uint64_t length) override {
-    if (offset > size_ || length > size_ - offset) {
-      return OutOfRangeError(name() + ": read of " + std::to_string(length) + " bytes at " +
-                             std::to_string(offset) + " passes the end (" + std::to_string(size_) +
-                             " bytes)");
-    }
-    WEFT_ASSIGN_OR_RETURN(std::string bytes, store_->GetRange(key_, offset, length));
-    if (bytes.size() != length) {
-      return DataLossError(name() + ": short read (object changed while being read?)");
-    }
-    return bytes;
-  }
-  std::string name() const override { return store_->Describe(key_); }
-
- private:
-  ObjectStore* store_;
-  std::string key_;
-  uint64_t size_;
-};
 
 // A checkpoint row's action as the JSON object a commit line would hold, so that checkpoints
 // and commits go through the same parsers and checks. Maps become objects, lists arrays.
@@ -168,6 +145,30 @@ Result<std::vector<Action>> ReadCheckpoint(ObjectStore& store, const Checkpoint&
   return resolved;
 }
 
+int64_t TombstoneRetentionMs(const Metadata& metadata) {
+  constexpr int64_t kWeekMs = 7LL * 24 * 3600 * 1000;
+  auto it = metadata.configuration.find("delta.deletedFileRetentionDuration");
+  if (it == metadata.configuration.end()) return kWeekMs;
+  // Spark's calendar interval text: "interval <n> <unit>" (units singular or plural).
+  std::string text = it->second;
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (text.starts_with("interval ")) text = text.substr(9);
+  size_t space = text.find(' ');
+  if (space == std::string::npos) return kWeekMs;
+  int64_t n = 0;
+  std::string_view digits(text.data(), space);
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || n < 0) return kWeekMs;
+  std::string unit = text.substr(space + 1);
+  if (unit.ends_with("s")) unit.pop_back();
+  const std::map<std::string, int64_t> units = {{"millisecond", 1},  {"second", 1000},
+                                                {"minute", 60'000},  {"hour", 3'600'000},
+                                                {"day", 86'400'000}, {"week", kWeekMs}};
+  auto u = units.find(unit);
+  if (u == units.end() || n > (int64_t{1} << 40)) return kWeekMs;
+  return n * u->second;
+}
+
 std::vector<Action> CheckpointActions(const Snapshot& snapshot) {
   std::vector<Action> out;
   out.emplace_back(snapshot.protocol());
@@ -179,7 +180,10 @@ std::vector<Action> CheckpointActions(const Snapshot& snapshot) {
     a.data_change = false;
     out.emplace_back(std::move(a));
   }
+  const int64_t expire_before = snapshot.timestamp_ms() - TombstoneRetentionMs(snapshot.metadata());
   for (const RemoveFile& r : snapshot.tombstones()) {
+    // Expired tombstones are dropped (VACUUM may already have deleted their files).
+    if (r.deletion_timestamp.value_or(0) < expire_before) continue;
     RemoveFile t = r;
     t.data_change = false;
     t.stats.reset();

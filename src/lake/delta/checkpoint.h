@@ -13,6 +13,7 @@
 //
 // Thread-safety: functions; safe when the ObjectStore is.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,11 @@ Result<std::string> EncodeCheckpointParquet(const std::vector<Action>& actions);
 Status WriteCheckpoint(ObjectStore& store, const Snapshot& snapshot);
 
 //! The actions a checkpoint of the snapshot holds: protocol, metaData, txns, domains, adds and
-//! tombstones (no commitInfo, no cdc), in that order.
+//! the tombstones not yet expired at the snapshot's commit time (no commitInfo, no cdc).
 std::vector<Action> CheckpointActions(const Snapshot& snapshot);
+
+//! delta.deletedFileRetentionDuration ("interval 7 days"; a week when absent or unreadable).
+int64_t TombstoneRetentionMs(const Metadata& metadata);
 
 }  // namespace weft::lake::delta
 

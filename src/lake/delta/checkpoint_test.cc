@@ -108,6 +108,40 @@ TEST_F(CheckpointTest, SnapshotsStartFromTheCheckpointAndMatchTheReplay) {
   EXPECT_EQ(LoadSnapshot(store_, {.version = 5}).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(CheckpointTest, ExpiredTombstonesAreDropped) {
+  Metadata m;
+  EXPECT_EQ(TombstoneRetentionMs(m), 7LL * 86'400'000);
+  m.configuration["delta.deletedFileRetentionDuration"] = "interval 2 hours";
+  EXPECT_EQ(TombstoneRetentionMs(m), 7'200'000);
+  m.configuration["delta.deletedFileRetentionDuration"] = "interval 1 day";
+  EXPECT_EQ(TombstoneRetentionMs(m), 86'400'000);
+  m.configuration["delta.deletedFileRetentionDuration"] = "soon";
+  EXPECT_EQ(TombstoneRetentionMs(m), 7LL * 86'400'000);
+
+  Result<Snapshot> s =
+      table_.Create({.schema = PartitionedSchema(),
+                     .configuration = {{"delta.deletedFileRetentionDuration", "interval 1 hour"}}});
+  ASSERT_TRUE(s.ok());
+  const int64_t now = UnixMicros(clock_.Now()) / 1000;
+  Transaction t{
+      .actions = {RemoveFile{.path = "old.parquet", .deletion_timestamp = now - 7'200'000},
+                  RemoveFile{.path = "recent.parquet", .deletion_timestamp = now - 60'000}},
+      .operation = "DELETE"};
+  ASSERT_TRUE(table_.Commit(*s, t).ok());
+  Result<Snapshot> s1 = table_.Latest();
+  ASSERT_TRUE(s1.ok());
+  EXPECT_EQ(s1->tombstones().size(), 2u);
+  std::vector<Action> actions = CheckpointActions(*s1);
+  int removes = 0;
+  for (const Action& a : actions) {
+    if (const auto* r = std::get_if<RemoveFile>(&a)) {
+      ++removes;
+      EXPECT_EQ(r->path, "recent.parquet");
+    }
+  }
+  EXPECT_EQ(removes, 1);
+}
+
 TEST_F(CheckpointTest, MultiPartCheckpointIsReadWhenComplete) {
   Result<Snapshot> s = table_.Create({.schema = PartitionedSchema()});
   ASSERT_TRUE(s.ok());

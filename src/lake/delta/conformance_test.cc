@@ -1,4 +1,4 @@
-// Conformance: every Delta table in /work/shared/conformance/delta-tables (written by Spark,
+// Conformance: every Delta table in tests/conformance/delta-tables (written by Spark,
 // Databricks and delta-rs), read at every version its log names, through the real local store.
 // Each (table, version) either builds a snapshot whose files, partition values, schema and
 // stats are consistent, or is refused with kUnimplemented naming what is not supported. Known
@@ -23,9 +23,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-#ifndef WEFT_DELTA_TABLES_DIR
-#define WEFT_DELTA_TABLES_DIR "/work/shared/conformance/delta-tables"
-#endif
 
 bool IsDir(const std::string& path) {
   struct stat st {};

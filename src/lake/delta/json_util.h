@@ -37,10 +37,10 @@ Result<std::optional<std::string>> GetOptString(const Json& obj, std::string_vie
 Result<std::optional<int64_t>> GetOptInt64(const Json& obj, std::string_view key,
                                            std::string_view ctx);
 Result<std::optional<bool>> GetOptBool(const Json& obj, std::string_view key, std::string_view ctx);
-//! A JSON object of strings (null values become absent keys unless keep_null; then ""):
-//! empty map if missing or null.
+//! A JSON object of strings, null values kept as nullopt; an empty map if missing or null.
 Result<std::map<std::string, std::optional<std::string>>> GetStringMapWithNulls(
     const Json& obj, std::string_view key, std::string_view ctx);
+//! Same, with null values dropped.
 Result<std::map<std::string, std::string>> GetStringMap(const Json& obj, std::string_view key,
                                                         std::string_view ctx);
 Result<std::vector<std::string>> GetStringArray(const Json& obj, std::string_view key,

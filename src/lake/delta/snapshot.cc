@@ -1,7 +1,6 @@
 #include "lake/delta/snapshot.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "lake/delta/checkpoint.h"
@@ -235,7 +234,12 @@ Status CheckReadSupported(const Protocol& protocol, const Metadata& metadata,
       return DataLossError("protocol: reader version 3 without readerFeatures");
     }
     for (const std::string& f : *protocol.reader_features) {
-      if (f == "deletionVectors" && deletion_vectors_applied_by_caller) continue;
+      if (f == "deletionVectors") {
+        if (deletion_vectors_applied_by_caller) continue;
+        return UnimplementedError(
+            "table needs reader feature 'deletionVectors', which this reader does not apply "
+            "(see SnapshotOptions::deletion_vectors_applied_by_caller)");
+      }
       if (!IsIn(f, kSupportedReaderFeatures)) {
         return UnimplementedError("table needs reader feature '" + f +
                                   "', which Weft does not support");

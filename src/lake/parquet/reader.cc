@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <type_traits>
+#include <utility>
 
 #include "lake/parquet/codec.h"
 #include "lake/parquet/rle.h"
@@ -1098,6 +1100,1102 @@ Status ParquetReader::ReadFlatInto(int row_group, const std::vector<std::string>
       SpreadValues(&col.values, col.validity);
     }
   }
+  return Status::Ok();
+}
+
+// ---- ScanFlat ----
+
+namespace {
+
+// Chunk statistics bounds as RowGroupMayMatch trusts them; false when there are none to trust.
+bool TrustedBounds(const LeafColumn& leaf, bool type_order, const Statistics& st, Bound* lo,
+                   Bound* hi) {
+  const SchemaElement& e = *leaf.element;
+  if (IsUnsigned(e) || leaf.type == Type::kInt96) return false;
+  const bool decimal_or_special =
+      e.converted_type == ConvertedType::kDecimal ||
+      e.converted_type == ConvertedType::kInterval ||
+      (e.logical_type && (e.logical_type->kind == LogicalType::Kind::kDecimal ||
+                          e.logical_type->kind == LogicalType::Kind::kFloat16));
+  const bool byte_type = leaf.type == Type::kByteArray || leaf.type == Type::kFixedLenByteArray;
+  if (byte_type && decimal_or_special) return false;
+  const std::string* min = nullptr;
+  const std::string* max = nullptr;
+  if (st.min_value && st.max_value && (type_order || !byte_type)) {
+    min = &*st.min_value;
+    max = &*st.max_value;
+  } else if (st.min && st.max && !byte_type) {
+    min = &*st.min;
+    max = &*st.max;
+  }
+  if (min == nullptr) return false;
+  *lo = DecodeBound(leaf, *min);
+  *hi = DecodeBound(leaf, *max);
+  return lo->kind != Bound::Kind::kNone && hi->kind != Bound::Kind::kNone;
+}
+
+struct ScanPage {
+  PageType type = PageType::kDataPage;
+  int64_t body_offset = 0;  // in the file
+  int32_t compressed = 0;
+  int32_t uncompressed = 0;
+  std::optional<int32_t> crc;
+  int64_t first_row = 0;
+  int32_t num_values = 0;
+  Encoding encoding = Encoding::kPlain;
+  Encoding def_encoding = Encoding::kRle;
+  bool v2 = false;
+  bool v2_compressed = true;
+  int32_t def_bytes = 0;
+  int32_t rep_bytes = 0;
+  int64_t num_nulls = -1;  // -1: unknown
+  std::optional<Statistics> stats;
+  bool IsDict() const {
+    return encoding == Encoding::kPlainDictionary || encoding == Encoding::kRleDictionary;
+  }
+};
+
+struct ScanChunk {
+  int leaf = -1;
+  Codec codec = Codec::kUncompressed;
+  std::vector<ScanPage> pages;  // data pages, in row order
+  bool has_dict = false;
+  ScanPage dict;
+  int32_t dict_count = 0;
+  bool dict_loaded = false;
+  ValueBuffer dict_values;
+  std::string whole;  // the whole chunk when it is small
+  int64_t whole_offset = -1;
+};
+
+// One column's filters merged into an interval of its domain.
+struct ColumnFilter {
+  enum class Domain { kInt, kDouble, kBytes } domain = Domain::kInt;
+  int leaf = -1;
+  size_t chunk = 0;
+  bool never = false;
+  bool unsigned32 = false;
+  int64_t ilo = std::numeric_limits<int64_t>::min();
+  int64_t ihi = std::numeric_limits<int64_t>::max();
+  double dlo = -std::numeric_limits<double>::infinity();
+  double dhi = std::numeric_limits<double>::infinity();
+  bool dlo_incl = true, dhi_incl = true;
+  bool has_slo = false, has_shi = false, slo_incl = true, shi_incl = true;
+  std::string slo, shi;
+  uint64_t cost = 0;
+
+  bool TestInt(int64_t v) const { return v >= ilo && v <= ihi; }
+  bool TestDouble(double v) const {
+    return (dlo_incl ? v >= dlo : v > dlo) && (dhi_incl ? v <= dhi : v < dhi);
+  }
+  bool TestBytes(std::string_view v) const {
+    if (has_slo) {
+      const int c = v.compare(slo);
+      if (c < 0 || (c == 0 && !slo_incl)) return false;
+    }
+    if (has_shi) {
+      const int c = v.compare(shi);
+      if (c > 0 || (c == 0 && !shi_incl)) return false;
+    }
+    return true;
+  }
+  void Lower(double v, bool incl) {
+    if (v > dlo || (v == dlo && !incl)) {
+      dlo = v;
+      dlo_incl = incl;
+    }
+  }
+  void Upper(double v, bool incl) {
+    if (v < dhi || (v == dhi && !incl)) {
+      dhi = v;
+      dhi_incl = incl;
+    }
+  }
+  void LowerS(const std::string& v, bool incl) {
+    const int c = has_slo ? v.compare(slo) : 1;
+    if (c > 0 || (c == 0 && !incl)) {
+      slo = v;
+      slo_incl = incl;
+      has_slo = true;
+    }
+  }
+  void UpperS(const std::string& v, bool incl) {
+    const int c = has_shi ? v.compare(shi) : -1;
+    if (c < 0 || (c == 0 && !incl)) {
+      shi = v;
+      shi_incl = incl;
+      has_shi = true;
+    }
+  }
+
+  // Adds `column op constant`; false when the constant's kind does not compare.
+  bool Add(CompareOp op, const Value& c) {
+    if (c.is_null()) {
+      never = true;
+      return true;
+    }
+    const bool int_const = c.kind == Value::Kind::kBool || c.kind == Value::Kind::kInt32 ||
+                           c.kind == Value::Kind::kInt64;
+    const bool dbl_const = c.kind == Value::Kind::kFloat || c.kind == Value::Kind::kDouble;
+    const bool str_const = c.kind == Value::Kind::kString || c.kind == Value::Kind::kBinary;
+    switch (domain) {
+      case Domain::kInt: {
+        constexpr double kTwo63 = 9223372036854775808.0;
+        if (int_const) {
+          const int64_t v = c.kind == Value::Kind::kBool ? int64_t{c.bool_value} : c.int_value;
+          switch (op) {
+            case CompareOp::kEq: ilo = std::max(ilo, v), ihi = std::min(ihi, v); break;
+            case CompareOp::kLt:
+              if (v == std::numeric_limits<int64_t>::min()) never = true;
+              else ihi = std::min(ihi, v - 1);
+              break;
+            case CompareOp::kLe: ihi = std::min(ihi, v); break;
+            case CompareOp::kGt:
+              if (v == std::numeric_limits<int64_t>::max()) never = true;
+              else ilo = std::max(ilo, v + 1);
+              break;
+            case CompareOp::kGe: ilo = std::max(ilo, v); break;
+          }
+          return true;
+        }
+        if (!dbl_const) return false;
+        const double d = c.double_value;
+        if (std::isnan(d)) {
+          never = true;
+          return true;
+        }
+        switch (op) {
+          case CompareOp::kEq:
+            if (d != std::floor(d) || d >= kTwo63 || d < -kTwo63) {
+              never = true;
+            } else {
+              ilo = std::max(ilo, static_cast<int64_t>(d));
+              ihi = std::min(ihi, static_cast<int64_t>(d));
+            }
+            break;
+          case CompareOp::kGe:  // x >= ceil(d)
+            if (d > -kTwo63) {
+              if (std::ceil(d) >= kTwo63) never = true;
+              else ilo = std::max(ilo, static_cast<int64_t>(std::ceil(d)));
+            }
+            break;
+          case CompareOp::kGt:  // x >= floor(d) + 1
+            if (d >= -kTwo63) {
+              if (d >= kTwo63 - 1024) never = d >= kTwo63 || never;
+              if (d < kTwo63) {
+                const auto f = static_cast<int64_t>(std::floor(d));
+                if (f == std::numeric_limits<int64_t>::max()) never = true;
+                else ilo = std::max(ilo, f + 1);
+              }
+            }
+            break;
+          case CompareOp::kLe:  // x <= floor(d)
+            if (d < -kTwo63) never = true;
+            else if (d < kTwo63) ihi = std::min(ihi, static_cast<int64_t>(std::floor(d)));
+            break;
+          case CompareOp::kLt:  // x <= ceil(d) - 1
+            if (d <= -kTwo63) {
+              never = true;
+            } else if (d <= kTwo63 - 1024) {
+              const auto cl = static_cast<int64_t>(std::ceil(d));
+              ihi = std::min(ihi, cl - 1);
+            }
+            break;
+        }
+        return true;
+      }
+      case Domain::kDouble: {
+        if (!int_const && !dbl_const) return false;
+        const double d = int_const ? static_cast<double>(c.kind == Value::Kind::kBool
+                                                             ? int64_t{c.bool_value}
+                                                             : c.int_value)
+                                   : c.double_value;
+        if (std::isnan(d)) {
+          never = true;
+          return true;
+        }
+        switch (op) {
+          case CompareOp::kEq: Lower(d, true), Upper(d, true); break;
+          case CompareOp::kLt: Upper(d, false); break;
+          case CompareOp::kLe: Upper(d, true); break;
+          case CompareOp::kGt: Lower(d, false); break;
+          case CompareOp::kGe: Lower(d, true); break;
+        }
+        return true;
+      }
+      case Domain::kBytes: {
+        if (!str_const) return false;
+        switch (op) {
+          case CompareOp::kEq: LowerS(c.bytes, true), UpperS(c.bytes, true); break;
+          case CompareOp::kLt: UpperS(c.bytes, false); break;
+          case CompareOp::kLe: UpperS(c.bytes, true); break;
+          case CompareOp::kGt: LowerS(c.bytes, false); break;
+          case CompareOp::kGe: LowerS(c.bytes, true); break;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void Finish() {
+    if (ilo > ihi) never = true;
+    if (dlo > dhi || (dlo == dhi && !(dlo_incl && dhi_incl))) never = true;
+    if (has_slo && has_shi) {
+      const int c = slo.compare(shi);
+      if (c > 0 || (c == 0 && !(slo_incl && shi_incl))) never = true;
+    }
+  }
+
+  // False when the page's statistics prove no row of it matches.
+  bool PageMayMatch(const LeafColumn& leaf, bool type_order, const ScanPage& p) const {
+    if (p.num_nulls >= 0 && p.num_nulls >= p.num_values && p.num_values > 0) return false;
+    if (!p.stats) return true;
+    Bound lo, hi;
+    if (!TrustedBounds(leaf, type_order, *p.stats, &lo, &hi)) return true;
+    switch (domain) {
+      case Domain::kInt:
+        if (lo.kind != Bound::Kind::kInt || hi.kind != Bound::Kind::kInt) return true;
+        return !(hi.i < ilo || lo.i > ihi);
+      case Domain::kDouble:
+        if (lo.kind != Bound::Kind::kDouble || hi.kind != Bound::Kind::kDouble) return true;
+        if (hi.d < dlo || (hi.d == dlo && !dlo_incl)) return false;
+        if (lo.d > dhi || (lo.d == dhi && !dhi_incl)) return false;
+        return true;
+      case Domain::kBytes:
+        if (lo.kind != Bound::Kind::kBytes || hi.kind != Bound::Kind::kBytes) return true;
+        if (has_slo) {
+          const int c = hi.s.compare(slo);
+          if (c < 0 || (c == 0 && !slo_incl)) return false;
+        }
+        if (has_shi) {
+          const int c = lo.s.compare(shi);
+          if (c > 0 || (c == 0 && !shi_incl)) return false;
+        }
+        return true;
+    }
+    return true;
+  }
+
+  // Tests value i of `b` (of the column's type).
+  bool Test(const ValueBuffer& b, size_t i) const {
+    switch (b.type) {
+      case Type::kBoolean: return TestInt(b.bools[i]);
+      case Type::kInt32:
+        return TestInt(unsigned32 ? int64_t{static_cast<uint32_t>(b.int32s[i])} : b.int32s[i]);
+      case Type::kInt64: return TestInt(b.int64s[i]);
+      case Type::kInt96: return TestInt(b.int96s[i].ToUnixMicros());
+      case Type::kFloat: return TestDouble(b.floats[i]);
+      case Type::kDouble: return TestDouble(b.doubles[i]);
+      case Type::kByteArray:
+      case Type::kFixedLenByteArray: return TestBytes(b.Binary(i));
+    }
+    return false;
+  }
+};
+
+// Grows a scratch vector without shrinking it (so reuse never re-initializes it).
+template <typename T>
+T* Room(std::vector<T>* v, size_t n) {
+  if (v->size() < n) v->resize(std::max(n, v->size() + v->size() / 2));
+  return v->data();
+}
+
+}  // namespace
+
+struct ScanScratch::Impl {
+  std::vector<ScanChunk> chunks;
+  std::string io;    // a page body read from the source
+  std::string page;  // a decompressed page
+  std::vector<uint32_t> sel, next, rel, dense, span, idx, lv32;
+  std::vector<int16_t> lv16;
+  std::vector<uint8_t> valid, mask;
+  std::vector<ColumnFilter> filters;
+  std::vector<std::pair<int64_t, int64_t>> excluded, candidates;
+  ValueBuffer picked, decoded;
+};
+
+ScanScratch::ScanScratch() : impl_(std::make_unique<Impl>()) {}
+ScanScratch::~ScanScratch() = default;
+ScanScratch::ScanScratch(ScanScratch&&) noexcept = default;
+ScanScratch& ScanScratch::operator=(ScanScratch&&) noexcept = default;
+
+namespace {
+
+struct ScanContext {
+  RandomAccessSource* source;
+  const ReaderOptions* options;
+  uint64_t data_end;
+  const LeafColumn* leaf;
+  std::string where;
+  ScanScratch::Impl* s;
+};
+
+// Reads the page headers of a column chunk (not the page bodies of large chunks).
+Status LoadPages(const ScanContext& cx, const ColumnChunk& cc, int64_t num_rows, ScanChunk* ch) {
+  const std::string& where = cx.where;
+  ch->pages.clear();
+  ch->has_dict = false;
+  ch->dict_loaded = false;
+  ch->whole.clear();
+  ch->whole_offset = -1;
+  if (cc.encrypted) {
+    return UnimplementedError(where + ": encrypted column: Parquet modular encryption is not "
+                                      "supported");
+  }
+  if (cc.file_path) {
+    return UnimplementedError(where + ": column chunk stored in another file ('" + *cc.file_path +
+                              "') is not supported");
+  }
+  if (!cc.meta_data) return DataLossError(where + ": column chunk has no meta_data");
+  const ColumnMetaData& m = *cc.meta_data;
+  if (m.type != cx.leaf->type) {
+    return DataLossError(where + ": column chunk type " + std::string(TypeName(m.type)) +
+                         " differs from the schema's " + std::string(TypeName(cx.leaf->type)));
+  }
+  ch->codec = m.codec;
+  int64_t start = m.data_page_offset;
+  if (m.dictionary_page_offset && *m.dictionary_page_offset >= 4 &&
+      (*m.dictionary_page_offset < start || start < 4)) {
+    start = *m.dictionary_page_offset;
+  }
+  const int64_t length = m.total_compressed_size;
+  if (start < 4 || length < 0 || static_cast<uint64_t>(start) > cx.data_end ||
+      static_cast<uint64_t>(length) > cx.data_end - static_cast<uint64_t>(start)) {
+    return DataLossError(where + ": column chunk at offset " + std::to_string(start) + " of " +
+                         std::to_string(length) + " bytes lies outside the data region (4.." +
+                         std::to_string(cx.data_end) + ")");
+  }
+  if (m.num_values < 0) return DataLossError(where + ": negative num_values");
+  if (m.num_values != num_rows) {
+    return DataLossError(where + ": holds " + std::to_string(m.num_values) +
+                         " values, the row group " + std::to_string(num_rows) + " rows");
+  }
+  if (m.num_values == 0) return Status::Ok();
+  const auto len = static_cast<size_t>(length);
+  constexpr size_t kWhole = size_t{1} << 20;
+  if (len <= kWhole) {
+    WEFT_ASSIGN_OR_RETURN(ch->whole,
+                          cx.source->Read(static_cast<uint64_t>(start), static_cast<uint64_t>(len)));
+    ch->whole_offset = start;
+  }
+  std::string window;
+  size_t pos = 0;
+  int64_t rows = 0;
+  while (pos < len && rows < m.num_values) {
+    const int64_t page_offset = start + static_cast<int64_t>(pos);
+    size_t header_len = 0;
+    Result<PageHeader> hr = DataLossError("no header");
+    if (ch->whole_offset >= 0) {
+      hr = DecodePageHeader(std::string_view(ch->whole).substr(pos), &header_len);
+    } else {
+      size_t w = std::min<size_t>(len - pos, 1024);
+      while (true) {
+        WEFT_ASSIGN_OR_RETURN(window, cx.source->Read(static_cast<uint64_t>(page_offset), w));
+        hr = DecodePageHeader(window, &header_len);
+        if (hr.ok() || w == len - pos) break;
+        w = std::min(len - pos, w * 16);
+      }
+    }
+    const std::string at = where + ": page at offset " + std::to_string(page_offset);
+    if (!hr.ok()) return hr.status().WithContext(at);
+    const PageHeader& h = *hr;
+    pos += header_len;
+    const size_t left = len - pos;
+    if (h.compressed_page_size < 0 || static_cast<uint64_t>(h.compressed_page_size) > left) {
+      return DataLossError(at + ": compressed size " + std::to_string(h.compressed_page_size) +
+                           " exceeds the " + std::to_string(left) +
+                           " bytes left in the column chunk");
+    }
+    if (h.uncompressed_page_size < 0) {
+      return DataLossError(at + ": negative uncompressed size " +
+                           std::to_string(h.uncompressed_page_size));
+    }
+    if (h.uncompressed_page_size > cx.options->max_page_bytes) {
+      return Status(StatusCode::kResourceExhausted,
+                    at + ": unsupported page size: " + std::to_string(h.uncompressed_page_size) +
+                        " bytes uncompressed exceeds the reader's limit "
+                        "(ReaderOptions.max_page_bytes = " +
+                        std::to_string(cx.options->max_page_bytes) + ")");
+    }
+    ScanPage p;
+    p.type = h.type;
+    p.body_offset = start + static_cast<int64_t>(pos);
+    p.compressed = h.compressed_page_size;
+    p.uncompressed = h.uncompressed_page_size;
+    p.crc = h.crc;
+    pos += static_cast<size_t>(h.compressed_page_size);
+    auto check_count = [&](int32_t n) -> Status {
+      if (n < 0 || n > cx.options->max_page_values) {
+        return DataLossError(at + ": num_values " + std::to_string(n) +
+                             " is negative or above the limit of " +
+                             std::to_string(cx.options->max_page_values));
+      }
+      if (n > m.num_values - rows) {
+        return DataLossError(at + ": page holds " + std::to_string(n) + " values, more than the " +
+                             std::to_string(m.num_values - rows) + " the column chunk has left");
+      }
+      return Status::Ok();
+    };
+    switch (h.type) {
+      case PageType::kDictionaryPage: {
+        if (!h.dictionary_page_header) {
+          return DataLossError(at + ": dictionary page without a dictionary_page_header");
+        }
+        if (ch->has_dict) return DataLossError(at + ": second dictionary page in a column chunk");
+        if (rows > 0) return DataLossError(at + ": dictionary page after data pages");
+        const DictionaryPageHeader& dh = *h.dictionary_page_header;
+        if (dh.num_values < 0 || dh.num_values > cx.options->max_page_values) {
+          return DataLossError(at + ": dictionary of " + std::to_string(dh.num_values) +
+                               " values is negative or above the limit");
+        }
+        if (dh.encoding != Encoding::kPlain && dh.encoding != Encoding::kPlainDictionary) {
+          return UnimplementedError(at + ": dictionary page encoding " +
+                                    std::string(EncodingName(dh.encoding)));
+        }
+        ch->has_dict = true;
+        ch->dict = p;
+        ch->dict_count = dh.num_values;
+        break;
+      }
+      case PageType::kDataPage: {
+        if (!h.data_page_header) return DataLossError(at + ": data page without data_page_header");
+        const DataPageHeader& dp = *h.data_page_header;
+        WEFT_RETURN_IF_ERROR(check_count(dp.num_values));
+        p.num_values = dp.num_values;
+        p.encoding = dp.encoding;
+        p.def_encoding = dp.definition_level_encoding;
+        p.stats = dp.statistics;
+        if (p.stats && p.stats->null_count) p.num_nulls = *p.stats->null_count;
+        p.first_row = rows;
+        rows += dp.num_values;
+        ch->pages.push_back(std::move(p));
+        break;
+      }
+      case PageType::kDataPageV2: {
+        if (!h.data_page_header_v2) {
+          return DataLossError(at + ": data page v2 without data_page_header_v2");
+        }
+        const DataPageHeaderV2& dp = *h.data_page_header_v2;
+        WEFT_RETURN_IF_ERROR(check_count(dp.num_values));
+        const int64_t rl = dp.repetition_levels_byte_length;
+        const int64_t dl = dp.definition_levels_byte_length;
+        if (rl < 0 || dl < 0 || rl + dl > h.compressed_page_size ||
+            rl + dl > h.uncompressed_page_size) {
+          return DataLossError(at + ": level byte lengths " + std::to_string(rl) + " + " +
+                               std::to_string(dl) + " exceed the page");
+        }
+        p.v2 = true;
+        p.v2_compressed = dp.is_compressed;
+        p.num_values = dp.num_values;
+        p.encoding = dp.encoding;
+        p.def_bytes = dp.definition_levels_byte_length;
+        p.rep_bytes = dp.repetition_levels_byte_length;
+        p.num_nulls = dp.num_nulls;
+        p.stats = dp.statistics;
+        p.first_row = rows;
+        rows += dp.num_values;
+        ch->pages.push_back(std::move(p));
+        break;
+      }
+      default: break;
+    }
+  }
+  if (rows != m.num_values) {
+    return DataLossError(where + ": pages hold " + std::to_string(rows) +
+                         " values, the column metadata says " + std::to_string(m.num_values));
+  }
+  return Status::Ok();
+}
+
+// The compressed bytes of a page, checked against its CRC on request.
+Result<std::string_view> PageBody(const ScanContext& cx, ScanChunk* ch, const ScanPage& p,
+                                  const std::string& at) {
+  std::string_view body;
+  if (ch->whole_offset >= 0) {
+    body = std::string_view(ch->whole)
+               .substr(static_cast<size_t>(p.body_offset - ch->whole_offset),
+                       static_cast<size_t>(p.compressed));
+  } else {
+    WEFT_ASSIGN_OR_RETURN(cx.s->io, cx.source->Read(static_cast<uint64_t>(p.body_offset),
+                                                    static_cast<uint64_t>(p.compressed)));
+    body = cx.s->io;
+  }
+  if (cx.options->verify_checksums && p.crc) {
+    const auto crc = static_cast<uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
+    if (crc != static_cast<uint32_t>(*p.crc)) {
+      return DataLossError(at + ": page CRC mismatch (stored " +
+                           std::to_string(static_cast<uint32_t>(*p.crc)) + ", computed " +
+                           std::to_string(crc) + ")");
+    }
+  }
+  return body;
+}
+
+Result<std::string_view> Decompress(const ScanContext& cx, Codec codec, std::string_view in,
+                                    size_t usize, const std::string& at) {
+  if (codec == Codec::kUncompressed) return in;
+  std::string& buf = cx.s->page;
+  if (buf.size() < usize) buf.resize(std::max(usize, buf.size() + buf.size() / 2));
+  Status st = DecompressInto(codec, in, buf.data(), usize);
+  if (!st.ok()) return st.WithContext(at);
+  return std::string_view(buf.data(), usize);
+}
+
+Status EnsureDict(const ScanContext& cx, ScanChunk* ch) {
+  if (ch->dict_loaded) return Status::Ok();
+  if (!ch->has_dict) {
+    return DataLossError(cx.where + ": dictionary-encoded page but the column chunk has no "
+                                    "dictionary page");
+  }
+  const std::string at = cx.where + ": page at offset " + std::to_string(ch->dict.body_offset);
+  WEFT_ASSIGN_OR_RETURN(std::string_view body, PageBody(cx, ch, ch->dict, at));
+  WEFT_ASSIGN_OR_RETURN(std::string_view page,
+                        Decompress(cx, ch->codec, body,
+                                   static_cast<size_t>(ch->dict.uncompressed), at));
+  ch->dict_values.type = cx.leaf->type;
+  ch->dict_values.type_length = cx.leaf->type_length;
+  ch->dict_values.Clear();
+  Status st =
+      DecodePlain(page, static_cast<size_t>(ch->dict_count), &ch->dict_values, nullptr);
+  if (!st.ok()) return st.WithContext(at + ": dictionary page");
+  ch->dict_loaded = true;
+  return Status::Ok();
+}
+
+// A data page made ready for access by row: values section and validity.
+struct PageData {
+  std::string_view values;
+  bool all_valid = true;
+  size_t non_null = 0;
+  const uint8_t* valid = nullptr;  // per row of the page when !all_valid
+};
+
+Status PreparePage(const ScanContext& cx, ScanChunk* ch, const ScanPage& p, const std::string& at,
+                   PageData* pd) {
+  const int16_t max_def = cx.leaf->max_definition_level;
+  const auto n = static_cast<size_t>(p.num_values);
+  WEFT_ASSIGN_OR_RETURN(std::string_view body, PageBody(cx, ch, p, at));
+  std::string_view levels;  // v1: from the page start; v2: the definition level bytes
+  if (p.v2) {
+    levels = body.substr(static_cast<size_t>(p.rep_bytes), static_cast<size_t>(p.def_bytes));
+    const std::string_view in = body.substr(static_cast<size_t>(p.rep_bytes + p.def_bytes));
+    const auto usize = static_cast<size_t>(p.uncompressed - p.rep_bytes - p.def_bytes);
+    if (p.v2_compressed) {
+      WEFT_ASSIGN_OR_RETURN(pd->values, Decompress(cx, ch->codec, in, usize, at));
+    } else {
+      pd->values = in;
+    }
+  } else {
+    WEFT_ASSIGN_OR_RETURN(std::string_view page,
+                          Decompress(cx, ch->codec, body, static_cast<size_t>(p.uncompressed), at));
+    size_t pos = 0;
+    if (max_def > 0) {
+      if (p.def_encoding == Encoding::kRle) {
+        if (page.size() < 4) return DataLossError(at + ": level data truncated");
+        const uint32_t len = LoadLe32(page.data());
+        if (len > page.size() - 4) {
+          return DataLossError(at + ": level data of " + std::to_string(len) +
+                               " bytes but only " + std::to_string(page.size() - 4) +
+                               " bytes left in the page");
+        }
+        pos = 4 + len;
+      } else if (p.def_encoding == Encoding::kBitPacked) {
+        const size_t bytes =
+            (n * static_cast<size_t>(BitWidth(static_cast<uint64_t>(max_def))) + 7) / 8;
+        if (bytes > page.size()) return DataLossError(at + ": BIT_PACKED levels truncated");
+        pos = bytes;
+      } else {
+        return UnimplementedError(at + ": level encoding " +
+                                  std::string(EncodingName(p.def_encoding)));
+      }
+    }
+    levels = page.substr(0, pos);
+    pd->values = page.substr(pos);
+  }
+  pd->all_valid = true;
+  pd->non_null = n;
+  pd->valid = nullptr;
+  if (max_def == 0 || n == 0) return Status::Ok();
+  const int width = BitWidth(static_cast<uint64_t>(max_def));
+  const bool rle = p.v2 || p.def_encoding == Encoding::kRle;
+  if (rle) {
+    RleBitPackedDecoder d(p.v2 ? levels : levels.substr(4), width);
+    bool is_rle = false;
+    uint64_t left = 0;
+    uint32_t value = 0;
+    Status st = d.PeekRun(&is_rle, &left, &value);
+    if (!st.ok()) return st.WithContext(at + ": definition levels");
+    if (is_rle && left >= n && value == static_cast<uint32_t>(max_def)) return Status::Ok();
+  }
+  ScanScratch::Impl& s = *cx.s;
+  s.lv16.clear();
+  if (p.v2) {
+    Status st = DecodeLevelsV2(levels, n, max_def, &s.lv32, &s.lv16);
+    if (!st.ok()) return st.WithContext(at + ": definition levels");
+  } else {
+    size_t pos = 0;
+    Status st = DecodeLevelsV1(p.def_encoding, levels, &pos, n, max_def, &s.lv32, &s.lv16);
+    if (!st.ok()) return st.WithContext(at + ": definition levels");
+  }
+  uint8_t* valid = Room(&s.valid, n);
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    valid[i] = s.lv16[i] == max_def;
+    count += valid[i];
+  }
+  pd->all_valid = count == n;
+  pd->non_null = count;
+  pd->valid = valid;
+  return Status::Ok();
+}
+
+// Dense value positions of the valid rows among rel[0, m) (page-relative, ascending): writes
+// them to dense[] and returns how many; `keep` (optional) receives, per rel row, whether it
+// is valid.
+size_t DensePositions(const PageData& pd, const uint32_t* rel, size_t m, uint32_t* dense,
+                      uint8_t* keep) {
+  if (pd.all_valid) {
+    std::memcpy(dense, rel, m * sizeof(uint32_t));
+    if (keep != nullptr) std::memset(keep, 1, m);
+    return m;
+  }
+  size_t out = 0;
+  uint32_t count = 0;
+  uint32_t row = 0;
+  for (size_t j = 0; j < m; ++j) {
+    for (; row < rel[j]; ++row) count += pd.valid[row];
+    const bool v = pd.valid[rel[j]] != 0;
+    if (keep != nullptr) keep[j] = v;
+    if (v) dense[out++] = count;
+  }
+  return out;
+}
+
+// Dictionary indices at dense[0, k) (ascending) into idx[0, k), checked against the dictionary.
+Status PickIndices(const ScanContext& cx, const PageData& pd, const uint32_t* dense, size_t k,
+                   size_t dict_size, uint32_t* idx, const std::string& at) {
+  if (k == 0) return Status::Ok();
+  if (pd.values.empty()) return DataLossError(at + ": dictionary indices: page is empty");
+  const int width = static_cast<uint8_t>(pd.values[0]);
+  if (width > 32) {
+    return DataLossError(at + ": dictionary indices: bit width " + std::to_string(width) +
+                         " > 32");
+  }
+  RleBitPackedDecoder d(pd.values.substr(1), width);
+  const uint32_t lo = dense[0];
+  const size_t span = dense[k - 1] - lo + 1;
+  Status st = d.Skip(lo);
+  uint32_t* buf = Room(&cx.s->span, span);
+  if (st.ok()) st = d.Decode(buf, span);
+  if (!st.ok()) return st.WithContext(at + ": dictionary indices");
+  for (size_t j = 0; j < k; ++j) {
+    const uint32_t v = buf[dense[j] - lo];
+    if (v >= dict_size) {
+      return DataLossError(at + ": dictionary index " + std::to_string(v) +
+                           " out of range (dictionary of " + std::to_string(dict_size) +
+                           " values)");
+    }
+    idx[j] = v;
+  }
+  return Status::Ok();
+}
+
+// Appends the values at dense[0, k) (ascending) of a non-dictionary page to *out.
+Status PickValues(const ScanContext& cx, const ScanPage& p, const PageData& pd,
+                  const uint32_t* dense, size_t k, ValueBuffer* out, const std::string& at) {
+  if (k == 0) return Status::Ok();
+  const size_t last = dense[k - 1];
+  const Type type = cx.leaf->type;
+  if (p.encoding == Encoding::kPlain && type != Type::kByteArray) {
+    if (type == Type::kBoolean) {
+      if ((last + 8) / 8 > pd.values.size()) return DataLossError(at + ": PLAIN BOOLEAN truncated");
+      const auto* b = reinterpret_cast<const uint8_t*>(pd.values.data());
+      const size_t old = out->bools.size();
+      out->bools.resize(old + k);
+      for (size_t j = 0; j < k; ++j) {
+        out->bools[old + j] = (b[dense[j] >> 3] >> (dense[j] & 7)) & 1;
+      }
+      return Status::Ok();
+    }
+    size_t width = 0;
+    switch (type) {
+      case Type::kInt32:
+      case Type::kFloat: width = 4; break;
+      case Type::kInt64:
+      case Type::kDouble: width = 8; break;
+      case Type::kInt96: width = 12; break;
+      default: width = static_cast<size_t>(std::max(cx.leaf->type_length, 0)); break;
+    }
+    if (width > 0 && last >= pd.values.size() / width) {
+      return DataLossError(at + ": PLAIN " + std::string(TypeName(type)) + " values truncated");
+    }
+    const char* src = pd.values.data();
+    auto gather = [&](auto& dst) {
+      using T = typename std::remove_reference_t<decltype(dst)>::value_type;
+      const size_t old = dst.size();
+      dst.resize(old + k);
+      T* d = dst.data() + old;
+      for (size_t j = 0; j < k; ++j) std::memcpy(&d[j], src + size_t{dense[j]} * sizeof(T), sizeof(T));
+    };
+    switch (type) {
+      case Type::kInt32: gather(out->int32s); break;
+      case Type::kInt64: gather(out->int64s); break;
+      case Type::kInt96: gather(out->int96s); break;
+      case Type::kFloat: gather(out->floats); break;
+      case Type::kDouble: gather(out->doubles); break;
+      default:  // FIXED_LEN_BYTE_ARRAY
+        for (size_t j = 0; j < k; ++j) {
+          out->bytes.append(src + size_t{dense[j]} * width, width);
+          out->offsets.push_back(static_cast<int64_t>(out->bytes.size()));
+        }
+        break;
+    }
+    return Status::Ok();
+  }
+  // Other encodings: decode the page, then pick.
+  ValueBuffer& dec = cx.s->decoded;
+  dec.type = type;
+  dec.type_length = cx.leaf->type_length;
+  dec.Clear();
+  Status st = DecodeValues(p.encoding, pd.values, pd.non_null, nullptr, &dec);
+  if (!st.ok()) return st.WithContext(at + ": " + std::string(EncodingName(p.encoding)) + " values");
+  if (last >= dec.size()) return DataLossError(at + ": fewer values than the levels say");
+  for (size_t j = 0; j < k; ++j) out->AppendFrom(dec, dense[j], size_t{dense[j]} + 1);
+  return Status::Ok();
+}
+
+// Calls f(page_index, rel, m) for each data page holding rows of sorted `rows` (row numbers
+// within the row group), with those rows made page-relative in rel[0, m).
+template <typename F>
+Status ForEachPageOfRows(const ScanChunk& ch, const uint32_t* rows, size_t n,
+                         std::vector<uint32_t>* rel_buf, F&& f) {
+  size_t j = 0;
+  for (size_t pi = 0; pi < ch.pages.size() && j < n; ++pi) {
+    const ScanPage& p = ch.pages[pi];
+    const int64_t end = p.first_row + p.num_values;
+    if (rows[j] >= end) continue;
+    size_t e = j;
+    while (e < n && rows[e] < end) ++e;
+    uint32_t* rel = Room(rel_buf, e - j);
+    const auto base = static_cast<uint32_t>(p.first_row);
+    for (size_t t = j; t < e; ++t) rel[t - j] = rows[t] - base;
+    WEFT_RETURN_IF_ERROR(f(pi, rel, e - j));
+    j = e;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& columns,
+                               const std::vector<Predicate>& filters, FlatBatch* out,
+                               ScanScratch* scratch, std::vector<uint32_t>* selected_rows) const {
+  if (row_group < 0 || row_group >= num_row_groups()) {
+    return InvalidArgumentError(name_ + ": no row group " + std::to_string(row_group));
+  }
+  ScanScratch local;
+  if (scratch == nullptr) scratch = &local;
+  ScanScratch::Impl& s = *scratch->impl_;
+  const RowGroup& g = metadata_.row_groups[static_cast<size_t>(row_group)];
+  const int64_t num_rows = g.num_rows;
+  if (num_rows > int64_t{std::numeric_limits<uint32_t>::max()}) {
+    return UnimplementedError(Where(row_group, -1) + ": ScanFlat handles row groups of up to " +
+                              "2^32 - 1 rows");
+  }
+  auto check_flat = [&](int leaf) -> Status {
+    const LeafColumn& lc = schema_.leaves()[static_cast<size_t>(leaf)];
+    const SchemaNode& node = schema_.nodes()[static_cast<size_t>(lc.node)];
+    if (node.parent != 0 || lc.max_repetition_level > 0) {
+      return InvalidArgumentError(Where(row_group, leaf) +
+                                  ": is nested or repeated; read it with ReadRows");
+    }
+    return Status::Ok();
+  };
+  std::vector<int> leaves;
+  if (columns.empty()) {
+    for (size_t i = 0; i < schema_.leaves().size(); ++i) leaves.push_back(static_cast<int>(i));
+  } else {
+    for (const std::string& c : columns) {
+      const int leaf = schema_.FindLeaf(c);
+      if (leaf < 0) return InvalidArgumentError(name_ + ": no column '" + c + "'");
+      leaves.push_back(leaf);
+    }
+  }
+  for (int leaf : leaves) WEFT_RETURN_IF_ERROR(check_flat(leaf));
+
+  // Chunks in use, one per distinct leaf; pages listed lazily.
+  std::vector<int> chunk_leaf;
+  std::vector<bool> chunk_loaded;
+  auto chunk_of = [&](int leaf) -> size_t {
+    for (size_t i = 0; i < chunk_leaf.size(); ++i) {
+      if (chunk_leaf[i] == leaf) return i;
+    }
+    chunk_leaf.push_back(leaf);
+    chunk_loaded.push_back(false);
+    if (s.chunks.size() < chunk_leaf.size()) s.chunks.resize(chunk_leaf.size());
+    return chunk_leaf.size() - 1;
+  };
+  auto context = [&](int leaf) {
+    return ScanContext{source_.get(), &options_, data_end_,
+                       &schema_.leaves()[static_cast<size_t>(leaf)], Where(row_group, leaf), &s};
+  };
+  auto load = [&](size_t c) -> Status {
+    if (chunk_loaded[c]) return Status::Ok();
+    const int leaf = chunk_leaf[c];
+    ScanChunk& ch = s.chunks[c];
+    ch.leaf = leaf;
+    WEFT_RETURN_IF_ERROR(LoadPages(context(leaf), g.columns[static_cast<size_t>(leaf)], num_rows,
+                                   &ch));
+    chunk_loaded[c] = true;
+    return Status::Ok();
+  };
+
+  // Filters merged per column.
+  s.filters.clear();
+  bool never = false;
+  for (const Predicate& pred : filters) {
+    const int leaf = schema_.FindLeaf(pred.column);
+    if (leaf < 0) {
+      return InvalidArgumentError(name_ + ": filter on unknown column '" + pred.column + "'");
+    }
+    WEFT_RETURN_IF_ERROR(check_flat(leaf));
+    ColumnFilter* f = nullptr;
+    for (ColumnFilter& x : s.filters) {
+      if (x.leaf == leaf) f = &x;
+    }
+    if (f == nullptr) {
+      const LeafColumn& lc = schema_.leaves()[static_cast<size_t>(leaf)];
+      ColumnFilter nf;
+      nf.leaf = leaf;
+      switch (lc.type) {
+        case Type::kBoolean:
+        case Type::kInt32:
+        case Type::kInt64:
+        case Type::kInt96: nf.domain = ColumnFilter::Domain::kInt; break;
+        case Type::kFloat:
+        case Type::kDouble: nf.domain = ColumnFilter::Domain::kDouble; break;
+        default: nf.domain = ColumnFilter::Domain::kBytes; break;
+      }
+      if (IsUnsigned(*lc.element)) {
+        if (lc.type == Type::kInt64) {
+          return UnimplementedError(Where(row_group, leaf) +
+                                    ": filters on unsigned 64-bit columns");
+        }
+        nf.unsigned32 = lc.type == Type::kInt32;
+      }
+      s.filters.push_back(std::move(nf));
+      f = &s.filters.back();
+    }
+    if (!f->Add(pred.op, pred.constant)) {
+      return InvalidArgumentError(Where(row_group, leaf) + ": a filter constant " +
+                                  pred.constant.ToString() + " does not compare with " +
+                                  std::string(TypeName(schema_.leaves()[static_cast<size_t>(leaf)].type)) +
+                                  " values");
+    }
+  }
+  for (ColumnFilter& f : s.filters) {
+    f.Finish();
+    never = never || f.never;
+    f.chunk = chunk_of(f.leaf);
+  }
+
+  // Prune pages by statistics: the candidate row ranges.
+  s.excluded.clear();
+  s.candidates.clear();
+  if (!never) {
+    for (ColumnFilter& f : s.filters) {
+      WEFT_RETURN_IF_ERROR(load(f.chunk));
+      const LeafColumn& lc = schema_.leaves()[static_cast<size_t>(f.leaf)];
+      const bool type_order = static_cast<size_t>(f.leaf) < metadata_.column_orders.size() &&
+                              metadata_.column_orders[static_cast<size_t>(f.leaf)];
+      for (const ScanPage& p : s.chunks[f.chunk].pages) {
+        if (!f.PageMayMatch(lc, type_order, p)) {
+          s.excluded.emplace_back(p.first_row, p.first_row + p.num_values);
+        }
+      }
+    }
+    std::sort(s.excluded.begin(), s.excluded.end());
+    int64_t at = 0;
+    for (const auto& [b, e] : s.excluded) {
+      if (b > at) s.candidates.emplace_back(at, b);
+      at = std::max(at, e);
+    }
+    if (at < num_rows) s.candidates.emplace_back(at, num_rows);
+  }
+  // The candidate rows, listed (filters then only shrink the list).
+  size_t total = 0;
+  for (const auto& [b, e] : s.candidates) total += static_cast<size_t>(e - b);
+  s.sel.clear();
+  if (total > 0) {
+    if (s.sel.capacity() < total) s.sel.reserve(total);
+    // Cheapest filter first: the uncompressed bytes of its pages overlapping the candidates.
+    for (ColumnFilter& f : s.filters) {
+      f.cost = 0;
+      size_t r = 0;
+      for (const ScanPage& p : s.chunks[f.chunk].pages) {
+        while (r < s.candidates.size() && s.candidates[r].second <= p.first_row) ++r;
+        if (r < s.candidates.size() && s.candidates[r].first < p.first_row + p.num_values) {
+          f.cost += static_cast<uint64_t>(p.uncompressed) / (p.IsDict() ? 2 : 1);
+        }
+      }
+    }
+    std::stable_sort(s.filters.begin(), s.filters.end(),
+                     [](const ColumnFilter& a, const ColumnFilter& b) { return a.cost < b.cost; });
+    for (const auto& [b, e] : s.candidates) {
+      for (int64_t r = b; r < e; ++r) s.sel.push_back(static_cast<uint32_t>(r));
+    }
+  }
+
+  // Filters, one column after the other, each on the rows still selected.
+  for (const ColumnFilter& f : s.filters) {
+    if (s.sel.empty()) break;
+    ScanChunk& ch = s.chunks[f.chunk];
+    const ScanContext cx = context(f.leaf);
+    bool dict_masked = false;
+    bool dict_any = false;
+    s.next.clear();
+    Status st = ForEachPageOfRows(
+        ch, s.sel.data(), s.sel.size(), &s.rel,
+        [&](size_t pi, const uint32_t* rel, size_t m) -> Status {
+          const ScanPage& p = ch.pages[pi];
+          const std::string at = cx.where + ": page at offset " + std::to_string(p.body_offset);
+          const auto base = static_cast<uint32_t>(p.first_row);
+          if (p.IsDict()) {
+            if (!dict_masked) {
+              WEFT_RETURN_IF_ERROR(EnsureDict(cx, &ch));
+              const size_t n = ch.dict_values.size();
+              uint8_t* mask = Room(&s.mask, n);
+              for (size_t i = 0; i < n; ++i) {
+                mask[i] = f.Test(ch.dict_values, i);
+                dict_any = dict_any || mask[i];
+              }
+              dict_masked = true;
+            }
+            if (!dict_any) return Status::Ok();  // no entry matches: the page is not read
+          }
+          PageData pd;
+          WEFT_RETURN_IF_ERROR(PreparePage(cx, &ch, p, at, &pd));
+          uint32_t* dense = Room(&s.dense, m);
+          const bool need_keep = !pd.all_valid;
+          // Rows kept by validity: rel[j] for j with a valid value (in order).
+          size_t k;
+          const uint32_t* rows_valid = rel;
+          if (need_keep) {
+            uint8_t* keep = reinterpret_cast<uint8_t*>(Room(&s.lv32, m));
+            k = DensePositions(pd, rel, m, dense, keep);
+            // Compact rel to the valid rows (in s.idx).
+            uint32_t* rv = Room(&s.idx, m);
+            size_t t = 0;
+            for (size_t j = 0; j < m; ++j) {
+              if (keep[j]) rv[t++] = rel[j];
+            }
+            rows_valid = rv;
+          } else {
+            k = DensePositions(pd, rel, m, dense, nullptr);
+          }
+          if (k == 0) return Status::Ok();
+          if (p.IsDict()) {
+            uint32_t* ix = Room(&s.span, 0);
+            (void)ix;
+            std::vector<uint32_t>& idxv = need_keep ? s.rel : s.idx;
+            // rel (s.rel) is no longer needed once rows_valid is built when need_keep; when
+            // all rows are valid, rows_valid is rel and s.idx is free.
+            uint32_t* idx = Room(&idxv, k);
+            if (!need_keep) rows_valid = rel;
+            WEFT_RETURN_IF_ERROR(
+                PickIndices(cx, pd, dense, k, ch.dict_values.size(), idx, at));
+            const uint8_t* mask = s.mask.data();
+            for (size_t j = 0; j < k; ++j) {
+              if (mask[idx[j]]) s.next.push_back(base + rows_valid[j]);
+            }
+            return Status::Ok();
+          }
+          ValueBuffer& picked = s.picked;
+          picked.type = cx.leaf->type;
+          picked.type_length = cx.leaf->type_length;
+          picked.Clear();
+          WEFT_RETURN_IF_ERROR(PickValues(cx, p, pd, dense, k, &picked, at));
+          for (size_t j = 0; j < k; ++j) {
+            if (f.Test(picked, j)) s.next.push_back(base + rows_valid[j]);
+          }
+          return Status::Ok();
+        });
+    if (!st.ok()) return st;
+    s.sel.swap(s.next);
+  }
+
+  // Output columns: decoded only where rows are selected.
+  out->num_rows = static_cast<int64_t>(s.sel.size());
+  out->columns.resize(leaves.size());
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    const int leaf = leaves[i];
+    const LeafColumn& lc = schema_.leaves()[static_cast<size_t>(leaf)];
+    FlatColumn& col = out->columns[i];
+    col.name = lc.path;
+    col.leaf = leaf;
+    col.values.type = lc.type;
+    col.values.type_length = lc.type_length;
+    col.values.Clear();
+    col.validity.clear();
+    if (s.sel.empty()) continue;
+    const size_t c = chunk_of(leaf);
+    WEFT_RETURN_IF_ERROR(load(c));
+    ScanChunk& ch = s.chunks[c];
+    const ScanContext cx = context(leaf);
+    bool any_null = false;
+    if (lc.max_definition_level > 0) col.validity.reserve(s.sel.size());
+    Status st = ForEachPageOfRows(
+        ch, s.sel.data(), s.sel.size(), &s.rel,
+        [&](size_t pi, const uint32_t* rel, size_t m) -> Status {
+          const ScanPage& p = ch.pages[pi];
+          const std::string at = cx.where + ": page at offset " + std::to_string(p.body_offset);
+          if (p.IsDict()) WEFT_RETURN_IF_ERROR(EnsureDict(cx, &ch));
+          PageData pd;
+          WEFT_RETURN_IF_ERROR(PreparePage(cx, &ch, p, at, &pd));
+          uint32_t* dense = Room(&s.dense, m);
+          size_t k;
+          if (lc.max_definition_level > 0) {
+            const size_t old = col.validity.size();
+            col.validity.resize(old + m);
+            k = DensePositions(pd, rel, m, dense, col.validity.data() + old);
+            any_null = any_null || k < m;
+          } else {
+            k = DensePositions(pd, rel, m, dense, nullptr);
+          }
+          if (p.IsDict()) {
+            uint32_t* idx = Room(&s.idx, k);
+            WEFT_RETURN_IF_ERROR(PickIndices(cx, pd, dense, k, ch.dict_values.size(), idx, at));
+            const ValueBuffer& d = ch.dict_values;
+            auto gather = [&](auto& dst, const auto& src) {
+              const size_t old = dst.size();
+              dst.resize(old + k);
+              for (size_t j = 0; j < k; ++j) dst[old + j] = src[idx[j]];
+            };
+            switch (lc.type) {
+              case Type::kBoolean: gather(col.values.bools, d.bools); break;
+              case Type::kInt32: gather(col.values.int32s, d.int32s); break;
+              case Type::kInt64: gather(col.values.int64s, d.int64s); break;
+              case Type::kInt96: gather(col.values.int96s, d.int96s); break;
+              case Type::kFloat: gather(col.values.floats, d.floats); break;
+              case Type::kDouble: gather(col.values.doubles, d.doubles); break;
+              default:
+                for (size_t j = 0; j < k; ++j) col.values.AppendFrom(d, idx[j], size_t{idx[j]} + 1);
+                break;
+            }
+            return Status::Ok();
+          }
+          return PickValues(cx, p, pd, dense, k, &col.values, at);
+        });
+    if (!st.ok()) return st;
+    if (any_null) {
+      SpreadValues(&col.values, col.validity);
+    } else {
+      col.validity.clear();
+    }
+  }
+  if (selected_rows != nullptr) selected_rows->assign(s.sel.begin(), s.sel.end());
   return Status::Ok();
 }
 

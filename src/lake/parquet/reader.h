@@ -119,6 +119,22 @@ struct Predicate {
   Value constant;
 };
 
+//! Buffers ScanFlat keeps between calls (page lists, decompressed pages, index and selection
+//! vectors). Keep one per scanning thread and pass it to every call: a scan then allocates
+//! nothing once the buffers have grown. Not shared between threads.
+class ScanScratch {
+ public:
+  ScanScratch();
+  ~ScanScratch();
+  ScanScratch(ScanScratch&&) noexcept;
+  ScanScratch& operator=(ScanScratch&&) noexcept;
+  struct Impl;
+
+ private:
+  friend class ParquetReader;
+  std::unique_ptr<Impl> impl_;
+};
+
 class ParquetReader {
  public:
   //! Reads and checks the footer ("PAR1" at both ends, footer length), decodes the metadata and
@@ -153,6 +169,30 @@ class ParquetReader {
   //! then allocates once). On error `*batch` holds unspecified contents.
   Status ReadFlatInto(int row_group, const std::vector<std::string>& columns,
                       FlatBatch* batch) const;
+
+  //! A filtered flat read with late materialization: the rows of `row_group` matching every
+  //! filter (AND), projected on `columns` (all leaves when empty) into `*out`, which then holds
+  //! only matching rows (num_rows = their count), in row order, laid out as ReadFlat lays out
+  //! a batch (buffers reused across calls). `*selected_rows` (optional) receives their row
+  //! numbers within the row group.
+  //!
+  //! Filter and output columns must be top-level, non-repeated leaves (kInvalidArgument
+  //! otherwise, or for a constant whose kind does not compare with the column). Semantics:
+  //! a null never matches, nor does a null constant; ints compare exactly with INT32 / INT64 /
+  //! BOOLEAN columns (unsigned 8..32-bit columns by their unsigned value; UINT_64 filters are
+  //! kUnimplemented), with doubles mathematically; FLOAT/DOUBLE compare as doubles (IEEE: NaN
+  //! matches nothing); INT96 by its microseconds since the epoch; byte arrays bytewise unsigned.
+  //!
+  //! How: filters on one column are merged into one interval; page header statistics (trusted
+  //! as SelectRowGroups trusts chunk statistics) and all-null pages drop whole data pages,
+  //! which are then neither read nor decompressed; the remaining filter columns are evaluated
+  //! one after the other, cheapest first, each decoding only the pages that still hold
+  //! selected rows. Dictionary-encoded pages are filtered by testing each dictionary entry
+  //! once and then only the indices. Output columns are decoded only on pages with selected
+  //! rows and only at selected rows.
+  Status ScanFlat(int row_group, const std::vector<std::string>& columns,
+                  const std::vector<Predicate>& filters, FlatBatch* out, ScanScratch* scratch,
+                  std::vector<uint32_t>* selected_rows = nullptr) const;
 
  private:
   ParquetReader() = default;

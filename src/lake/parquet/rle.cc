@@ -272,6 +272,25 @@ Status RleBitPackedDecoder::Decode(uint32_t* out, size_t n) {
   return Status::Ok();
 }
 
+Status RleBitPackedDecoder::Skip(size_t n) {
+  while (n > 0) {
+    if (run_left_ == 0) WEFT_RETURN_IF_ERROR(NextRun());
+    const auto take = static_cast<size_t>(std::min<uint64_t>(run_left_, n));
+    if (!is_rle_) packed_index_ += take;
+    run_left_ -= take;
+    n -= take;
+  }
+  return Status::Ok();
+}
+
+Status RleBitPackedDecoder::PeekRun(bool* is_rle, uint64_t* left, uint32_t* value) {
+  if (run_left_ == 0) WEFT_RETURN_IF_ERROR(NextRun());
+  *is_rle = is_rle_;
+  *left = run_left_;
+  *value = is_rle_ ? rle_value_ : 0;
+  return Status::Ok();
+}
+
 Status RleBitPackedDecoder::DecodeBounded(uint32_t* out, size_t n, uint32_t limit) {
   WEFT_RETURN_IF_ERROR(Decode(out, n));
   for (size_t i = 0; i < n; ++i) {

@@ -77,6 +77,14 @@ class RleBitPackedDecoder {
   //! Like Decode, then fails if a value is >= `limit` (dictionary indices, levels).
   Status DecodeBounded(uint32_t* out, size_t n, uint32_t limit);
 
+  //! Skips the next `n` values without unpacking them (kDataLoss if the stream ends first).
+  Status Skip(size_t n);
+
+  //! The run the next value belongs to, loading it if the current one is used up: *is_rle says
+  //! whether it is an RLE run (then *value is its value), *left how many values it has left.
+  //! Nothing is consumed. Lets callers handle long runs without expanding them.
+  Status PeekRun(bool* is_rle, uint64_t* left, uint32_t* value);
+
   //! Bytes consumed so far (headers and run payloads read).
   size_t consumed() const { return pos_; }
 
