@@ -575,6 +575,7 @@ Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snap
   }
   WEFT_ASSIGN_OR_RETURN(auto partition_values, snapshot.LogicalPartitionValues(file));
   std::vector<RecordBatch> out;
+  parquet::ScanScratch scratch;
   for (int rg = 0; rg < reader->num_row_groups(); ++rg) {
     WEFT_ASSIGN_OR_RETURN(bool may_match, reader->RowGroupMayMatch(rg, pushdown));
     if (!may_match) {
@@ -584,8 +585,20 @@ Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snap
     if (stats) ++stats->row_groups_read;
     const auto rows = static_cast<size_t>(reader->metadata().row_groups[static_cast<size_t>(rg)].num_rows);
     parquet::FlatBatch flat;
+    size_t rows_out = rows;
     if (!to_read.empty()) {
-      WEFT_ASSIGN_OR_RETURN(flat, reader->ReadFlat(rg, to_read));
+      // With comparisons to push down, only matching rows are decoded (late materialization);
+      // the row filter then applies the rest of the predicate.
+      Status scanned = pushdown.empty()
+                           ? UnimplementedError("no pushdown")
+                           : reader->ScanFlat(rg, to_read, pushdown, &flat, &scratch);
+      if (scanned.ok()) {
+        rows_out = static_cast<size_t>(flat.num_rows);
+      } else if (scanned.code() == StatusCode::kUnimplemented) {
+        WEFT_RETURN_IF_ERROR(reader->ReadFlatInto(rg, to_read, &flat));
+      } else {
+        return scanned;
+      }
     }
     RecordBatch part(wanted);
     for (size_t c = 0; c < wanted.size(); ++c) {
@@ -594,8 +607,8 @@ Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snap
         auto it = partition_values.find(f.name);
         const Scalar v = it == partition_values.end() ? Scalar{} : FromPartitionValue(it->second);
         Column& col = part.column(c);
-        col.Reserve(rows);
-        for (size_t r = 0; r < rows; ++r) col.Append(v);
+        col.Reserve(rows_out);
+        for (size_t r = 0; r < rows_out; ++r) col.Append(v);
         continue;
       }
       parquet::FlatColumn* fc = nullptr;
@@ -603,12 +616,12 @@ Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snap
         if (candidate.name == physical[c]) fc = &candidate;
       }
       if (fc == nullptr) {  // not in this file
-        for (size_t r = 0; r < rows; ++r) part.column(c).AppendNull();
+        for (size_t r = 0; r < rows_out; ++r) part.column(c).AppendNull();
         continue;
       }
       const parquet::LeafColumn& lc =
           reader->schema().leaves()[static_cast<size_t>(fc->leaf)];
-      WEFT_ASSIGN_OR_RETURN(part.column(c), ToColumn(f, lc, rows, std::move(*fc),
+      WEFT_ASSIGN_OR_RETURN(part.column(c), ToColumn(f, lc, rows_out, std::move(*fc),
                                                      store_->Describe(key)));
     }
     out.push_back(std::move(part));

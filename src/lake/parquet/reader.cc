@@ -418,6 +418,36 @@ std::optional<int> CompareConstant(const Value& c, const Bound& b) {
   }
 }
 
+// The min/max of statistics, when they can be trusted: min_value/max_value follow the column
+// order: trusted for byte arrays only under TYPE_ORDER; numeric types have one sensible order.
+// The deprecated min/max were written with signed byte comparison: trusted only for numeric
+// and boolean types. Never for unsigned, INT96, decimal / interval byte arrays or FLOAT16.
+bool TrustedBounds(const LeafColumn& leaf, bool type_order, const Statistics& st, Bound* lo,
+                   Bound* hi) {
+  const SchemaElement& e = *leaf.element;
+  if (IsUnsigned(e) || leaf.type == Type::kInt96) return false;
+  const bool decimal_or_special =
+      e.converted_type == ConvertedType::kDecimal ||
+      e.converted_type == ConvertedType::kInterval ||
+      (e.logical_type && (e.logical_type->kind == LogicalType::Kind::kDecimal ||
+                          e.logical_type->kind == LogicalType::Kind::kFloat16));
+  const bool byte_type = leaf.type == Type::kByteArray || leaf.type == Type::kFixedLenByteArray;
+  if (byte_type && decimal_or_special) return false;
+  const std::string* min = nullptr;
+  const std::string* max = nullptr;
+  if (st.min_value && st.max_value && (type_order || !byte_type)) {
+    min = &*st.min_value;
+    max = &*st.max_value;
+  } else if (st.min && st.max && !byte_type) {
+    min = &*st.min;
+    max = &*st.max;
+  }
+  if (min == nullptr) return false;
+  *lo = DecodeBound(leaf, *min);
+  *hi = DecodeBound(leaf, *max);
+  return lo->kind != Bound::Kind::kNone && hi->kind != Bound::Kind::kNone;
+}
+
 }  // namespace
 
 // ---- Value ----
@@ -855,33 +885,10 @@ Result<bool> ParquetReader::RowGroupMayMatch(int row_group,
         leaf.max_repetition_level == 0) {
       return false;
     }
-    const SchemaElement& e = *leaf.element;
-    if (IsUnsigned(e) || leaf.type == Type::kInt96) continue;
-    const bool decimal_or_special =
-        e.converted_type == ConvertedType::kDecimal ||
-        e.converted_type == ConvertedType::kInterval ||
-        (e.logical_type && (e.logical_type->kind == LogicalType::Kind::kDecimal ||
-                            e.logical_type->kind == LogicalType::Kind::kFloat16));
-    const bool byte_type = leaf.type == Type::kByteArray || leaf.type == Type::kFixedLenByteArray;
-    if (byte_type && decimal_or_special) continue;
     const bool type_order = static_cast<size_t>(leaf_index) < metadata_.column_orders.size() &&
                             metadata_.column_orders[static_cast<size_t>(leaf_index)];
-    // min_value/max_value follow the column order: trusted for byte arrays only under
-    // TYPE_ORDER; numeric types have one sensible order. The deprecated min/max were written
-    // with signed byte comparison: trusted only for numeric and boolean types.
-    const std::string* min = nullptr;
-    const std::string* max = nullptr;
-    if (st.min_value && st.max_value && (type_order || !byte_type)) {
-      min = &*st.min_value;
-      max = &*st.max_value;
-    } else if (st.min && st.max && !byte_type) {
-      min = &*st.min;
-      max = &*st.max;
-    }
-    if (min == nullptr) continue;
-    const Bound lo = DecodeBound(leaf, *min);
-    const Bound hi = DecodeBound(leaf, *max);
-    if (lo.kind == Bound::Kind::kNone || hi.kind == Bound::Kind::kNone) continue;
+    Bound lo, hi;
+    if (!TrustedBounds(leaf, type_order, st, &lo, &hi)) continue;
     const std::optional<int> vs_min = CompareConstant(pred.constant, lo);
     const std::optional<int> vs_max = CompareConstant(pred.constant, hi);
     if (!vs_min || !vs_max) continue;
@@ -1107,33 +1114,6 @@ Status ParquetReader::ReadFlatInto(int row_group, const std::vector<std::string>
 
 namespace {
 
-// Chunk statistics bounds as RowGroupMayMatch trusts them; false when there are none to trust.
-bool TrustedBounds(const LeafColumn& leaf, bool type_order, const Statistics& st, Bound* lo,
-                   Bound* hi) {
-  const SchemaElement& e = *leaf.element;
-  if (IsUnsigned(e) || leaf.type == Type::kInt96) return false;
-  const bool decimal_or_special =
-      e.converted_type == ConvertedType::kDecimal ||
-      e.converted_type == ConvertedType::kInterval ||
-      (e.logical_type && (e.logical_type->kind == LogicalType::Kind::kDecimal ||
-                          e.logical_type->kind == LogicalType::Kind::kFloat16));
-  const bool byte_type = leaf.type == Type::kByteArray || leaf.type == Type::kFixedLenByteArray;
-  if (byte_type && decimal_or_special) return false;
-  const std::string* min = nullptr;
-  const std::string* max = nullptr;
-  if (st.min_value && st.max_value && (type_order || !byte_type)) {
-    min = &*st.min_value;
-    max = &*st.max_value;
-  } else if (st.min && st.max && !byte_type) {
-    min = &*st.min;
-    max = &*st.max;
-  }
-  if (min == nullptr) return false;
-  *lo = DecodeBound(leaf, *min);
-  *hi = DecodeBound(leaf, *max);
-  return lo->kind != Bound::Kind::kNone && hi->kind != Bound::Kind::kNone;
-}
-
 struct ScanPage {
   PageType type = PageType::kDataPage;
   int64_t body_offset = 0;  // in the file
@@ -1348,11 +1328,11 @@ struct ColumnFilter {
   }
 
   // False when the page's statistics prove no row of it matches.
-  bool PageMayMatch(const LeafColumn& leaf, bool type_order, const ScanPage& p) const {
+  bool PageMayMatch(const LeafColumn& lc, bool type_order, const ScanPage& p) const {
     if (p.num_nulls >= 0 && p.num_nulls >= p.num_values && p.num_values > 0) return false;
     if (!p.stats) return true;
     Bound lo, hi;
-    if (!TrustedBounds(leaf, type_order, *p.stats, &lo, &hi)) return true;
+    if (!TrustedBounds(lc, type_order, *p.stats, &lo, &hi)) return true;
     switch (domain) {
       case Domain::kInt:
         if (lo.kind != Bound::Kind::kInt || hi.kind != Bound::Kind::kInt) return true;
@@ -1787,6 +1767,14 @@ Status PickIndices(const ScanContext& cx, const PageData& pd, const uint32_t* de
   const uint32_t lo = dense[0];
   const size_t span = dense[k - 1] - lo + 1;
   Status st = d.Skip(lo);
+  if (span == k) {  // contiguous: decode in place
+    if (st.ok()) st = d.DecodeBounded(idx, k, static_cast<uint32_t>(std::min<size_t>(dict_size, UINT32_MAX)));
+    if (!st.ok()) {
+      return st.WithContext(at + ": dictionary indices (dictionary of " +
+                            std::to_string(dict_size) + " values)");
+    }
+    return Status::Ok();
+  }
   uint32_t* buf = Room(&cx.s->span, span);
   if (st.ok()) st = d.Decode(buf, span);
   if (!st.ok()) return st.WithContext(at + ": dictionary indices");
@@ -1883,6 +1871,33 @@ Status ForEachPageOfRows(const ScanChunk& ch, const uint32_t* rows, size_t n,
     for (size_t t = j; t < e; ++t) rel[t - j] = rows[t] - base;
     WEFT_RETURN_IF_ERROR(f(pi, rel, e - j));
     j = e;
+  }
+  return Status::Ok();
+}
+
+// Like ForEachPageOfRows for the rows of sorted, disjoint [begin, end) ranges.
+template <typename F>
+Status ForEachPageOfRanges(const ScanChunk& ch, const std::vector<std::pair<int64_t, int64_t>>& ranges,
+                           std::vector<uint32_t>* rel_buf, F&& f) {
+  size_t r = 0;
+  for (size_t pi = 0; pi < ch.pages.size() && r < ranges.size(); ++pi) {
+    const ScanPage& p = ch.pages[pi];
+    const int64_t begin = p.first_row;
+    const int64_t end = p.first_row + p.num_values;
+    while (r < ranges.size() && ranges[r].second <= begin) ++r;
+    if (r == ranges.size() || ranges[r].first >= end) continue;
+    size_t m = 0;
+    for (size_t t = r; t < ranges.size() && ranges[t].first < end; ++t) {
+      m += static_cast<size_t>(std::min(end, ranges[t].second) - std::max(begin, ranges[t].first));
+    }
+    uint32_t* rel = Room(rel_buf, m);
+    for (size_t t = r; t < ranges.size() && ranges[t].first < end; ++t) {
+      const int64_t e = std::min(end, ranges[t].second);
+      for (int64_t row = std::max(begin, ranges[t].first); row < e; ++row) {
+        *rel++ = static_cast<uint32_t>(row - begin);
+      }
+    }
+    WEFT_RETURN_IF_ERROR(f(pi, rel - m, m));
   }
   return Status::Ok();
 }
@@ -2024,12 +2039,11 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
     }
     if (at < num_rows) s.candidates.emplace_back(at, num_rows);
   }
-  // The candidate rows, listed (filters then only shrink the list).
+  // Rows left after page pruning: the candidate ranges (listed as rows when there is no filter).
   size_t total = 0;
   for (const auto& [b, e] : s.candidates) total += static_cast<size_t>(e - b);
   s.sel.clear();
   if (total > 0) {
-    if (s.sel.capacity() < total) s.sel.reserve(total);
     // Cheapest filter first: the uncompressed bytes of its pages overlapping the candidates.
     for (ColumnFilter& f : s.filters) {
       f.cost = 0;
@@ -2043,22 +2057,30 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
     }
     std::stable_sort(s.filters.begin(), s.filters.end(),
                      [](const ColumnFilter& a, const ColumnFilter& b) { return a.cost < b.cost; });
-    for (const auto& [b, e] : s.candidates) {
-      for (int64_t r = b; r < e; ++r) s.sel.push_back(static_cast<uint32_t>(r));
+    if (s.filters.empty()) {
+      s.sel.resize(total);
+      uint32_t* dst = s.sel.data();
+      for (const auto& [b, e] : s.candidates) {
+        for (int64_t r = b; r < e; ++r) *dst++ = static_cast<uint32_t>(r);
+      }
     }
   }
 
-  // Filters, one column after the other, each on the rows still selected.
-  for (const ColumnFilter& f : s.filters) {
-    if (s.sel.empty()) break;
+  // Filters, one column after the other: the first on the candidate ranges, the others on
+  // the rows still selected.
+  for (size_t fi = 0; fi < s.filters.size(); ++fi) {
+    const ColumnFilter& f = s.filters[fi];
+    const bool first = fi == 0;
+    if (first ? total == 0 : s.sel.empty()) {
+      s.sel.clear();
+      break;
+    }
     ScanChunk& ch = s.chunks[f.chunk];
     const ScanContext cx = context(f.leaf);
     bool dict_masked = false;
     bool dict_any = false;
     s.next.clear();
-    Status st = ForEachPageOfRows(
-        ch, s.sel.data(), s.sel.size(), &s.rel,
-        [&](size_t pi, const uint32_t* rel, size_t m) -> Status {
+    auto on_page = [&](size_t pi, const uint32_t* rel, size_t m) -> Status {
           const ScanPage& p = ch.pages[pi];
           const std::string at = cx.where + ": page at offset " + std::to_string(p.body_offset);
           const auto base = static_cast<uint32_t>(p.first_row);
@@ -2077,14 +2099,16 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
           }
           PageData pd;
           WEFT_RETURN_IF_ERROR(PreparePage(cx, &ch, p, at, &pd));
-          uint32_t* dense = Room(&s.dense, m);
           const bool need_keep = !pd.all_valid;
           // Rows kept by validity: rel[j] for j with a valid value (in order).
-          size_t k;
+          size_t k = m;
           const uint32_t* rows_valid = rel;
+          const uint32_t* dense = rel;  // all valid: the dense positions are the rows
           if (need_keep) {
+            uint32_t* dn = Room(&s.dense, m);
+            dense = dn;
             uint8_t* keep = reinterpret_cast<uint8_t*>(Room(&s.lv32, m));
-            k = DensePositions(pd, rel, m, dense, keep);
+            k = DensePositions(pd, rel, m, dn, keep);
             // Compact rel to the valid rows (in s.idx).
             uint32_t* rv = Room(&s.idx, m);
             size_t t = 0;
@@ -2092,13 +2116,9 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
               if (keep[j]) rv[t++] = rel[j];
             }
             rows_valid = rv;
-          } else {
-            k = DensePositions(pd, rel, m, dense, nullptr);
           }
           if (k == 0) return Status::Ok();
           if (p.IsDict()) {
-            uint32_t* ix = Room(&s.span, 0);
-            (void)ix;
             std::vector<uint32_t>& idxv = need_keep ? s.rel : s.idx;
             // rel (s.rel) is no longer needed once rows_valid is built when need_keep; when
             // all rows are valid, rows_valid is rel and s.idx is free.
@@ -2121,7 +2141,9 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
             if (f.Test(picked, j)) s.next.push_back(base + rows_valid[j]);
           }
           return Status::Ok();
-        });
+        };
+    Status st = first ? ForEachPageOfRanges(ch, s.candidates, &s.rel, on_page)
+                      : ForEachPageOfRows(ch, s.sel.data(), s.sel.size(), &s.rel, on_page);
     if (!st.ok()) return st;
     s.sel.swap(s.next);
   }

@@ -17,8 +17,18 @@
 // message names the feature): encrypted files and columns, column chunks in other files, LZO.
 // Errors name the file, row group, column path, page offset and the problem.
 //
-// Thread-safety: a ParquetReader is immutable after Open; its Read* methods may be called from
-// several threads at once if the source allows concurrent reads (both sources here do).
+// Filtered scans (late materialization: only matching rows of the output columns are decoded):
+//
+//   ScanScratch scratch;  // reused buffers; one per scanning thread
+//   FlatBatch batch;
+//   for (int g : groups) {
+//     WEFT_RETURN_IF_ERROR(reader->ScanFlat(g, {"value"}, predicates, &batch, &scratch));
+//     // batch.num_rows matching rows, batch.columns[0] their values
+//   }
+//
+// Thread-safety: a ParquetReader is immutable after Open; its Read* methods and ScanFlat (with
+// one ScanScratch per thread) may be called from several threads at once if the source allows
+// concurrent reads (both sources here do).
 #ifndef WEFT_LAKE_PARQUET_READER_H_
 #define WEFT_LAKE_PARQUET_READER_H_
 

@@ -108,5 +108,40 @@ TEST(RleTest, BitPackRoundTrip64) {
   EXPECT_EQ(BitWidth(256), 9);
 }
 
+TEST(RleTest, SkipAndPeekRun) {
+  std::mt19937 rng(5);
+  for (int w : {1, 3, 6, 17}) {
+    std::vector<uint32_t> v;
+    for (int i = 0; i < 3000; ++i) {
+      // Long runs mixed with literals.
+      if (i % 500 < 120) v.push_back(7u & ((1u << w) - 1));
+      else v.push_back(static_cast<uint32_t>(rng()) & ((1u << w) - 1));
+    }
+    const std::string bytes = RleEncode(v.data(), v.size(), w);
+    for (size_t skip : {size_t{0}, size_t{1}, size_t{5}, size_t{8}, size_t{119}, size_t{130},
+                        size_t{999}, size_t{2999}}) {
+      RleBitPackedDecoder d(bytes, w);
+      ASSERT_TRUE(d.Skip(skip).ok());
+      bool is_rle = false;
+      uint64_t left = 0;
+      uint32_t value = 0;
+      ASSERT_TRUE(d.PeekRun(&is_rle, &left, &value).ok());
+      EXPECT_GT(left, 0u);
+      if (is_rle) {  // (a bit-packed run may count the zero padding of its last group)
+        EXPECT_LE(left, v.size() - skip);
+        for (size_t i = skip; i < skip + left; ++i) ASSERT_EQ(v[i], value) << w << " " << skip;
+      }
+      const size_t n = std::min<size_t>(77, v.size() - skip);
+      std::vector<uint32_t> got(n);
+      ASSERT_TRUE(d.Decode(got.data(), n).ok());
+      EXPECT_EQ(got, std::vector<uint32_t>(v.begin() + static_cast<ptrdiff_t>(skip),
+                                           v.begin() + static_cast<ptrdiff_t>(skip + n)))
+          << w << " " << skip;
+    }
+    RleBitPackedDecoder d(bytes, w);
+    EXPECT_FALSE(d.Skip(v.size() + 8).ok());
+  }
+}
+
 }  // namespace
 }  // namespace weft::lake::parquet
