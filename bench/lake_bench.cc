@@ -8,10 +8,10 @@
 // ts = 2026-11-01T00:00:00Z + (i / 46) * 10 s, signal = (i / 46) % 10, site 'site-1',
 // line 'line-' + (asset % 4 + 1), edge 'edge-' + (asset % 3 + 1),
 // value = round(sin(i * 0.001) * 100 + asset, 3), quality = 0 every 1000th row, else 192.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>

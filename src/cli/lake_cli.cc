@@ -1,11 +1,10 @@
 #include "cli/lake_cli.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/cli.h"
@@ -56,8 +55,9 @@ CLI::App* AddLakeCommands(CLI::App& app, LakeArgs* a) {
   };
   CLI::App* create = lake->add_subcommand("create", "Create a table");
   table_arg(create);
-  create->add_option("--schema", a->schema,
-                     "Columns, e.g. \"ts timestamp not null, asset string, value double\"")
+  create
+      ->add_option("--schema", a->schema,
+                   "Columns, e.g. \"ts timestamp not null, asset string, value double\"")
       ->required();
   create->add_option("--partition-by", a->partition_by, "Partition columns, comma-separated");
 
@@ -91,8 +91,9 @@ CLI::App* AddLakeCommands(CLI::App& app, LakeArgs* a) {
   table_arg(lake->add_subcommand("optimize", "Compact small files (dataChange=false)"));
   CLI::App* vacuum = lake->add_subcommand("vacuum", "Delete files no longer referenced");
   table_arg(vacuum);
-  vacuum->add_option("--retain-hours", a->retain_hours,
-                     "Keep files removed (or written) less than this many hours ago")
+  vacuum
+      ->add_option("--retain-hours", a->retain_hours,
+                   "Keep files removed (or written) less than this many hours ago")
       ->required();
   vacuum->add_flag("--dry-run", a->dry_run, "Only list what would be deleted");
   return lake;
@@ -117,10 +118,10 @@ int RunLake(const LakeArgs& a, std::ostream& out, std::ostream& err, const Clock
     if (!schema.ok()) return Fail(err, cmd, schema.status());
     Result<std::string> text = ReadWholeFile(a.from);
     if (!text.ok()) return Fail(err, cmd, text.status());
-    const bool jsonl = a.from.ends_with(".jsonl") || a.from.ends_with(".ndjson") ||
-                       a.from.ends_with(".json");
-    Result<lake::RecordBatch> rows = jsonl ? lake::ReadJsonl(*text, *schema, a.from)
-                                           : lake::ReadCsv(*text, *schema, a.from);
+    const bool jsonl =
+        a.from.ends_with(".jsonl") || a.from.ends_with(".ndjson") || a.from.ends_with(".json");
+    Result<lake::RecordBatch> rows =
+        jsonl ? lake::ReadJsonl(*text, *schema, a.from) : lake::ReadCsv(*text, *schema, a.from);
     if (!rows.ok()) return Fail(err, cmd, rows.status());
     std::optional<lake::delta::Txn> txn;
     if (a.txn_version) txn = lake::delta::Txn{a.app_id, *a.txn_version, std::nullopt};
@@ -130,8 +131,8 @@ int RunLake(const LakeArgs& a, std::ostream& out, std::ostream& err, const Clock
       err << "already committed: " << a.app_id << " version " << *a.txn_version
           << " (nothing appended)\n";
     } else {
-      err << "appended " << r->rows << " rows in " << r->files << " files as version "
-          << r->version << "\n";
+      err << "appended " << r->rows << " rows in " << r->files << " files as version " << r->version
+          << "\n";
     }
     return kExitOk;
   }
@@ -191,9 +192,9 @@ int RunLake(const LakeArgs& a, std::ostream& out, std::ostream& err, const Clock
     if (!h.ok()) return Fail(err, cmd, h.status());
     for (const lake::HistoryEntry& e : *h) {
       out << "{\"version\":" << e.version << ",\"timestamp\":\""
-          << FormatTimestampMicros(e.timestamp_ms * 1000) << "\",\"operation\":"
-          << nlohmann::json(e.operation).dump() << ",\"commitInfo\":" << e.commit_info_json
-          << "}\n";
+          << FormatTimestampMicros(e.timestamp_ms * 1000)
+          << "\",\"operation\":" << nlohmann::json(e.operation).dump()
+          << ",\"commitInfo\":" << e.commit_info_json << "}\n";
     }
     return kExitOk;
   }
@@ -209,8 +210,8 @@ int RunLake(const LakeArgs& a, std::ostream& out, std::ostream& err, const Clock
     if (r->version < 0) {
       err << "nothing to compact\n";
     } else {
-      err << "compacted " << r->files_removed << " files into " << r->files_added
-          << " as version " << r->version << "\n";
+      err << "compacted " << r->files_removed << " files into " << r->files_added << " as version "
+          << r->version << "\n";
     }
     return kExitOk;
   }

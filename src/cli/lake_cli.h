@@ -5,7 +5,6 @@
 // checkpoint, optimize, vacuum). TABLE is a directory or s3://bucket/prefix.
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <ostream>

@@ -85,16 +85,16 @@ std::string FormatDate(std::chrono::sys_days day) {
 
 Result<int64_t> ParseTimestampMicros(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return InvalidArgumentError("invalid timestamp '" + std::string(text) + "': " +
-                                std::string(why) +
+    return InvalidArgumentError("invalid timestamp '" + std::string(text) +
+                                "': " + std::string(why) +
                                 "; expected ISO-8601, e.g. 2026-11-25T10:00:00Z or "
                                 "2026-11-25 10:00:00.123456+01:00");
   };
   if (text.size() < 10) return bad("too short");
   Result<std::chrono::sys_days> day = ParseDate(text.substr(0, 10));
   if (!day.ok()) return bad("the date part is not YYYY-MM-DD");
-  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                       day->time_since_epoch()).count();
+  int64_t micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(day->time_since_epoch()).count();
   std::string_view rest = text.substr(10);
   if (rest.empty()) return micros;
   if (rest[0] != 'T' && rest[0] != 't' && rest[0] != ' ') return bad("expected 'T' after the date");

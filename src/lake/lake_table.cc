@@ -1,11 +1,11 @@
 #include "lake/lake_table.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/strings.h"
@@ -23,7 +23,6 @@ namespace weft::lake {
 namespace {
 
 using delta::DataType;
-
 
 Result<DataType::Kind> DeltaKindOf(ColumnType t) {
   switch (t) {
@@ -64,8 +63,7 @@ std::string EscapePartitionValue(std::string_view v) {
 delta::PartitionValue ToPartitionValue(const Scalar& v, ColumnType t) {
   if (std::holds_alternative<std::monostate>(v)) return std::monostate{};
   switch (t) {
-    case ColumnType::kDate:
-      return delta::DateValue{static_cast<int32_t>(std::get<int64_t>(v))};
+    case ColumnType::kDate: return delta::DateValue{static_cast<int32_t>(std::get<int64_t>(v))};
     case ColumnType::kTimestampMicros: return delta::TimestampValue{std::get<int64_t>(v)};
     default: break;
   }
@@ -278,8 +276,10 @@ Result<Column> ToColumn(const BatchField& f, const parquet::LeafColumn& leaf, si
   }
   if (!ok) {
     return DataLossError(where + ": column '" + f.name + "' is " +
-                         std::string(parquet::TypeName(pt)) + " in the file, which cannot hold the "
-                         "table's " + std::string(TypeName(f.type)));
+                         std::string(parquet::TypeName(pt)) +
+                         " in the file, which cannot hold the "
+                         "table's " +
+                         std::string(TypeName(f.type)));
   }
   return Column::Adopt(f.type, rows, std::move(a), std::move(fc.validity));
 }
@@ -353,7 +353,8 @@ Status LakeTable::Create(const std::vector<BatchField>& schema,
     }
   }
   if (partition_by.size() >= schema.size()) {
-    return InvalidArgumentError("--partition-by: at least one column must not be a partition column");
+    return InvalidArgumentError(
+        "--partition-by: at least one column must not be a partition column");
   }
   options.partition_columns = partition_by;
   delta::DeltaTable table(store_.get(), clock_);
@@ -395,8 +396,8 @@ Result<std::vector<delta::AddFile>> LakeTable::WriteFiles(const delta::Snapshot&
       for (size_t c : part_index) {
         const BatchField& f = rows.fields()[c];
         WEFT_ASSIGN_OR_RETURN(DataType::Kind kind, DeltaKindOf(f.type));
-        key.push_back(delta::SerializePartitionValue(*DataType::Primitive(kind),
-                                                     ToPartitionValue(rows.column(c).At(r), f.type)));
+        key.push_back(delta::SerializePartitionValue(
+            *DataType::Primitive(kind), ToPartitionValue(rows.column(c).At(r), f.type)));
       }
       auto& mask = groups[key];
       if (mask.empty()) mask.assign(rows.num_rows(), 0);
@@ -421,8 +422,8 @@ Result<std::vector<delta::AddFile>> LakeTable::WriteFiles(const delta::Snapshot&
     delta::AddFile add;
     for (size_t k = 0; k < part_index.size(); ++k) {
       const std::string& name = rows.fields()[part_index[k]].name;
-      dir += name + "=" +
-             (key[k] ? EscapePartitionValue(*key[k]) : "__HIVE_DEFAULT_PARTITION__") + "/";
+      dir += name + "=" + (key[k] ? EscapePartitionValue(*key[k]) : "__HIVE_DEFAULT_PARTITION__") +
+             "/";
       add.partition_values[name] = key[k];
     }
     const std::string object_key = dir + NewDataFileName();
@@ -501,8 +502,9 @@ Result<AppendResult> LakeTable::Append(const RecordBatch& rows, std::optional<de
 
 Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snapshot,
                                                      const delta::AddFile& file,
-                                        const std::vector<BatchField>& wanted,
-                                        const Predicate& predicate, ScanStats* stats) const {
+                                                     const std::vector<BatchField>& wanted,
+                                                     const Predicate& predicate,
+                                                     ScanStats* stats) const {
   WEFT_ASSIGN_OR_RETURN(std::string key, delta::DecodeActionPath(file.path));
   if (file.deletion_vector) {
     return UnimplementedError(store_->Describe(key) +
@@ -583,15 +585,15 @@ Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snap
       continue;
     }
     if (stats) ++stats->row_groups_read;
-    const auto rows = static_cast<size_t>(reader->metadata().row_groups[static_cast<size_t>(rg)].num_rows);
+    const auto rows =
+        static_cast<size_t>(reader->metadata().row_groups[static_cast<size_t>(rg)].num_rows);
     parquet::FlatBatch flat;
     size_t rows_out = rows;
     if (!to_read.empty()) {
       // With comparisons to push down, only matching rows are decoded (late materialization);
       // the row filter then applies the rest of the predicate.
-      Status scanned = pushdown.empty()
-                           ? UnimplementedError("no pushdown")
-                           : reader->ScanFlat(rg, to_read, pushdown, &flat, &scratch);
+      Status scanned = pushdown.empty() ? UnimplementedError("no pushdown")
+                                        : reader->ScanFlat(rg, to_read, pushdown, &flat, &scratch);
       if (scanned.ok()) {
         rows_out = static_cast<size_t>(flat.num_rows);
       } else if (scanned.code() == StatusCode::kUnimplemented) {
@@ -619,10 +621,9 @@ Result<std::vector<RecordBatch>> LakeTable::ReadFile(const delta::Snapshot& snap
         for (size_t r = 0; r < rows_out; ++r) part.column(c).AppendNull();
         continue;
       }
-      const parquet::LeafColumn& lc =
-          reader->schema().leaves()[static_cast<size_t>(fc->leaf)];
-      WEFT_ASSIGN_OR_RETURN(part.column(c), ToColumn(f, lc, rows_out, std::move(*fc),
-                                                     store_->Describe(key)));
+      const parquet::LeafColumn& lc = reader->schema().leaves()[static_cast<size_t>(fc->leaf)];
+      WEFT_ASSIGN_OR_RETURN(part.column(c),
+                            ToColumn(f, lc, rows_out, std::move(*fc), store_->Describe(key)));
     }
     out.push_back(std::move(part));
   }

@@ -5,7 +5,8 @@
 // Parquet data files (parquet/) + an object store (storage/), local or S3.
 //
 //   WEFT_ASSIGN_OR_RETURN(auto table, LakeTable::Open("s3://lake/telemetry", &clock));
-//   WEFT_RETURN_IF_ERROR(table->Create(*ParseSchemaText("ts timestamp, asset string, value double"),
+//   WEFT_RETURN_IF_ERROR(table->Create(*ParseSchemaText("ts timestamp, asset string, value
+//   double"),
 //                                      {"asset"}));
 //   WEFT_ASSIGN_OR_RETURN(AppendResult r, table->Append(batch, delta::Txn{"edge-1", 42}));
 //   WEFT_RETURN_IF_ERROR(table->Scan({.where = "asset = 'm1'"}, [](const RecordBatch& b) {...}));
@@ -41,8 +42,8 @@ struct AppendResult {
 };
 
 struct ScanOptions {
-  std::optional<int64_t> version{};   //!< time travel by version
-  std::optional<int64_t> as_of_ms{};  //!< time travel by commit time (Unix ms)
+  std::optional<int64_t> version{};    //!< time travel by version
+  std::optional<int64_t> as_of_ms{};   //!< time travel by commit time (Unix ms)
   std::vector<std::string> columns{};  //!< empty: all, in table order
   std::string where{};                 //!< Predicate text; empty: every row
 };
@@ -112,15 +113,18 @@ class LakeTable {
   ObjectStore& store() const { return *store_; }
 
  private:
-  Result<delta::Snapshot> Load(std::optional<int64_t> version, std::optional<int64_t> as_of_ms) const;
+  Result<delta::Snapshot> Load(std::optional<int64_t> version,
+                               std::optional<int64_t> as_of_ms) const;
   //! Writes `rows` as data files (one per partition) and returns their add actions.
   Result<std::vector<delta::AddFile>> WriteFiles(const delta::Snapshot& snapshot,
                                                  const RecordBatch& rows, bool data_change);
   //! Reads one data file, a batch per row group: the `wanted` columns (partition columns filled
   //! in), rows not yet filtered; row groups that `predicate` rules out are skipped.
-  Result<std::vector<RecordBatch>> ReadFile(const delta::Snapshot& snapshot, const delta::AddFile& file,
-                               const std::vector<BatchField>& wanted, const class Predicate& predicate,
-                               ScanStats* stats) const;
+  Result<std::vector<RecordBatch>> ReadFile(const delta::Snapshot& snapshot,
+                                            const delta::AddFile& file,
+                                            const std::vector<BatchField>& wanted,
+                                            const class Predicate& predicate,
+                                            ScanStats* stats) const;
 
   std::unique_ptr<ObjectStore> store_;
   const Clock* clock_;

@@ -171,7 +171,8 @@ int CompareScalars(const Scalar& a, const Scalar& b) {
   }
   if (const auto* x = std::get_if<double>(&a)) {
     const double y = std::get<double>(b);
-    if (std::isnan(*x) || std::isnan(y)) return std::isnan(*x) == std::isnan(y) ? 0 : (std::isnan(*x) ? 1 : -1);
+    if (std::isnan(*x) || std::isnan(y))
+      return std::isnan(*x) == std::isnan(y) ? 0 : (std::isnan(*x) ? 1 : -1);
     return *x < y ? -1 : (*x > y ? 1 : 0);
   }
   if (const auto* x = std::get_if<std::string>(&a)) {
@@ -201,9 +202,9 @@ Result<Predicate> Predicate::Parse(std::string_view text, const std::vector<Batc
     }
     if (field == nullptr) {
       std::string hint = ClosestMatch(name.text, names);
-      return InvalidArgumentError(at(name) + "unknown column '" + name.text + "'" +
-                                  (hint.empty() ? "; the columns are " + Join(names)
-                                                : "; did you mean '" + hint + "'?"));
+      return InvalidArgumentError(
+          at(name) + "unknown column '" + name.text + "'" +
+          (hint.empty() ? "; the columns are " + Join(names) : "; did you mean '" + hint + "'?"));
     }
     Comparison c;
     c.column = field->name;
@@ -236,15 +237,14 @@ Result<Predicate> Predicate::Parse(std::string_view text, const std::vector<Batc
       }
       if (lit.kind == Token::Kind::kWord && IsIntKind(field->type) &&
           (field->type == ColumnType::kTimestampMicros || field->type == ColumnType::kDate)) {
-        return InvalidArgumentError(at(lit) + "quote the " +
-                                    std::string(TypeName(field->type)) +
-                                    " for column '" + field->name + "', e.g. '2026-11-25T00:00:00Z'");
+        return InvalidArgumentError(at(lit) + "quote the " + std::string(TypeName(field->type)) +
+                                    " for column '" + field->name +
+                                    "', e.g. '2026-11-25T00:00:00Z'");
       }
       Result<Scalar> v = ParseScalar(lit.text, field->type);
       if (!v.ok()) {
-        return InvalidArgumentError(at(lit) + v.status().message() + " for column '" +
-                                    field->name + "' (" +
-                                    std::string(TypeName(field->type)) + ")");
+        return InvalidArgumentError(at(lit) + v.status().message() + " for column '" + field->name +
+                                    "' (" + std::string(TypeName(field->type)) + ")");
       }
       c.literal = std::move(v).value();
       ++i;
@@ -253,8 +253,9 @@ Result<Predicate> Predicate::Parse(std::string_view text, const std::vector<Batc
     const Token& joiner = tokens[i];
     if (joiner.kind == Token::Kind::kEnd) break;
     if (joiner.kind == Token::Kind::kWord && Lower(joiner.text) == "or") {
-      return InvalidArgumentError(at(joiner) + "'or' is not supported yet; join comparisons with "
-                                               "'and' (or run one scan per alternative)");
+      return InvalidArgumentError(at(joiner) +
+                                  "'or' is not supported yet; join comparisons with "
+                                  "'and' (or run one scan per alternative)");
     }
     if (joiner.kind != Token::Kind::kWord || Lower(joiner.text) != "and") {
       return InvalidArgumentError(at(joiner) + "expected 'and' or the end, got '" + joiner.text +

@@ -50,10 +50,12 @@ TEST(Predicate, FiltersRowsWithTypedLiterals) {
 TEST(Predicate, ErrorsNameThePlaceAndTheProblem) {
   auto unknown = Predicate::Parse("asest = 'm1'", kSchema);
   ASSERT_FALSE(unknown.ok());
-  EXPECT_THAT(unknown.status().message(), HasSubstr("at 1: unknown column 'asest'; did you mean 'asset'?"));
+  EXPECT_THAT(unknown.status().message(),
+              HasSubstr("at 1: unknown column 'asest'; did you mean 'asset'?"));
   auto bad_number = Predicate::Parse("asset = 'm1' and value > abc", kSchema);
   ASSERT_FALSE(bad_number.ok());
-  EXPECT_THAT(bad_number.status().message(), HasSubstr("at 26: 'abc' is not a number for column 'value' (double)"));
+  EXPECT_THAT(bad_number.status().message(),
+              HasSubstr("at 26: 'abc' is not a number for column 'value' (double)"));
   auto bad_ts = Predicate::Parse("ts > '2026-13-01'", kSchema);
   ASSERT_FALSE(bad_ts.ok());
   EXPECT_THAT(bad_ts.status().message(), HasSubstr("column 'ts'"));

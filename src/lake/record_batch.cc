@@ -27,21 +27,27 @@ Result<ColumnType> ParseTypeName(std::string_view name) {
   std::string n(name);
   for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   static const std::pair<const char*, ColumnType> kNames[] = {
-      {"boolean", ColumnType::kBoolean}, {"bool", ColumnType::kBoolean},
-      {"int", ColumnType::kInt32},       {"integer", ColumnType::kInt32},
-      {"long", ColumnType::kInt64},      {"bigint", ColumnType::kInt64},
-      {"float", ColumnType::kFloat},     {"double", ColumnType::kDouble},
-      {"string", ColumnType::kString},   {"binary", ColumnType::kBinary},
-      {"timestamp", ColumnType::kTimestampMicros}, {"date", ColumnType::kDate}};
+      {"boolean", ColumnType::kBoolean},
+      {"bool", ColumnType::kBoolean},
+      {"int", ColumnType::kInt32},
+      {"integer", ColumnType::kInt32},
+      {"long", ColumnType::kInt64},
+      {"bigint", ColumnType::kInt64},
+      {"float", ColumnType::kFloat},
+      {"double", ColumnType::kDouble},
+      {"string", ColumnType::kString},
+      {"binary", ColumnType::kBinary},
+      {"timestamp", ColumnType::kTimestampMicros},
+      {"date", ColumnType::kDate}};
   std::vector<std::string> known;
   for (const auto& [k, t] : kNames) {
     if (n == k) return t;
     known.emplace_back(k);
   }
   std::string hint = ClosestMatch(n, known);
-  return InvalidArgumentError("unknown type '" + std::string(name) + "'" +
-                              (hint.empty() ? "; the types are " + Join(known)
-                                            : "; did you mean '" + hint + "'?"));
+  return InvalidArgumentError(
+      "unknown type '" + std::string(name) + "'" +
+      (hint.empty() ? "; the types are " + Join(known) : "; did you mean '" + hint + "'?"));
 }
 
 Result<std::vector<BatchField>> ParseSchemaText(std::string_view text) {
@@ -63,8 +69,8 @@ Result<std::vector<BatchField>> ParseSchemaText(std::string_view text) {
       if (j > i) words.emplace_back(entry.substr(i, j - i));
       i = j;
     }
-    const std::string where = "schema entry " + std::to_string(index) + " ('" +
-                              std::string(entry) + "'): ";
+    const std::string where =
+        "schema entry " + std::to_string(index) + " ('" + std::string(entry) + "'): ";
     if (words.size() != 2 && !(words.size() == 4 && words[2] == "not" && words[3] == "null")) {
       return InvalidArgumentError(where + "expected 'NAME TYPE' or 'NAME TYPE not null'");
     }
@@ -239,7 +245,8 @@ parquet::ColumnView Column::View() const {
     case ColumnType::kFloat: return parquet::ColumnView::Float(floats_, valid);
     case ColumnType::kDouble: return parquet::ColumnView::Double(doubles_, valid);
     case ColumnType::kString:
-    case ColumnType::kBinary: return parquet::ColumnView::StringsWithOffsets(offsets_, data_, valid);
+    case ColumnType::kBinary:
+      return parquet::ColumnView::StringsWithOffsets(offsets_, data_, valid);
   }
   return parquet::ColumnView::Int32({}, {});
 }

@@ -5,8 +5,8 @@
 // and gets back from a scan. Each column owns typed storage (no per-value allocation; strings in
 // Arrow layout: offsets into one buffer) and lends it to the Parquet writer as a ColumnView.
 //
-//   RecordBatch batch({{"ts", ColumnType::kTimestampMicros, false}, {"value", ColumnType::kDouble}});
-//   batch.column(0).AppendInt64(1'793'491'200'000'000);
+//   RecordBatch batch({{"ts", ColumnType::kTimestampMicros, false}, {"value",
+//   ColumnType::kDouble}}); batch.column(0).AppendInt64(1'793'491'200'000'000);
 //   batch.column(1).AppendNull();
 //
 // Thread-safety: values; not synchronized.
@@ -67,7 +67,7 @@ class Column {
 
   void AppendNull();
   void AppendBool(bool v);
-  void AppendInt(int64_t v);  //!< kInt32 and kDate narrow it (REQUIRES: it fits)
+  void AppendInt(int64_t v);    //!< kInt32 and kDate narrow it (REQUIRES: it fits)
   void AppendDouble(double v);  //!< kFloat narrows it
   void AppendString(std::string_view v);
   //! Appends a Scalar of the column's kind (std::monostate: null).
@@ -94,8 +94,8 @@ class Column {
   size_t size_ = 0;
   std::vector<uint8_t> validity_;  //!< empty while every value is valid
   std::vector<uint8_t> bools_;
-  std::vector<int32_t> int32s_;    //!< kInt32, kDate
-  std::vector<int64_t> int64s_;    //!< kInt64, kTimestampMicros
+  std::vector<int32_t> int32s_;  //!< kInt32, kDate
+  std::vector<int64_t> int64s_;  //!< kInt64, kTimestampMicros
   std::vector<float> floats_;
   std::vector<double> doubles_;
   std::vector<int32_t> offsets_{0};  //!< kString, kBinary: value i is data_[offsets_[i], [i+1])

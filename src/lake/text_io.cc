@@ -1,8 +1,7 @@
 #include "lake/text_io.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "common/strings.h"
 #include "common/time_format.h"
@@ -59,7 +58,8 @@ Status AppendText(Column& col, const BatchField& f, std::string_view text, bool 
     return Status::Ok();
   }
   Result<Scalar> v = ParseScalar(text, f.type);
-  if (!v.ok()) return InvalidArgumentError(where + "column '" + f.name + "': " + v.status().message());
+  if (!v.ok())
+    return InvalidArgumentError(where + "column '" + f.name + "': " + v.status().message());
   col.Append(*v);
   return Status::Ok();
 }
@@ -67,8 +67,9 @@ Status AppendText(Column& col, const BatchField& f, std::string_view text, bool 
 // Splits one CSV record starting at `pos` (RFC 4180: quoted fields may hold commas, quotes as "",
 // and line breaks). `quoted[i]` tells an empty quoted field ("" = empty string) from an empty one
 // (null). Advances `pos` past the record and counts the lines it spans.
-Status NextRecord(std::string_view text, size_t* pos, size_t* line, std::vector<std::string>* fields,
-                  std::vector<bool>* quoted, std::string_view source) {
+Status NextRecord(std::string_view text, size_t* pos, size_t* line,
+                  std::vector<std::string>* fields, std::vector<bool>* quoted,
+                  std::string_view source) {
   fields->clear();
   quoted->clear();
   std::string field;
@@ -157,7 +158,8 @@ Result<RecordBatch> ReadCsv(std::string_view text, const std::vector<BatchField>
   std::vector<std::string> header, fields;
   std::vector<bool> quoted;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;  // a UTF-8 byte order mark
-  if (pos >= text.size()) return InvalidArgumentError(std::string(source) + ": empty; expected a header line");
+  if (pos >= text.size())
+    return InvalidArgumentError(std::string(source) + ": empty; expected a header line");
   WEFT_RETURN_IF_ERROR(NextRecord(text, &pos, &line, &header, &quoted, source));
   WEFT_ASSIGN_OR_RETURN(std::vector<int> to_schema, MapColumns(header, schema, Where(source, 1)));
   std::vector<bool> present(schema.size(), false);

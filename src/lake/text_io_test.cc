@@ -80,10 +80,9 @@ TEST(TextIo, JsonlReadsAndWrites) {
               HasSubstr("r.jsonl:1: expected a JSON object"));
   EXPECT_THAT(ReadJsonl("{\"ts\": \n", kSchema, "r.jsonl").status().message(),
               HasSubstr("r.jsonl:1: not valid JSON"));
-  EXPECT_THAT(ReadJsonl("{\"ts\": \"2026-11-01\", \"ok\": 3}\n", kSchema, "r.jsonl")
-                  .status()
-                  .message(),
-              HasSubstr("column 'ok': 3 is not a boolean"));
+  EXPECT_THAT(
+      ReadJsonl("{\"ts\": \"2026-11-01\", \"ok\": 3}\n", kSchema, "r.jsonl").status().message(),
+      HasSubstr("column 'ok': 3 is not a boolean"));
 }
 
 }  // namespace

@@ -112,9 +112,8 @@ Result<const EdgeNodeSession::Slot*> EdgeNodeSession::Resolve(const Metrics& met
   const Slot* slot = nullptr;
   if (const auto* index = std::get_if<size_t>(&u.metric)) {
     if (*index >= metrics.slots.size()) {
-      return InvalidArgumentError("metric index " + std::to_string(*index) +
-                                  " is out of range (" + std::to_string(metrics.slots.size()) +
-                                  " metrics defined)");
+      return InvalidArgumentError("metric index " + std::to_string(*index) + " is out of range (" +
+                                  std::to_string(metrics.slots.size()) + " metrics defined)");
     }
     slot = &metrics.slots[*index];
   } else {

@@ -1,6 +1,5 @@
 #include "sparkplug/payload.h"
 
-
 #include <google/protobuf/arena.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/unknown_field_set.h>

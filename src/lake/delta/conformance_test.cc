@@ -23,7 +23,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-
 bool IsDir(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

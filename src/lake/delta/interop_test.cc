@@ -47,7 +47,8 @@ std::string RunNode(const std::string& script) {
 
 TEST(DeltaInteropTest, DuckDbReadsWeftCheckpoints) {
   // scripts/setup.sh installs both: their absence is a failure, not a skip.
-  ASSERT_TRUE(InteropAvailable()) << "node or tests/interop/node_modules missing (run scripts/setup.sh)";
+  ASSERT_TRUE(InteropAvailable())
+      << "node or tests/interop/node_modules missing (run scripts/setup.sh)";
   Result<weft::testing::TempDir> dir = weft::testing::TempDir::Make();
   ASSERT_TRUE(dir.ok());
   Result<std::unique_ptr<LocalObjectStore>> store =

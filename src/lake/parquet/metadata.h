@@ -109,44 +109,44 @@ struct LogicalType {
     kGeography = 18,
   };
   Kind kind = Kind::kNone;
-  int32_t decimal_scale = 0;             //!< kDecimal: field 1
-  int32_t decimal_precision = 0;         //!< kDecimal: field 2
-  bool is_adjusted_to_utc = false;       //!< kTime, kTimestamp: field 1
-  TimeUnit unit = TimeUnit::kMicros;     //!< kTime, kTimestamp: field 2
-  int8_t bit_width = 0;                  //!< kInteger: field 1
-  bool is_signed = true;                 //!< kInteger: field 2
+  int32_t decimal_scale = 0;          //!< kDecimal: field 1
+  int32_t decimal_precision = 0;      //!< kDecimal: field 2
+  bool is_adjusted_to_utc = false;    //!< kTime, kTimestamp: field 1
+  TimeUnit unit = TimeUnit::kMicros;  //!< kTime, kTimestamp: field 2
+  int8_t bit_width = 0;               //!< kInteger: field 1
+  bool is_signed = true;              //!< kInteger: field 2
 };
 
 struct Statistics {
-  std::optional<std::string> max{};         // 1 (deprecated: signed order only)
-  std::optional<std::string> min{};         // 2 (deprecated)
-  std::optional<int64_t> null_count{};      // 3
-  std::optional<int64_t> distinct_count{};  // 4
-  std::optional<std::string> max_value{};   // 5
-  std::optional<std::string> min_value{};   // 6
+  std::optional<std::string> max{};          // 1 (deprecated: signed order only)
+  std::optional<std::string> min{};          // 2 (deprecated)
+  std::optional<int64_t> null_count{};       // 3
+  std::optional<int64_t> distinct_count{};   // 4
+  std::optional<std::string> max_value{};    // 5
+  std::optional<std::string> min_value{};    // 6
   std::optional<bool> is_max_value_exact{};  // 7
   std::optional<bool> is_min_value_exact{};  // 8
 };
 
 struct SchemaElement {
-  std::optional<Type> type{};                    // 1 (absent for groups)
-  std::optional<int32_t> type_length{};          // 2
-  std::optional<Repetition> repetition_type{};   // 3 (absent for the root)
-  std::string name{};                            // 4
-  std::optional<int32_t> num_children{};         // 5 (set for groups)
+  std::optional<Type> type{};                     // 1 (absent for groups)
+  std::optional<int32_t> type_length{};           // 2
+  std::optional<Repetition> repetition_type{};    // 3 (absent for the root)
+  std::string name{};                             // 4
+  std::optional<int32_t> num_children{};          // 5 (set for groups)
   std::optional<ConvertedType> converted_type{};  // 6
-  std::optional<int32_t> scale{};                // 7
-  std::optional<int32_t> precision{};            // 8
-  std::optional<int32_t> field_id{};             // 9
-  std::optional<LogicalType> logical_type{};     // 10
+  std::optional<int32_t> scale{};                 // 7
+  std::optional<int32_t> precision{};             // 8
+  std::optional<int32_t> field_id{};              // 9
+  std::optional<LogicalType> logical_type{};      // 10
 };
 
 struct DataPageHeader {
-  int32_t num_values = 0;                                 // 1
-  Encoding encoding = Encoding::kPlain;                   // 2
-  Encoding definition_level_encoding = Encoding::kRle;    // 3
-  Encoding repetition_level_encoding = Encoding::kRle;    // 4
-  std::optional<Statistics> statistics{};                 // 5
+  int32_t num_values = 0;                               // 1
+  Encoding encoding = Encoding::kPlain;                 // 2
+  Encoding definition_level_encoding = Encoding::kRle;  // 3
+  Encoding repetition_level_encoding = Encoding::kRle;  // 4
+  std::optional<Statistics> statistics{};               // 5
 };
 
 struct DictionaryPageHeader {
@@ -156,14 +156,14 @@ struct DictionaryPageHeader {
 };
 
 struct DataPageHeaderV2 {
-  int32_t num_values = 0;                      // 1
-  int32_t num_nulls = 0;                       // 2
-  int32_t num_rows = 0;                        // 3
-  Encoding encoding = Encoding::kPlain;        // 4
-  int32_t definition_levels_byte_length = 0;   // 5
-  int32_t repetition_levels_byte_length = 0;   // 6
-  bool is_compressed = true;                   // 7 (default true)
-  std::optional<Statistics> statistics{};      // 8
+  int32_t num_values = 0;                     // 1
+  int32_t num_nulls = 0;                      // 2
+  int32_t num_rows = 0;                       // 3
+  Encoding encoding = Encoding::kPlain;       // 4
+  int32_t definition_levels_byte_length = 0;  // 5
+  int32_t repetition_levels_byte_length = 0;  // 6
+  bool is_compressed = true;                  // 7 (default true)
+  std::optional<Statistics> statistics{};     // 8
 };
 
 struct PageHeader {
@@ -182,25 +182,25 @@ struct KeyValue {
 };
 
 struct ColumnMetaData {
-  Type type = Type::kInt32;                          // 1
-  std::vector<Encoding> encodings{};                 // 2
-  std::vector<std::string> path_in_schema{};         // 3
-  Codec codec = Codec::kUncompressed;                // 4
-  int64_t num_values = 0;                            // 5
-  int64_t total_uncompressed_size = 0;               // 6
-  int64_t total_compressed_size = 0;                 // 7
-  std::vector<KeyValue> key_value_metadata{};        // 8
-  int64_t data_page_offset = 0;                      // 9
-  std::optional<int64_t> index_page_offset{};        // 10
-  std::optional<int64_t> dictionary_page_offset{};   // 11
-  std::optional<Statistics> statistics{};            // 12
+  Type type = Type::kInt32;                         // 1
+  std::vector<Encoding> encodings{};                // 2
+  std::vector<std::string> path_in_schema{};        // 3
+  Codec codec = Codec::kUncompressed;               // 4
+  int64_t num_values = 0;                           // 5
+  int64_t total_uncompressed_size = 0;              // 6
+  int64_t total_compressed_size = 0;                // 7
+  std::vector<KeyValue> key_value_metadata{};       // 8
+  int64_t data_page_offset = 0;                     // 9
+  std::optional<int64_t> index_page_offset{};       // 10
+  std::optional<int64_t> dictionary_page_offset{};  // 11
+  std::optional<Statistics> statistics{};           // 12
 };
 
 struct ColumnChunk {
   std::optional<std::string> file_path{};     // 1
   int64_t file_offset = 0;                    // 2
   std::optional<ColumnMetaData> meta_data{};  // 3
-  bool encrypted = false;  //!< field 8 or 9 present: refused by the reader
+  bool encrypted = false;                     //!< field 8 or 9 present: refused by the reader
 };
 
 struct RowGroup {
@@ -213,12 +213,12 @@ struct RowGroup {
 };
 
 struct FileMetaData {
-  int32_t version = 0;                              // 1
-  std::vector<SchemaElement> schema{};              // 2 (depth-first, root first)
-  int64_t num_rows = 0;                             // 3
-  std::vector<RowGroup> row_groups{};               // 4
-  std::vector<KeyValue> key_value_metadata{};       // 5
-  std::optional<std::string> created_by{};          // 6
+  int32_t version = 0;                         // 1
+  std::vector<SchemaElement> schema{};         // 2 (depth-first, root first)
+  int64_t num_rows = 0;                        // 3
+  std::vector<RowGroup> row_groups{};          // 4
+  std::vector<KeyValue> key_value_metadata{};  // 5
+  std::optional<std::string> created_by{};     // 6
   //! 7: one entry per leaf column; true = TYPE_ORDER (the only order defined). Writers set it so
   //! that readers trust min_value/max_value.
   std::vector<bool> column_orders{};

@@ -174,7 +174,8 @@ std::string ReadFile(const std::filesystem::path& p) {
 
 TEST(MetadataTest, DecodesEveryConformanceFooter) {
   const std::filesystem::path dir = std::filesystem::path(WEFT_PARQUET_TESTING_DIR) / "data";
-  ASSERT_TRUE(std::filesystem::exists(dir)) << dir << " not found (tests/conformance is part of the repository)";
+  ASSERT_TRUE(std::filesystem::exists(dir))
+      << dir << " not found (tests/conformance is part of the repository)";
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".parquet") continue;

@@ -427,8 +427,7 @@ bool TrustedBounds(const LeafColumn& leaf, bool type_order, const Statistics& st
   const SchemaElement& e = *leaf.element;
   if (IsUnsigned(e) || leaf.type == Type::kInt96) return false;
   const bool decimal_or_special =
-      e.converted_type == ConvertedType::kDecimal ||
-      e.converted_type == ConvertedType::kInterval ||
+      e.converted_type == ConvertedType::kDecimal || e.converted_type == ConvertedType::kInterval ||
       (e.logical_type && (e.logical_type->kind == LogicalType::Kind::kDecimal ||
                           e.logical_type->kind == LogicalType::Kind::kFloat16));
   const bool byte_type = leaf.type == Type::kByteArray || leaf.type == Type::kFixedLenByteArray;
@@ -1226,13 +1225,17 @@ struct ColumnFilter {
           switch (op) {
             case CompareOp::kEq: ilo = std::max(ilo, v), ihi = std::min(ihi, v); break;
             case CompareOp::kLt:
-              if (v == std::numeric_limits<int64_t>::min()) never = true;
-              else ihi = std::min(ihi, v - 1);
+              if (v == std::numeric_limits<int64_t>::min())
+                never = true;
+              else
+                ihi = std::min(ihi, v - 1);
               break;
             case CompareOp::kLe: ihi = std::min(ihi, v); break;
             case CompareOp::kGt:
-              if (v == std::numeric_limits<int64_t>::max()) never = true;
-              else ilo = std::max(ilo, v + 1);
+              if (v == std::numeric_limits<int64_t>::max())
+                never = true;
+              else
+                ilo = std::max(ilo, v + 1);
               break;
             case CompareOp::kGe: ilo = std::max(ilo, v); break;
           }
@@ -1255,8 +1258,10 @@ struct ColumnFilter {
             break;
           case CompareOp::kGe:  // x >= ceil(d)
             if (d > -kTwo63) {
-              if (std::ceil(d) >= kTwo63) never = true;
-              else ilo = std::max(ilo, static_cast<int64_t>(std::ceil(d)));
+              if (std::ceil(d) >= kTwo63)
+                never = true;
+              else
+                ilo = std::max(ilo, static_cast<int64_t>(std::ceil(d)));
             }
             break;
           case CompareOp::kGt:  // x >= floor(d) + 1
@@ -1264,14 +1269,18 @@ struct ColumnFilter {
               if (d >= kTwo63 - 1024) never = d >= kTwo63 || never;
               if (d < kTwo63) {
                 const auto f = static_cast<int64_t>(std::floor(d));
-                if (f == std::numeric_limits<int64_t>::max()) never = true;
-                else ilo = std::max(ilo, f + 1);
+                if (f == std::numeric_limits<int64_t>::max())
+                  never = true;
+                else
+                  ilo = std::max(ilo, f + 1);
               }
             }
             break;
           case CompareOp::kLe:  // x <= floor(d)
-            if (d < -kTwo63) never = true;
-            else if (d < kTwo63) ihi = std::min(ihi, static_cast<int64_t>(std::floor(d)));
+            if (d < -kTwo63)
+              never = true;
+            else if (d < kTwo63)
+              ihi = std::min(ihi, static_cast<int64_t>(std::floor(d)));
             break;
           case CompareOp::kLt:  // x <= ceil(d) - 1
             if (d <= -kTwo63) {
@@ -1286,10 +1295,10 @@ struct ColumnFilter {
       }
       case Domain::kDouble: {
         if (!int_const && !dbl_const) return false;
-        const double d = int_const ? static_cast<double>(c.kind == Value::Kind::kBool
-                                                             ? int64_t{c.bool_value}
-                                                             : c.int_value)
-                                   : c.double_value;
+        const double d =
+            int_const ? static_cast<double>(c.kind == Value::Kind::kBool ? int64_t{c.bool_value}
+                                                                         : c.int_value)
+                      : c.double_value;
         if (std::isnan(d)) {
           never = true;
           return true;
@@ -1420,8 +1429,9 @@ Status LoadPages(const ScanContext& cx, const ColumnChunk& cc, int64_t num_rows,
   ch->whole.clear();
   ch->whole_offset = -1;
   if (cc.encrypted) {
-    return UnimplementedError(where + ": encrypted column: Parquet modular encryption is not "
-                                      "supported");
+    return UnimplementedError(where +
+                              ": encrypted column: Parquet modular encryption is not "
+                              "supported");
   }
   if (cc.file_path) {
     return UnimplementedError(where + ": column chunk stored in another file ('" + *cc.file_path +
@@ -1455,8 +1465,8 @@ Status LoadPages(const ScanContext& cx, const ColumnChunk& cc, int64_t num_rows,
   const auto len = static_cast<size_t>(length);
   constexpr size_t kWhole = size_t{1} << 20;
   if (len <= kWhole) {
-    WEFT_ASSIGN_OR_RETURN(ch->whole,
-                          cx.source->Read(static_cast<uint64_t>(start), static_cast<uint64_t>(len)));
+    WEFT_ASSIGN_OR_RETURN(
+        ch->whole, cx.source->Read(static_cast<uint64_t>(start), static_cast<uint64_t>(len)));
     ch->whole_offset = start;
   }
   std::string window;
@@ -1593,9 +1603,8 @@ Result<std::string_view> PageBody(const ScanContext& cx, ScanChunk* ch, const Sc
                                   const std::string& at) {
   std::string_view body;
   if (ch->whole_offset >= 0) {
-    body = std::string_view(ch->whole)
-               .substr(static_cast<size_t>(p.body_offset - ch->whole_offset),
-                       static_cast<size_t>(p.compressed));
+    body = std::string_view(ch->whole).substr(static_cast<size_t>(p.body_offset - ch->whole_offset),
+                                              static_cast<size_t>(p.compressed));
   } else {
     WEFT_ASSIGN_OR_RETURN(cx.s->io, cx.source->Read(static_cast<uint64_t>(p.body_offset),
                                                     static_cast<uint64_t>(p.compressed)));
@@ -1626,19 +1635,19 @@ Result<std::string_view> Decompress(const ScanContext& cx, Codec codec, std::str
 Status EnsureDict(const ScanContext& cx, ScanChunk* ch) {
   if (ch->dict_loaded) return Status::Ok();
   if (!ch->has_dict) {
-    return DataLossError(cx.where + ": dictionary-encoded page but the column chunk has no "
-                                    "dictionary page");
+    return DataLossError(cx.where +
+                         ": dictionary-encoded page but the column chunk has no "
+                         "dictionary page");
   }
   const std::string at = cx.where + ": page at offset " + std::to_string(ch->dict.body_offset);
   WEFT_ASSIGN_OR_RETURN(std::string_view body, PageBody(cx, ch, ch->dict, at));
-  WEFT_ASSIGN_OR_RETURN(std::string_view page,
-                        Decompress(cx, ch->codec, body,
-                                   static_cast<size_t>(ch->dict.uncompressed), at));
+  WEFT_ASSIGN_OR_RETURN(
+      std::string_view page,
+      Decompress(cx, ch->codec, body, static_cast<size_t>(ch->dict.uncompressed), at));
   ch->dict_values.type = cx.leaf->type;
   ch->dict_values.type_length = cx.leaf->type_length;
   ch->dict_values.Clear();
-  Status st =
-      DecodePlain(page, static_cast<size_t>(ch->dict_count), &ch->dict_values, nullptr);
+  Status st = DecodePlain(page, static_cast<size_t>(ch->dict_count), &ch->dict_values, nullptr);
   if (!st.ok()) return st.WithContext(at + ": dictionary page");
   ch->dict_loaded = true;
   return Status::Ok();
@@ -1676,9 +1685,8 @@ Status PreparePage(const ScanContext& cx, ScanChunk* ch, const ScanPage& p, cons
         if (page.size() < 4) return DataLossError(at + ": level data truncated");
         const uint32_t len = LoadLe32(page.data());
         if (len > page.size() - 4) {
-          return DataLossError(at + ": level data of " + std::to_string(len) +
-                               " bytes but only " + std::to_string(page.size() - 4) +
-                               " bytes left in the page");
+          return DataLossError(at + ": level data of " + std::to_string(len) + " bytes but only " +
+                               std::to_string(page.size() - 4) + " bytes left in the page");
         }
         pos = 4 + len;
       } else if (p.def_encoding == Encoding::kBitPacked) {
@@ -1760,15 +1768,15 @@ Status PickIndices(const ScanContext& cx, const PageData& pd, const uint32_t* de
   if (pd.values.empty()) return DataLossError(at + ": dictionary indices: page is empty");
   const int width = static_cast<uint8_t>(pd.values[0]);
   if (width > 32) {
-    return DataLossError(at + ": dictionary indices: bit width " + std::to_string(width) +
-                         " > 32");
+    return DataLossError(at + ": dictionary indices: bit width " + std::to_string(width) + " > 32");
   }
   RleBitPackedDecoder d(pd.values.substr(1), width);
   const uint32_t lo = dense[0];
   const size_t span = dense[k - 1] - lo + 1;
   Status st = d.Skip(lo);
   if (span == k) {  // contiguous: decode in place
-    if (st.ok()) st = d.DecodeBounded(idx, k, static_cast<uint32_t>(std::min<size_t>(dict_size, UINT32_MAX)));
+    if (st.ok())
+      st = d.DecodeBounded(idx, k, static_cast<uint32_t>(std::min<size_t>(dict_size, UINT32_MAX)));
     if (!st.ok()) {
       return st.WithContext(at + ": dictionary indices (dictionary of " +
                             std::to_string(dict_size) + " values)");
@@ -1825,7 +1833,8 @@ Status PickValues(const ScanContext& cx, const ScanPage& p, const PageData& pd,
       const size_t old = dst.size();
       dst.resize(old + k);
       T* d = dst.data() + old;
-      for (size_t j = 0; j < k; ++j) std::memcpy(&d[j], src + size_t{dense[j]} * sizeof(T), sizeof(T));
+      for (size_t j = 0; j < k; ++j)
+        std::memcpy(&d[j], src + size_t{dense[j]} * sizeof(T), sizeof(T));
     };
     switch (type) {
       case Type::kInt32: gather(out->int32s); break;
@@ -1848,7 +1857,8 @@ Status PickValues(const ScanContext& cx, const ScanPage& p, const PageData& pd,
   dec.type_length = cx.leaf->type_length;
   dec.Clear();
   Status st = DecodeValues(p.encoding, pd.values, pd.non_null, nullptr, &dec);
-  if (!st.ok()) return st.WithContext(at + ": " + std::string(EncodingName(p.encoding)) + " values");
+  if (!st.ok())
+    return st.WithContext(at + ": " + std::string(EncodingName(p.encoding)) + " values");
   if (last >= dec.size()) return DataLossError(at + ": fewer values than the levels say");
   for (size_t j = 0; j < k; ++j) out->AppendFrom(dec, dense[j], size_t{dense[j]} + 1);
   return Status::Ok();
@@ -1877,7 +1887,8 @@ Status ForEachPageOfRows(const ScanChunk& ch, const uint32_t* rows, size_t n,
 
 // Like ForEachPageOfRows for the rows of sorted, disjoint [begin, end) ranges.
 template <typename F>
-Status ForEachPageOfRanges(const ScanChunk& ch, const std::vector<std::pair<int64_t, int64_t>>& ranges,
+Status ForEachPageOfRanges(const ScanChunk& ch,
+                           const std::vector<std::pair<int64_t, int64_t>>& ranges,
                            std::vector<uint32_t>* rel_buf, F&& f) {
   size_t r = 0;
   for (size_t pi = 0; pi < ch.pages.size() && r < ranges.size(); ++pi) {
@@ -1953,16 +1964,17 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
     return chunk_leaf.size() - 1;
   };
   auto context = [&](int leaf) {
-    return ScanContext{source_.get(), &options_, data_end_,
-                       &schema_.leaves()[static_cast<size_t>(leaf)], Where(row_group, leaf), &s};
+    return ScanContext{
+        source_.get(),          &options_, data_end_, &schema_.leaves()[static_cast<size_t>(leaf)],
+        Where(row_group, leaf), &s};
   };
   auto load = [&](size_t c) -> Status {
     if (chunk_loaded[c]) return Status::Ok();
     const int leaf = chunk_leaf[c];
     ScanChunk& ch = s.chunks[c];
     ch.leaf = leaf;
-    WEFT_RETURN_IF_ERROR(LoadPages(context(leaf), g.columns[static_cast<size_t>(leaf)], num_rows,
-                                   &ch));
+    WEFT_RETURN_IF_ERROR(
+        LoadPages(context(leaf), g.columns[static_cast<size_t>(leaf)], num_rows, &ch));
     chunk_loaded[c] = true;
     return Status::Ok();
   };
@@ -2004,10 +2016,10 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
       f = &s.filters.back();
     }
     if (!f->Add(pred.op, pred.constant)) {
-      return InvalidArgumentError(Where(row_group, leaf) + ": a filter constant " +
-                                  pred.constant.ToString() + " does not compare with " +
-                                  std::string(TypeName(schema_.leaves()[static_cast<size_t>(leaf)].type)) +
-                                  " values");
+      return InvalidArgumentError(
+          Where(row_group, leaf) + ": a filter constant " + pred.constant.ToString() +
+          " does not compare with " +
+          std::string(TypeName(schema_.leaves()[static_cast<size_t>(leaf)].type)) + " values");
     }
   }
   for (ColumnFilter& f : s.filters) {
@@ -2081,67 +2093,66 @@ Status ParquetReader::ScanFlat(int row_group, const std::vector<std::string>& co
     bool dict_any = false;
     s.next.clear();
     auto on_page = [&](size_t pi, const uint32_t* rel, size_t m) -> Status {
-          const ScanPage& p = ch.pages[pi];
-          const std::string at = cx.where + ": page at offset " + std::to_string(p.body_offset);
-          const auto base = static_cast<uint32_t>(p.first_row);
-          if (p.IsDict()) {
-            if (!dict_masked) {
-              WEFT_RETURN_IF_ERROR(EnsureDict(cx, &ch));
-              const size_t n = ch.dict_values.size();
-              uint8_t* mask = Room(&s.mask, n);
-              for (size_t i = 0; i < n; ++i) {
-                mask[i] = f.Test(ch.dict_values, i);
-                dict_any = dict_any || mask[i];
-              }
-              dict_masked = true;
-            }
-            if (!dict_any) return Status::Ok();  // no entry matches: the page is not read
+      const ScanPage& p = ch.pages[pi];
+      const std::string at = cx.where + ": page at offset " + std::to_string(p.body_offset);
+      const auto base = static_cast<uint32_t>(p.first_row);
+      if (p.IsDict()) {
+        if (!dict_masked) {
+          WEFT_RETURN_IF_ERROR(EnsureDict(cx, &ch));
+          const size_t n = ch.dict_values.size();
+          uint8_t* mask = Room(&s.mask, n);
+          for (size_t i = 0; i < n; ++i) {
+            mask[i] = f.Test(ch.dict_values, i);
+            dict_any = dict_any || mask[i];
           }
-          PageData pd;
-          WEFT_RETURN_IF_ERROR(PreparePage(cx, &ch, p, at, &pd));
-          const bool need_keep = !pd.all_valid;
-          // Rows kept by validity: rel[j] for j with a valid value (in order).
-          size_t k = m;
-          const uint32_t* rows_valid = rel;
-          const uint32_t* dense = rel;  // all valid: the dense positions are the rows
-          if (need_keep) {
-            uint32_t* dn = Room(&s.dense, m);
-            dense = dn;
-            uint8_t* keep = reinterpret_cast<uint8_t*>(Room(&s.lv32, m));
-            k = DensePositions(pd, rel, m, dn, keep);
-            // Compact rel to the valid rows (in s.idx).
-            uint32_t* rv = Room(&s.idx, m);
-            size_t t = 0;
-            for (size_t j = 0; j < m; ++j) {
-              if (keep[j]) rv[t++] = rel[j];
-            }
-            rows_valid = rv;
-          }
-          if (k == 0) return Status::Ok();
-          if (p.IsDict()) {
-            std::vector<uint32_t>& idxv = need_keep ? s.rel : s.idx;
-            // rel (s.rel) is no longer needed once rows_valid is built when need_keep; when
-            // all rows are valid, rows_valid is rel and s.idx is free.
-            uint32_t* idx = Room(&idxv, k);
-            if (!need_keep) rows_valid = rel;
-            WEFT_RETURN_IF_ERROR(
-                PickIndices(cx, pd, dense, k, ch.dict_values.size(), idx, at));
-            const uint8_t* mask = s.mask.data();
-            for (size_t j = 0; j < k; ++j) {
-              if (mask[idx[j]]) s.next.push_back(base + rows_valid[j]);
-            }
-            return Status::Ok();
-          }
-          ValueBuffer& picked = s.picked;
-          picked.type = cx.leaf->type;
-          picked.type_length = cx.leaf->type_length;
-          picked.Clear();
-          WEFT_RETURN_IF_ERROR(PickValues(cx, p, pd, dense, k, &picked, at));
-          for (size_t j = 0; j < k; ++j) {
-            if (f.Test(picked, j)) s.next.push_back(base + rows_valid[j]);
-          }
-          return Status::Ok();
-        };
+          dict_masked = true;
+        }
+        if (!dict_any) return Status::Ok();  // no entry matches: the page is not read
+      }
+      PageData pd;
+      WEFT_RETURN_IF_ERROR(PreparePage(cx, &ch, p, at, &pd));
+      const bool need_keep = !pd.all_valid;
+      // Rows kept by validity: rel[j] for j with a valid value (in order).
+      size_t k = m;
+      const uint32_t* rows_valid = rel;
+      const uint32_t* dense = rel;  // all valid: the dense positions are the rows
+      if (need_keep) {
+        uint32_t* dn = Room(&s.dense, m);
+        dense = dn;
+        uint8_t* keep = reinterpret_cast<uint8_t*>(Room(&s.lv32, m));
+        k = DensePositions(pd, rel, m, dn, keep);
+        // Compact rel to the valid rows (in s.idx).
+        uint32_t* rv = Room(&s.idx, m);
+        size_t t = 0;
+        for (size_t j = 0; j < m; ++j) {
+          if (keep[j]) rv[t++] = rel[j];
+        }
+        rows_valid = rv;
+      }
+      if (k == 0) return Status::Ok();
+      if (p.IsDict()) {
+        std::vector<uint32_t>& idxv = need_keep ? s.rel : s.idx;
+        // rel (s.rel) is no longer needed once rows_valid is built when need_keep; when
+        // all rows are valid, rows_valid is rel and s.idx is free.
+        uint32_t* idx = Room(&idxv, k);
+        if (!need_keep) rows_valid = rel;
+        WEFT_RETURN_IF_ERROR(PickIndices(cx, pd, dense, k, ch.dict_values.size(), idx, at));
+        const uint8_t* mask = s.mask.data();
+        for (size_t j = 0; j < k; ++j) {
+          if (mask[idx[j]]) s.next.push_back(base + rows_valid[j]);
+        }
+        return Status::Ok();
+      }
+      ValueBuffer& picked = s.picked;
+      picked.type = cx.leaf->type;
+      picked.type_length = cx.leaf->type_length;
+      picked.Clear();
+      WEFT_RETURN_IF_ERROR(PickValues(cx, p, pd, dense, k, &picked, at));
+      for (size_t j = 0; j < k; ++j) {
+        if (f.Test(picked, j)) s.next.push_back(base + rows_valid[j]);
+      }
+      return Status::Ok();
+    };
     Status st = first ? ForEachPageOfRanges(ch, s.candidates, &s.rel, on_page)
                       : ForEachPageOfRows(ch, s.sel.data(), s.sel.size(), &s.rel, on_page);
     if (!st.ok()) return st;

@@ -48,7 +48,8 @@ std::vector<std::string> Rows(const std::string& file) {
 class Conformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(kRoot / "data")) << kRoot << " not found (tests/conformance is part of the repository)";
+    ASSERT_TRUE(std::filesystem::exists(kRoot / "data"))
+        << kRoot << " not found (tests/conformance is part of the repository)";
   }
 };
 

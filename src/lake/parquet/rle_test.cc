@@ -114,8 +114,10 @@ TEST(RleTest, SkipAndPeekRun) {
     std::vector<uint32_t> v;
     for (int i = 0; i < 3000; ++i) {
       // Long runs mixed with literals.
-      if (i % 500 < 120) v.push_back(7u & ((1u << w) - 1));
-      else v.push_back(static_cast<uint32_t>(rng()) & ((1u << w) - 1));
+      if (i % 500 < 120)
+        v.push_back(7u & ((1u << w) - 1));
+      else
+        v.push_back(static_cast<uint32_t>(rng()) & ((1u << w) - 1));
     }
     const std::string bytes = RleEncode(v.data(), v.size(), w);
     for (size_t skip : {size_t{0}, size_t{1}, size_t{5}, size_t{8}, size_t{119}, size_t{130},

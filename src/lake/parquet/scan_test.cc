@@ -45,8 +45,8 @@ bool Cmp(CompareOp op, A a, B b) {
 bool Matches(const LeafColumn& leaf, const FlatColumn& c, size_t r, const Predicate& p) {
   if (!c.IsValid(r) || p.constant.is_null()) return false;
   const Value& k = p.constant;
-  const bool int_const =
-      k.kind == Value::Kind::kInt32 || k.kind == Value::Kind::kInt64 || k.kind == Value::Kind::kBool;
+  const bool int_const = k.kind == Value::Kind::kInt32 || k.kind == Value::Kind::kInt64 ||
+                         k.kind == Value::Kind::kBool;
   const int64_t ki = k.kind == Value::Kind::kBool ? int64_t{k.bool_value} : k.int_value;
   auto int_col = [&](int64_t v) {
     if (int_const) return Cmp(p.op, v, ki);
@@ -156,7 +156,7 @@ struct ColSpec {
   bool optional = false;
   std::vector<std::optional<Datum>> rows;
   size_t page_rows = 100;
-  int dict_pages = 0;  // leading pages dictionary-encoded (-1: all)
+  int dict_pages = 0;   // leading pages dictionary-encoded (-1: all)
   bool v2_odd = false;  // odd pages as data page v2
   bool stats = true;
   Codec codec = Codec::kZstd;
@@ -364,17 +364,21 @@ std::vector<ColSpec> TestColumns(size_t n) {
   ColSpec name{"name", Type::kByteArray, true, {}, 90, 4, false};
   for (size_t i = 0; i < n; ++i) {
     ts.rows.push_back(Datum{static_cast<int64_t>(1000 + i / 3), 0, ""});
-    asset.rows.push_back(i % 17 == 5 ? std::nullopt
-                                     : std::optional<Datum>(Datum{0, 0, "a-" + std::to_string(i % 7)}));
+    asset.rows.push_back(i % 17 == 5
+                             ? std::nullopt
+                             : std::optional<Datum>(Datum{0, 0, "a-" + std::to_string(i % 7)}));
     const bool vnull = (i / 50) % 5 == 2 || rng() % 11 == 0;  // runs of nulls and scattered ones
-    value.rows.push_back(vnull ? std::nullopt
-                               : std::optional<Datum>(Datum{0, std::sin(static_cast<double>(i)) * 10, ""}));
-    q.rows.push_back(i % 9 == 0 ? std::nullopt
-                                : std::optional<Datum>(Datum{static_cast<int64_t>(rng() % 40) - 20, 0, ""}));
+    value.rows.push_back(
+        vnull ? std::nullopt
+              : std::optional<Datum>(Datum{0, std::sin(static_cast<double>(i)) * 10, ""}));
+    q.rows.push_back(
+        i % 9 == 0 ? std::nullopt
+                   : std::optional<Datum>(Datum{static_cast<int64_t>(rng() % 40) - 20, 0, ""}));
     flag.rows.push_back(Datum{static_cast<int64_t>(i % 3 == 0), 0, ""});
     none.rows.push_back(std::nullopt);
     name.rows.push_back(i % 4 == 1 ? std::nullopt
-                                   : std::optional<Datum>(Datum{0, 0, "n" + std::to_string(rng() % (i < 400 ? 5 : 300))}));
+                                   : std::optional<Datum>(Datum{
+                                         0, 0, "n" + std::to_string(rng() % (i < 400 ? 5 : 300))}));
   }
   return {ts, asset, value, q, flag, none, name};
 }
@@ -387,12 +391,15 @@ TEST(ScanFlatTest, MatchesReadFlatPlusFiltering) {
   const CompareOp ops[] = {CompareOp::kEq, CompareOp::kLt, CompareOp::kLe, CompareOp::kGt,
                            CompareOp::kGe};
   const std::vector<std::pair<std::string, std::vector<Value>>> consts = {
-      {"ts", {Value::Int64(1000), Value::Int64(1200), Value::Int64(1866), Value::Int64(5000),
-              Value::Double(1300.5), Value::Int64(999), Value::Null()}},
-      {"asset", {Value::String("a-3"), Value::String("a-0"), Value::String("a-6"),
-                 Value::String("b"), Value::String("")}},
-      {"value", {Value::Double(0), Value::Double(5.5), Value::Int64(-3), Value::Double(NAN),
-                 Value::Double(-11)}},
+      {"ts",
+       {Value::Int64(1000), Value::Int64(1200), Value::Int64(1866), Value::Int64(5000),
+        Value::Double(1300.5), Value::Int64(999), Value::Null()}},
+      {"asset",
+       {Value::String("a-3"), Value::String("a-0"), Value::String("a-6"), Value::String("b"),
+        Value::String("")}},
+      {"value",
+       {Value::Double(0), Value::Double(5.5), Value::Int64(-3), Value::Double(NAN),
+        Value::Double(-11)}},
       {"q", {Value::Int64(0), Value::Int32(-20), Value::Int64(19), Value::Double(2.5)}},
       {"flag", {Value::Bool(true), Value::Int64(0)}},
       {"none", {Value::Int64(0)}},
@@ -403,8 +410,8 @@ TEST(ScanFlatTest, MatchesReadFlatPlusFiltering) {
   for (const auto& [col, cs] : consts) {
     for (const Value& c : cs) {
       for (CompareOp op : ops) {
-        const std::string what = col + " op " + std::to_string(static_cast<int>(op)) + " " +
-                                 c.ToString();
+        const std::string what =
+            col + " op " + std::to_string(static_cast<int>(op)) + " " + c.ToString();
         const int64_t m = CheckScan(*r, cols, {{col, op, c}}, &scratch, what);
         ASSERT_GE(m, 0) << what;
         total += m;
@@ -420,14 +427,16 @@ TEST(ScanFlatTest, MatchesReadFlatPlusFiltering) {
        {"ts", CompareOp::kGe, Value::Int64(1200)},
        {"ts", CompareOp::kLt, Value::Int64(1500)}},
       {{"ts", CompareOp::kGe, Value::Int64(1500)}, {"ts", CompareOp::kLt, Value::Int64(1200)}},
-      {{"value", CompareOp::kGt, Value::Double(1)}, {"q", CompareOp::kLe, Value::Int64(3)},
+      {{"value", CompareOp::kGt, Value::Double(1)},
+       {"q", CompareOp::kLe, Value::Int64(3)},
        {"name", CompareOp::kGe, Value::String("n2")}},
       {{"flag", CompareOp::kEq, Value::Bool(true)}, {"none", CompareOp::kLt, Value::Int64(9)}},
       {{"ts", CompareOp::kEq, Value::Int64(1700)}, {"asset", CompareOp::kLt, Value::String("a-5")}},
       {},
   };
   for (size_t i = 0; i < combos.size(); ++i) {
-    ASSERT_GE(CheckScan(*r, {"value", "name"}, combos[i], &scratch, "combo " + std::to_string(i)), 0);
+    ASSERT_GE(CheckScan(*r, {"value", "name"}, combos[i], &scratch, "combo " + std::to_string(i)),
+              0);
     ASSERT_GE(CheckScan(*r, {}, combos[i], &scratch, "combo all " + std::to_string(i)), 0);
   }
   EXPECT_EQ(CheckScan(*r, {"value"}, {}, nullptr, "no filter"), 2600);
@@ -445,7 +454,8 @@ TEST(ScanFlatTest, ErrorsAndOutput) {
   EXPECT_EQ(r->ScanFlat(0, {"nope"}, {}, &b, &s).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r->ScanFlat(3, {"value"}, {}, &b, &s).code(), StatusCode::kInvalidArgument);
   // An empty selection still names and types the columns.
-  ASSERT_TRUE(r->ScanFlat(0, {"asset", "ts"}, {{"ts", CompareOp::kLt, Value::Int64(0)}}, &b, &s).ok());
+  ASSERT_TRUE(
+      r->ScanFlat(0, {"asset", "ts"}, {{"ts", CompareOp::kLt, Value::Int64(0)}}, &b, &s).ok());
   EXPECT_EQ(b.num_rows, 0);
   ASSERT_EQ(b.columns.size(), 2u);
   EXPECT_EQ(b.columns[0].name, "asset");
@@ -468,7 +478,8 @@ TEST(ScanFlatTest, ChecksumsAndLargeChunks) {
                        {"asset", CompareOp::kEq, Value::String("a-2")}},
                       &s, "large"),
             0);
-  ASSERT_GT(CheckScan(*r, {"ts"}, {{"value", CompareOp::kGt, Value::Double(9.9)}}, &s, "large v"), 0);
+  ASSERT_GT(CheckScan(*r, {"ts"}, {{"value", CompareOp::kGt, Value::Double(9.9)}}, &s, "large v"),
+            0);
 }
 
 TEST(ScanFlatTest, PrunedPagesAreNotRead) {
@@ -493,15 +504,14 @@ TEST(ScanFlatTest, PrunedPagesAreNotRead) {
   ScanScratch s;
   std::vector<uint32_t> rows;
   // ts = 1000 + row / 3: rows 0..99 (the corrupt page) have ts < 1034.
-  ASSERT_TRUE(r->ScanFlat(0, {"value"}, {{"ts", CompareOp::kGe, Value::Int64(1100)}}, &b, &s,
-                          &rows)
-                  .ok());
+  ASSERT_TRUE(
+      r->ScanFlat(0, {"value"}, {{"ts", CompareOp::kGe, Value::Int64(1100)}}, &b, &s, &rows).ok());
   EXPECT_EQ(b.num_rows, 1000 - 300);
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows[0], 300u);
   // No dictionary entry matches: no asset data page is read, and value is not read at all.
-  ASSERT_TRUE(r->ScanFlat(0, {"value"}, {{"asset", CompareOp::kEq, Value::String("zz")}}, &b, &s)
-                  .ok());
+  ASSERT_TRUE(
+      r->ScanFlat(0, {"value"}, {{"asset", CompareOp::kEq, Value::String("zz")}}, &b, &s).ok());
   EXPECT_EQ(b.num_rows, 0);
   // The corrupt page is reported when it holds selected rows.
   Status st = r->ScanFlat(0, {"value"}, {{"ts", CompareOp::kLt, Value::Int64(1010)}}, &b, &s);

@@ -24,9 +24,9 @@
 namespace weft::lake {
 
 struct ObjectInfo {
-  std::string key{};            //!< relative to the store's root
-  uint64_t size = 0;            //!< bytes
-  int64_t modified_ms = 0;      //!< last modification, Unix milliseconds
+  std::string key{};        //!< relative to the store's root
+  uint64_t size = 0;        //!< bytes
+  int64_t modified_ms = 0;  //!< last modification, Unix milliseconds
 };
 
 class ObjectStore {
