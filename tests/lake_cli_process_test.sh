@@ -69,6 +69,10 @@ check "scan --as-of a later time reads the latest version" test "$(wc -l <"$tmp/
 lake scan "$t" --as-of "2000-01-01T00:00:00Z" >"$tmp/out" 2>"$tmp/err"; code=$?
 check "scan --as-of before the table exits 1" test "$code" -eq 1
 
+lake scan "$tmp/missing" >"$tmp/out" 2>"$tmp/err"; code=$?
+check "scan of a missing table exits 1, says so and creates nothing" \
+  bash -c "test $code -eq 1 && grep -q 'no Delta table at' '$tmp/err' && test ! -e '$tmp/missing'"
+
 # --- bad input never appends anything ----------------------------------------------------------
 printf 'ts,asset,value\n2026-11-01T00:00:00Z,m1,abc\n' >"$tmp/bad.csv"
 lake append "$t" --from "$tmp/bad.csv" 2>"$tmp/err"; code=$?

@@ -101,7 +101,8 @@ CLI::App* AddLakeCommands(CLI::App& app, LakeArgs* a) {
 
 int RunLake(const LakeArgs& a, std::ostream& out, std::ostream& err, const Clock& clock) {
   const std::string& cmd = a.command;
-  Result<std::unique_ptr<lake::LakeTable>> opened = lake::LakeTable::Open(a.table, &clock);
+  Result<std::unique_ptr<lake::LakeTable>> opened =
+      lake::LakeTable::Open(a.table, &clock, /*create_location=*/cmd == "create");
   if (!opened.ok()) return Fail(err, cmd, opened.status());
   lake::LakeTable& table = **opened;
 

@@ -313,9 +313,17 @@ Result<std::vector<BatchField>> FlatFields(const delta::Schema& schema) {
   return out;
 }
 
-Result<std::unique_ptr<LakeTable>> LakeTable::Open(std::string_view location, const Clock* clock) {
-  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenObjectStore(location));
-  return std::make_unique<LakeTable>(std::move(store), clock);
+Result<std::unique_ptr<LakeTable>> LakeTable::Open(std::string_view location, const Clock* clock,
+                                                   bool create_location) {
+  ObjectStoreOptions options;
+  options.local.create_root = create_location;
+  Result<std::unique_ptr<ObjectStore>> store = OpenObjectStore(location, options);
+  if (!store.ok() && store.status().code() == StatusCode::kNotFound) {
+    return NotFoundError("no Delta table at " + std::string(location) + " (" +
+                         store.status().message() + "); create it with 'weft lake create'");
+  }
+  WEFT_RETURN_IF_ERROR(store.status());
+  return std::make_unique<LakeTable>(std::move(store).value(), clock);
 }
 
 LakeTable::LakeTable(std::unique_ptr<ObjectStore> store, const Clock* clock)

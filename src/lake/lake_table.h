@@ -78,9 +78,11 @@ struct VacuumResult {
 
 class LakeTable {
  public:
-  //! `location`: a local path or s3://bucket/prefix (AWS_* environment for S3).
-  //! REQUIRES: clock outlives the table.
-  static Result<std::unique_ptr<LakeTable>> Open(std::string_view location, const Clock* clock);
+  //! `location`: a local path or s3://bucket/prefix (AWS_* environment for S3). A local
+  //! directory is made only with `create_location` (for Create); otherwise a missing one is
+  //! kNotFound. REQUIRES: clock outlives the table.
+  static Result<std::unique_ptr<LakeTable>> Open(std::string_view location, const Clock* clock,
+                                                 bool create_location = false);
   //! For tests: a table over an existing store. REQUIRES: store and clock outlive the table.
   LakeTable(std::unique_ptr<ObjectStore> store, const Clock* clock);
 
