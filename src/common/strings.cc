@@ -55,6 +55,14 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
+std::string UnknownNameMessage(std::string_view kind, std::string_view name,
+                               const std::vector<std::string>& candidates) {
+  std::string message = "unknown " + std::string(kind) + " '" + std::string(name) + "'";
+  const std::string hint = ClosestMatch(name, candidates);
+  if (!hint.empty()) return message + "; did you mean '" + hint + "'?";
+  return message + "; the " + std::string(kind) + "s are " + Join(candidates);
+}
+
 std::string FormatDouble(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";

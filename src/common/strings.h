@@ -17,6 +17,11 @@ size_t EditDistance(std::string_view a, std::string_view b);
 std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
 //! "a, b, c" — items joined with `sep`.
+//! "unknown column 'asest'; did you mean 'asset'?", or, with no close candidate, "unknown column
+//! 'x'; the columns are a, b": the one form of that error for `kind`s of names.
+std::string UnknownNameMessage(std::string_view kind, std::string_view name,
+                               const std::vector<std::string>& candidates);
+
 //! Shortest text that reads back as the same double: "0.1", "1e+300", "-0", "nan", "inf", "-inf".
 std::string FormatDouble(double v);
 

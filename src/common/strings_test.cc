@@ -34,6 +34,13 @@ TEST(Join, Separates) {
 }
 
 }  // namespace
+TEST(UnknownNameMessage, HintsTheClosestOrListsAll) {
+  EXPECT_EQ(UnknownNameMessage("column", "asest", {"ts", "asset"}),
+            "unknown column 'asest'; did you mean 'asset'?");
+  EXPECT_EQ(UnknownNameMessage("type", "zzzzzz", {"int", "long"}),
+            "unknown type 'zzzzzz'; the types are int, long");
+}
+
 TEST(FormatDouble, ShortestRoundTrip) {
   EXPECT_EQ(FormatDouble(0.1), "0.1");
   EXPECT_EQ(FormatDouble(1e300), "1e+300");

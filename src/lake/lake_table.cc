@@ -103,14 +103,14 @@ nlohmann::json StatJson(const Scalar& v, ColumnType t) {
   return nullptr;
 }
 
-// Per-file statistics JSON (PROTOCOL.md "Per-file Statistics") for the data columns of `batch`.
-std::string FileStatsJson(const RecordBatch& batch) {
+// Per-file statistics JSON (PROTOCOL.md "Per-file Statistics") for `columns` of `batch`.
+std::string FileStatsJson(const RecordBatch& batch, const std::vector<size_t>& columns) {
   nlohmann::ordered_json stats;
   stats["numRecords"] = batch.num_rows();
   nlohmann::ordered_json mins = nlohmann::ordered_json::object();
   nlohmann::ordered_json maxs = nlohmann::ordered_json::object();
   nlohmann::ordered_json nulls = nlohmann::ordered_json::object();
-  for (size_t c = 0; c < batch.num_columns(); ++c) {
+  for (size_t c : columns) {
     const Column& col = batch.column(c);
     const BatchField& f = batch.fields()[c];
     nulls[f.name] = col.null_count();
@@ -124,8 +124,8 @@ std::string FileStatsJson(const RecordBatch& batch) {
         nan = true;  // NaN has no place in min/max: leave them out, as Spark does
         continue;
       }
-      if (!lo || CompareScalars(col.At(r), col.At(*lo)) < 0) lo = r;
-      if (!hi || CompareScalars(col.At(r), col.At(*hi)) > 0) hi = r;
+      if (!lo || col.CompareRows(r, *lo) < 0) lo = r;
+      if (!hi || col.CompareRows(r, *hi) > 0) hi = r;
     }
     if (!lo || nan) continue;
     if (col.type() == ColumnType::kString) {
@@ -182,15 +182,6 @@ const BatchField* FindField(const std::vector<BatchField>& fields, std::string_v
     if (f.name == name) return &f;
   }
   return nullptr;
-}
-
-Status UnknownColumn(std::string_view name, const std::vector<BatchField>& fields) {
-  std::vector<std::string> names;
-  for (const BatchField& f : fields) names.push_back(f.name);
-  std::string hint = ClosestMatch(name, names);
-  return InvalidArgumentError("unknown column '" + std::string(name) + "'" +
-                              (hint.empty() ? "; the table's columns are " + Join(names)
-                                            : "; did you mean '" + hint + "'?"));
 }
 
 // A column read from a file as the table's type. The file's physical (and logical) type must be
@@ -352,7 +343,7 @@ Status LakeTable::Create(const std::vector<BatchField>& schema,
   }
   for (const std::string& p : partition_by) {
     const BatchField* f = FindField(schema, p);
-    if (f == nullptr) return UnknownColumn(p, schema).WithContext("--partition-by");
+    if (f == nullptr) return UnknownColumnError(p, schema).WithContext("--partition-by");
     if (f->type == ColumnType::kFloat || f->type == ColumnType::kDouble ||
         f->type == ColumnType::kBinary) {
       return InvalidArgumentError("--partition-by: column '" + p + "' is " +
@@ -394,23 +385,26 @@ Result<std::vector<delta::AddFile>> LakeTable::WriteFiles(const delta::Snapshot&
       data_fields.push_back(rows.fields()[c]);
     }
   }
-  // Rows grouped by their partition values (the serialized values are the key).
-  std::map<std::vector<std::optional<std::string>>, std::vector<uint8_t>> groups;
-  if (part_index.empty()) {
-    groups[{}] = std::vector<uint8_t>(rows.num_rows(), 1);
-  } else {
-    for (size_t r = 0; r < rows.num_rows(); ++r) {
-      std::vector<std::optional<std::string>> key;
-      for (size_t c : part_index) {
-        const BatchField& f = rows.fields()[c];
-        WEFT_ASSIGN_OR_RETURN(DataType::Kind kind, DeltaKindOf(f.type));
-        key.push_back(delta::SerializePartitionValue(
-            *DataType::Primitive(kind), ToPartitionValue(rows.column(c).At(r), f.type)));
-      }
-      auto& mask = groups[key];
-      if (mask.empty()) mask.assign(rows.num_rows(), 0);
-      mask[r] = 1;
+  // Row numbers grouped by their partition values (the serialized values are the key); without
+  // partition columns, one group of all rows, written without a copy.
+  std::map<std::vector<std::optional<std::string>>, std::vector<uint32_t>> groups;
+  if (!part_index.empty()) {
+    std::vector<delta::DataTypePtr> part_types;
+    for (size_t c : part_index) {
+      WEFT_ASSIGN_OR_RETURN(DataType::Kind kind, DeltaKindOf(rows.fields()[c].type));
+      part_types.push_back(DataType::Primitive(kind));
     }
+    std::vector<std::optional<std::string>> key(part_index.size());
+    for (size_t r = 0; r < rows.num_rows(); ++r) {
+      for (size_t k = 0; k < part_index.size(); ++k) {
+        const size_t c = part_index[k];
+        key[k] = delta::SerializePartitionValue(
+            *part_types[k], ToPartitionValue(rows.column(c).At(r), rows.fields()[c].type));
+      }
+      groups[key].push_back(static_cast<uint32_t>(r));
+    }
+  } else {
+    groups[{}];
   }
   std::vector<parquet::Field> pq_fields;
   for (const BatchField& f : data_fields) {
@@ -418,13 +412,12 @@ Result<std::vector<delta::AddFile>> LakeTable::WriteFiles(const delta::Snapshot&
   }
   const parquet::WriterSchema pq_schema(pq_fields);
   std::vector<delta::AddFile> adds;
-  for (const auto& [key, mask] : groups) {
-    RecordBatch part = part_index.empty() ? rows : rows.Filter(mask);
-    std::vector<std::string> data_names;
-    for (const BatchField& f : data_fields) data_names.push_back(f.name);
-    RecordBatch data = part.Project(data_names);
+  for (const auto& [key, row_numbers] : groups) {
+    RecordBatch taken;
+    if (!part_index.empty()) taken = rows.Take(row_numbers);
+    const RecordBatch& part = part_index.empty() ? rows : taken;
     std::vector<parquet::ColumnView> views;
-    for (size_t c = 0; c < data.num_columns(); ++c) views.push_back(data.column(c).View());
+    for (size_t c : data_index) views.push_back(part.column(c).View());
     WEFT_ASSIGN_OR_RETURN(std::string bytes, parquet::WriteParquetToString(pq_schema, views));
     std::string dir;
     delta::AddFile add;
@@ -440,7 +433,7 @@ Result<std::vector<delta::AddFile>> LakeTable::WriteFiles(const delta::Snapshot&
     add.size = static_cast<int64_t>(bytes.size());
     add.modification_time = UnixMicros(clock_->Now()) / 1000;
     add.data_change = data_change;
-    add.stats = FileStatsJson(data);
+    add.stats = FileStatsJson(part, data_index);
     adds.push_back(std::move(add));
   }
   return adds;
@@ -461,7 +454,7 @@ Result<AppendResult> LakeTable::Append(const RecordBatch& rows, std::optional<de
   // The input's columns, in the table's order and types.
   for (const BatchField& in : rows.fields()) {
     const BatchField* f = FindField(fields, in.name);
-    if (f == nullptr) return UnknownColumn(in.name, fields);
+    if (f == nullptr) return UnknownColumnError(in.name, fields);
     if (f->type != in.type) {
       return InvalidArgumentError("column '" + in.name + "' is " + std::string(TypeName(in.type)) +
                                   " in the input but " + std::string(TypeName(f->type)) +
@@ -651,7 +644,8 @@ Status LakeTable::Scan(const ScanOptions& options,
     for (const BatchField& f : fields) columns.push_back(f.name);
   }
   for (const std::string& c : columns) {
-    if (FindField(fields, c) == nullptr) return UnknownColumn(c, fields).WithContext("--columns");
+    if (FindField(fields, c) == nullptr)
+      return UnknownColumnError(c, fields).WithContext("--columns");
   }
   Result<Predicate> parsed = Predicate::Parse(options.where, fields);
   if (!parsed.ok()) return parsed.status().WithContext("--where");

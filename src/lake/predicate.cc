@@ -195,16 +195,11 @@ Result<Predicate> Predicate::Parse(std::string_view text, const std::vector<Batc
                                   (name.kind == Token::Kind::kEnd ? " after 'and'" : ""));
     }
     const BatchField* field = nullptr;
-    std::vector<std::string> names;
     for (const BatchField& f : schema) {
-      names.push_back(f.name);
       if (f.name == name.text) field = &f;
     }
     if (field == nullptr) {
-      std::string hint = ClosestMatch(name.text, names);
-      return InvalidArgumentError(
-          at(name) + "unknown column '" + name.text + "'" +
-          (hint.empty() ? "; the columns are " + Join(names) : "; did you mean '" + hint + "'?"));
+      return InvalidArgumentError(at(name) + UnknownColumnError(name.text, schema).message());
     }
     Comparison c;
     c.column = field->name;

@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cctype>
+#include <cmath>
 #include <utility>
 
 #include "common/strings.h"
@@ -44,10 +45,13 @@ Result<ColumnType> ParseTypeName(std::string_view name) {
     if (n == k) return t;
     known.emplace_back(k);
   }
-  std::string hint = ClosestMatch(n, known);
-  return InvalidArgumentError(
-      "unknown type '" + std::string(name) + "'" +
-      (hint.empty() ? "; the types are " + Join(known) : "; did you mean '" + hint + "'?"));
+  return InvalidArgumentError(UnknownNameMessage("type", name, known));
+}
+
+Status UnknownColumnError(std::string_view name, const std::vector<BatchField>& fields) {
+  std::vector<std::string> names;
+  for (const BatchField& f : fields) names.push_back(f.name);
+  return InvalidArgumentError(UnknownNameMessage("column", name, names));
 }
 
 Result<std::vector<BatchField>> ParseSchemaText(std::string_view text) {
@@ -234,6 +238,31 @@ Scalar Column::At(size_t i) const {
   return std::monostate{};
 }
 
+int Column::CompareRows(size_t a, size_t b) const {
+  auto order = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  switch (type_) {
+    case ColumnType::kBoolean: return order(bools_[a], bools_[b]);
+    case ColumnType::kInt32:
+    case ColumnType::kDate:
+    case ColumnType::kInt64:
+    case ColumnType::kTimestampMicros: return order(IntAt(a), IntAt(b));
+    case ColumnType::kFloat:
+    case ColumnType::kDouble: {
+      const double x = DoubleAt(a), y = DoubleAt(b);
+      if (std::isnan(x) || std::isnan(y)) {  // NaN after everything, as CompareScalars
+        return std::isnan(x) == std::isnan(y) ? 0 : (std::isnan(x) ? 1 : -1);
+      }
+      return order(x, y);
+    }
+    case ColumnType::kString:
+    case ColumnType::kBinary: {
+      const int c = StringAt(a).compare(StringAt(b));
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+  }
+  return 0;
+}
+
 parquet::ColumnView Column::View() const {
   const parquet::ColumnView::Validity valid(validity_);
   switch (type_) {
@@ -278,11 +307,18 @@ int RecordBatch::Find(std::string_view name) const {
 }
 
 RecordBatch RecordBatch::Filter(std::span<const uint8_t> keep) const {
+  std::vector<uint32_t> rows;
+  for (size_t r = 0; r < keep.size(); ++r) {
+    if (keep[r] != 0) rows.push_back(static_cast<uint32_t>(r));
+  }
+  return Take(rows);
+}
+
+RecordBatch RecordBatch::Take(std::span<const uint32_t> rows) const {
   RecordBatch out(fields_);
   for (size_t c = 0; c < columns_.size(); ++c) {
-    for (size_t r = 0; r < keep.size(); ++r) {
-      if (keep[r] != 0) out.columns_[c].AppendFrom(columns_[c], r);
-    }
+    out.columns_[c].Reserve(rows.size());
+    for (uint32_t r : rows) out.columns_[c].AppendFrom(columns_[c], r);
   }
   return out;
 }

@@ -38,6 +38,9 @@ Result<ColumnType> ParseTypeName(std::string_view name);
 //! naming the entry that is wrong.
 Result<std::vector<BatchField>> ParseSchemaText(std::string_view text);
 
+//! InvalidArgument "unknown column 'x'; did you mean 'y'?" over `fields`' names.
+Status UnknownColumnError(std::string_view name, const std::vector<BatchField>& fields);
+
 //! One typed value; integers hold kInt32, kInt64, kDate (days) and kTimestampMicros (µs since the
 //! Unix epoch, UTC); doubles hold kFloat and kDouble; strings hold kString and kBinary.
 using Scalar = std::variant<std::monostate, bool, int64_t, double, std::string>;
@@ -81,6 +84,8 @@ class Column {
   std::string_view StringAt(size_t i) const;
   //! Row i as a Scalar (std::monostate when null).
   Scalar At(size_t i) const;
+  //! Orders two valid rows as CompareScalars orders their values (-1, 0, 1), without copying.
+  int CompareRows(size_t a, size_t b) const;
 
   //! A view for ParquetWriter::WriteBatch, valid while this column is not modified.
   parquet::ColumnView View() const;
@@ -117,6 +122,8 @@ class RecordBatch {
 
   //! The rows whose `keep` byte is non-zero, in order.
   RecordBatch Filter(std::span<const uint8_t> keep) const;
+  //! The rows with these numbers, in this order. REQUIRES: each < num_rows().
+  RecordBatch Take(std::span<const uint32_t> rows) const;
   //! Only the named columns, in that order. REQUIRES: every name exists.
   RecordBatch Project(const std::vector<std::string>& names) const;
   //! Appends other's rows. REQUIRES: same fields.

@@ -18,8 +18,6 @@ std::string Where(std::string_view source, size_t line) {
 Result<std::vector<int>> MapColumns(const std::vector<std::string>& names,
                                     const std::vector<BatchField>& schema,
                                     const std::string& where) {
-  std::vector<std::string> known;
-  for (const BatchField& f : schema) known.push_back(f.name);
   std::vector<int> to_schema;
   std::vector<bool> seen(schema.size(), false);
   for (const std::string& n : names) {
@@ -27,12 +25,7 @@ Result<std::vector<int>> MapColumns(const std::vector<std::string>& names,
     for (size_t i = 0; i < schema.size(); ++i) {
       if (schema[i].name == n) index = static_cast<int>(i);
     }
-    if (index < 0) {
-      std::string hint = ClosestMatch(n, known);
-      return InvalidArgumentError(where + "unknown column '" + n + "'" +
-                                  (hint.empty() ? "; the table's columns are " + Join(known)
-                                                : "; did you mean '" + hint + "'?"));
-    }
+    if (index < 0) return InvalidArgumentError(where + UnknownColumnError(n, schema).message());
     if (seen[static_cast<size_t>(index)]) {
       return InvalidArgumentError(where + "column '" + n + "' appears twice");
     }
