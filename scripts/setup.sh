@@ -19,6 +19,10 @@ packages=(
   libmodbus-dev                     # Modbus TCP (simulated PLCs, edge polling)
   libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev  # Parquet codecs
   libcurl4-openssl-dev libssl-dev   # S3 object store (SigV4), TLS
+  libxgboost-dev                    # edge inference (XGBoost C API)
+  libcpp-httplib-dev                # /metrics and health endpoints, the core's API
+  libsimdjson-dev                   # JSON telemetry ingest on the edge
+  libsqlite3-dev                    # registries
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
