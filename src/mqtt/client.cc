@@ -22,17 +22,20 @@ std::string MosqError(int rc) {
 
 Result<BrokerAddress> BrokerAddress::Parse(std::string_view url) {
   std::string_view rest = url;
-  for (std::string_view scheme : {"mqtt://", "tcp://"}) {
+  BrokerAddress out;
+  for (std::string_view scheme : {"mqtt://", "tcp://", "mqtts://", "ssl://"}) {
     if (rest.substr(0, scheme.size()) == scheme) {
       rest.remove_prefix(scheme.size());
+      out.tls = scheme == "mqtts://" || scheme == "ssl://";
+      out.port = out.tls ? 8883 : 1883;
       break;
     }
   }
   if (rest.size() == url.size()) {
-    return InvalidArgumentError("broker address '" + std::string(url) +
-                                "' must start with mqtt://, e.g. mqtt://127.0.0.1:1883");
+    return InvalidArgumentError(
+        "broker address '" + std::string(url) +
+        "' must start with mqtt:// or mqtts://, e.g. mqtt://127.0.0.1:1883");
   }
-  BrokerAddress out;
   size_t colon = rest.rfind(':');
   out.host = std::string(rest.substr(0, colon));
   if (colon != std::string_view::npos) {
@@ -69,6 +72,31 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
   mosquitto_subscribe_callback_set(c->mosq_, &Client::OnSubscribe);
   mosquitto_max_inflight_messages_set(c->mosq_, options.max_inflight);
   mosquitto_reconnect_delay_set(c->mosq_, 1, 30, true);
+  if (broker.tls != options.tls.has_value()) {
+    return InvalidArgumentError(
+        broker.tls
+            ? "broker " + broker.ToString() + " is mqtts://: give the CA file (tls.ca) to trust"
+            : "TLS options given for " + broker.ToString() + ", which is not mqtts://");
+  }
+  if (options.tls) {
+    const TlsOptions& t = *options.tls;
+    if (t.cert_file.empty() != t.key_file.empty()) {
+      return InvalidArgumentError(
+          "TLS client certificate and key go together: give both or neither");
+    }
+    int rc = mosquitto_tls_set(c->mosq_, t.ca_file.c_str(), nullptr,
+                               t.cert_file.empty() ? nullptr : t.cert_file.c_str(),
+                               t.key_file.empty() ? nullptr : t.key_file.c_str(), nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      return InvalidArgumentError(
+          "TLS setup for " + broker.ToString() + " (ca '" + t.ca_file + "', cert '" + t.cert_file +
+          "'): " + MosqError(rc) +
+          (rc == MOSQ_ERR_ERRNO ? std::string(": ") + strerror(errno) : ""));
+    }
+    rc = mosquitto_tls_insecure_set(c->mosq_, !t.verify_hostname);
+    if (rc != MOSQ_ERR_SUCCESS)
+      return InternalError("mosquitto_tls_insecure_set: " + MosqError(rc));
+  }
   if (options.will) {
     const Will& w = *options.will;
     int rc = mosquitto_will_set(c->mosq_, w.topic.c_str(), static_cast<int>(w.payload.size()),
@@ -151,8 +179,9 @@ void Client::OnDisconnect(mosquitto*, void* self, int) {
   c->cv_.notify_all();
 }
 
-void Client::OnPublish(mosquitto*, void* self, int) {
+void Client::OnPublish(mosquitto*, void* self, int mid) {
   auto* c = static_cast<Client*>(self);
+  if (c->ack_handler_) c->ack_handler_(mid);
   c->acked_.fetch_add(1);
   c->cv_.notify_all();
 }
@@ -160,8 +189,8 @@ void Client::OnPublish(mosquitto*, void* self, int) {
 void Client::OnMessage(mosquitto*, void* self, const mosquitto_message* msg) {
   auto* c = static_cast<Client*>(self);
   if (!c->handler_) return;
-  Message m;
-  m.topic = msg->topic;
+  Message& m = c->scratch_;  // assign() reuses the capacity of earlier messages
+  m.topic.assign(msg->topic);
   m.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
   m.qos = msg->qos;
   m.retain = msg->retain;
@@ -169,15 +198,28 @@ void Client::OnMessage(mosquitto*, void* self, const mosquitto_message* msg) {
 }
 
 Status Client::Publish(const std::string& topic, std::string_view payload, int qos, bool retain) {
-  int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
+  return PublishWithId(topic, payload, qos, retain).status();
+}
+
+Result<int> Client::PublishWithId(const std::string& topic, std::string_view payload, int qos,
+                                  bool retain) {
+  int mid = 0;
+  int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()),
                              payload.data(), qos, retain);
+  // Without a connection libmosquitto still queues a QoS 1/2 message (and says NO_CONN): it is
+  // sent after the reconnect and acknowledged under this id.
+  if (rc == MOSQ_ERR_NO_CONN && qos > 0 && options_.network_thread) rc = MOSQ_ERR_SUCCESS;
   if (rc != MOSQ_ERR_SUCCESS) {
     return UnavailableError("publish to '" + topic + "' on " + broker_.ToString() + ": " +
                             MosqError(rc));
   }
   // QoS 0 has no acknowledgement: libmosquitto calls on_publish when it is sent.
   published_.fetch_add(1);
-  return Status::Ok();
+  return mid;
+}
+
+void Client::SetAckHandler(std::function<void(int)> handler) {
+  ack_handler_ = std::move(handler);
 }
 
 Status Client::Subscribe(const std::string& pattern, int qos) {

@@ -39,9 +39,24 @@ namespace weft::mqtt {
 struct BrokerAddress {
   std::string host;
   uint16_t port = 1883;
-  //! "mqtt://host[:port]" (also "tcp://"); InvalidArgument naming what is wrong otherwise.
+  bool tls = false;  //!< mqtts:// (then ClientOptions::tls must say which CA to trust)
+  //! "mqtt://host[:port]" (also "tcp://"; port 1883 by default) or "mqtts://host[:port]" (also
+  //! "ssl://"; port 8883 by default); InvalidArgument naming what is wrong otherwise.
   static Result<BrokerAddress> Parse(std::string_view url);
-  std::string ToString() const { return "mqtt://" + host + ":" + std::to_string(port); }
+  std::string ToString() const {
+    return (tls ? "mqtts://" : "mqtt://") + host + ":" + std::to_string(port);
+  }
+};
+
+//! TLS for mqtts:// brokers: the CA that signed the broker's certificate and, for mutual TLS,
+//! the client's certificate and key (PEM files). The broker's host name is verified against its
+//! certificate unless `verify_hostname` is false (e.g. a broker addressed by IP whose
+//! certificate names a DNS name).
+struct TlsOptions {
+  std::string ca_file;
+  std::string cert_file;  //!< "" = no client certificate
+  std::string key_file;
+  bool verify_hostname = true;
 };
 
 struct Will {
@@ -64,6 +79,8 @@ struct ClientOptions {
   //! mode the message handler runs inside Poll(), and a lost connection is not retried: the
   //! owner sees connected() false and makes a new Client.
   bool network_thread = true;
+  //! Required when the broker address is mqtts://; refused otherwise.
+  std::optional<TlsOptions> tls;
 };
 
 struct Message {
@@ -86,6 +103,15 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   Status Publish(const std::string& topic, std::string_view payload, int qos, bool retain);
+  //! As Publish, and returns the message id that the ack handler will be given when the broker
+  //! acknowledges it (QoS 1/2), or when it is written (QoS 0). With the network thread, a QoS 1/2
+  //! message published while the connection is down is queued in memory by libmosquitto and
+  //! sent, then acknowledged, after the reconnect (a QoS 0 one is refused with Unavailable). What
+  //! is queued is lost with the process: a caller that must not lose it keeps it until the ack.
+  Result<int> PublishWithId(const std::string& topic, std::string_view payload, int qos,
+                            bool retain);
+  //! REQUIRES: set before publishing; called on the network thread (or inside Poll).
+  void SetAckHandler(std::function<void(int message_id)> handler);
   //! Subscribes and waits (up to 10 s) for the broker's SUBACK, so that messages published after
   //! it returns are delivered. REQUIRES: not called from the message handler (the network
   //! thread delivers the SUBACK).
@@ -133,6 +159,8 @@ class Client {
   std::mutex mu_;
   std::condition_variable cv_;                   //!< signalled on connect and on each ack
   std::function<void(const Message&)> handler_;  // set before subscribing (see REQUIRES)
+  std::function<void(int)> ack_handler_;         // set before publishing (see REQUIRES)
+  Message scratch_;  //!< reused for each message handed to handler_ (one network thread)
 };
 
 }  // namespace weft::mqtt

@@ -55,6 +55,19 @@ class MqttClientTest : public ::testing::Test {
   BrokerAddress address_;
 };
 
+TEST(BrokerAddress, TlsSchemesDefaultTo8883) {
+  auto a = BrokerAddress::Parse("mqtts://broker.example");
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->tls);
+  EXPECT_EQ(a->port, 8883);
+  EXPECT_EQ(a->ToString(), "mqtts://broker.example:8883");
+  auto b = BrokerAddress::Parse("ssl://10.0.0.1:9999");
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->tls);
+  EXPECT_EQ(b->port, 9999);
+  EXPECT_FALSE(BrokerAddress::Parse("mqtt://h")->tls);
+}
+
 TEST(BrokerAddress, ParsesAndRefusesWithReasons) {
   auto a = BrokerAddress::Parse("mqtt://10.0.0.7:1884");
   ASSERT_TRUE(a.ok());
@@ -143,6 +156,110 @@ TEST(MqttClient, UnreachableBrokerIsUnavailableWithTheAddress) {
   EXPECT_NE(c.status().message().find("127.0.0.1:" + std::to_string(*port)), std::string::npos)
       << c.status().message();
   EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(3));
+}
+
+TEST_F(MqttClientTest, AckHandlerGetsEachMessageIdAndQueuedMessagesSurviveABrokerRestart) {
+  auto sub = Connect("ack-sub");
+  Inbox inbox;
+  sub->SetMessageHandler([&](const Message& m) { inbox.Add(m); });
+  ClientOptions o;
+  o.client_id = "ack-pub";
+  auto pub = Client::Connect(address_, o, seconds(5));
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  std::mutex mu;
+  std::vector<int> acked;
+  (*pub)->SetAckHandler([&](int mid) {
+    std::lock_guard<std::mutex> lock(mu);
+    acked.push_back(mid);
+  });
+  std::vector<int> mids;
+  for (int i = 0; i < 5; ++i) {
+    auto mid = (*pub)->PublishWithId("ack/t", "m" + std::to_string(i), 1, false);
+    ASSERT_TRUE(mid.ok()) << mid.status().ToString();
+    mids.push_back(*mid);
+  }
+  ASSERT_TRUE((*pub)->WaitForAcks(seconds(5)).ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(acked, mids);
+    acked.clear();
+  }
+  // The broker goes away: a QoS 1 message published meanwhile is queued, and QoS 0 refused;
+  // after the broker is back, libmosquitto reconnects by itself, sends the queued message, and
+  // both it and new messages are acknowledged, in order.
+  broker_->Stop();
+  for (int i = 0; i < 50 && (*pub)->connected(); ++i) std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_FALSE((*pub)->connected());
+  auto refused = (*pub)->PublishWithId("ack/t", "qos0", 0, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  auto queued = (*pub)->PublishWithId("ack/t", "queued", 1, false);
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  ASSERT_TRUE(broker_->Restart().ok());
+  for (int i = 0; i < 1000 && !(*pub)->connected(); ++i)
+    std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_TRUE((*pub)->connected()) << broker_->Log();
+  EXPECT_EQ((*pub)->connects(), 2u);
+  auto mid = (*pub)->PublishWithId("ack/t", "after", 1, false);
+  ASSERT_TRUE(mid.ok()) << mid.status().ToString();
+  for (int i = 0; i < 250; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (acked.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(acked, (std::vector<int>{*queued, *mid}));
+}
+
+TEST(MqttClientTls, MutualTlsConnectsAndAPlainClientOrAWrongCaIsRefused) {
+  auto dir = weft::testing::TempDir::Make();
+  ASSERT_TRUE(dir.ok());
+  auto pki = weft::testing::TestPki::Make(dir->path());
+  ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+  weft::testing::BrokerOptions bo;
+  bo.tls = *pki;
+  bo.require_client_certificate = true;
+  auto broker = weft::testing::MosquittoBroker::Start(bo);
+  ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+  auto address = BrokerAddress::Parse((*broker)->url());
+  ASSERT_TRUE(address.ok());
+  EXPECT_TRUE(address->tls);
+
+  ClientOptions o;
+  o.client_id = "tls-client";
+  o.tls = TlsOptions{pki->ca_cert, pki->client_cert, pki->client_key, true};
+  auto c = Client::Connect(*address, o, seconds(5));
+  ASSERT_TRUE(c.ok()) << c.status().ToString() << "\n" << (*broker)->Log();
+  Inbox inbox;
+  (*c)->SetMessageHandler([&](const Message& m) { inbox.Add(m); });
+  ASSERT_TRUE((*c)->Subscribe("tls/#", 1).ok());
+  ASSERT_TRUE((*c)->Publish("tls/x", "over tls", 1, false).ok());
+  ASSERT_TRUE(inbox.WaitFor(1, seconds(5)));
+  EXPECT_EQ(inbox.messages[0].payload, "over tls");
+
+  // No client certificate: the broker requires one.
+  ClientOptions no_cert = o;
+  no_cert.client_id = "tls-no-cert";
+  no_cert.tls->cert_file.clear();
+  no_cert.tls->key_file.clear();
+  EXPECT_FALSE(Client::Connect(*address, no_cert, milliseconds(1500)).ok());
+  // The broker's certificate is not signed by the CA we trust.
+  auto other_dir = weft::testing::TempDir::Make();
+  ASSERT_TRUE(other_dir.ok());
+  auto other = weft::testing::TestPki::Make(other_dir->path());
+  ASSERT_TRUE(other.ok());
+  ClientOptions wrong_ca = o;
+  wrong_ca.client_id = "tls-wrong-ca";
+  wrong_ca.tls->ca_file = other->ca_cert;
+  EXPECT_FALSE(Client::Connect(*address, wrong_ca, milliseconds(1500)).ok());
+  // mqtts:// without TLS options, and TLS options for mqtt://, are refused up front.
+  ClientOptions plain;
+  plain.client_id = "plain";
+  auto refused = Client::Connect(*address, plain, milliseconds(500));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("CA file"), std::string::npos);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -41,23 +42,44 @@ class TempDir {
   std::string path_;
 };
 
+//! A throwaway PKI made with the openssl command: a CA, a server certificate for "localhost"
+//! and 127.0.0.1, and a client certificate (CN "weft-test-client"), all PEM files in `dir`.
+struct TestPki {
+  std::string ca_cert, server_cert, server_key, client_cert, client_key;
+  static Result<TestPki> Make(const std::string& dir);
+};
+
+struct BrokerOptions {
+  //! TLS listener (instead of plain TCP) with these PEM files when set.
+  std::optional<TestPki> tls;
+  bool require_client_certificate = false;
+};
+
 //! A real mosquitto broker process listening on 127.0.0.1 only, anonymous access allowed, with
 //! its configuration and log in a temporary directory.
 class MosquittoBroker {
  public:
-  static Result<std::unique_ptr<MosquittoBroker>> Start();
+  static Result<std::unique_ptr<MosquittoBroker>> Start(BrokerOptions options = {});
   ~MosquittoBroker();
+  //! Stops the broker (SIGTERM, then SIGKILL after 2 s): clients see the connection drop.
+  void Stop();
+  //! Starts it again on the same port with the same configuration.
+  Status Restart();
   uint16_t port() const { return port_; }
-  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return std::string(tls_ ? "mqtts" : "mqtt") + "://127.0.0.1:" + std::to_string(port_);
+  }
   //! The broker's log so far (for failure messages).
   std::string Log() const;
 
  private:
-  MosquittoBroker(TempDir dir, pid_t pid, uint16_t port)
-      : dir_(std::move(dir)), pid_(pid), port_(port) {}
+  MosquittoBroker(TempDir dir, pid_t pid, uint16_t port, bool tls)
+      : dir_(std::move(dir)), pid_(pid), port_(port), tls_(tls) {}
+  static Result<pid_t> Spawn(const std::string& conf, uint16_t port);
   TempDir dir_;
   pid_t pid_;
   uint16_t port_;
+  bool tls_;
 };
 
 }  // namespace weft::testing
