@@ -1,0 +1,112 @@
+#include "edge/edge_config.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::edge {
+namespace {
+
+constexpr char kMinimal[] = R"(weft_edge: 1
+id: edge-lyon
+plant: ../examples/plant.yaml
+broker: {url: "mqtt://127.0.0.1:1883"}
+)";
+
+TEST(EdgeConfig, MinimalFileGetsDefaults) {
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(kMinimal, "/etc/weft/edge.yaml", &diags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->config.id, "edge-lyon");
+  EXPECT_EQ(c->config.plant_path, "/etc/examples/plant.yaml");
+  EXPECT_EQ(c->config.client_id, "weft-edge-edge-lyon");
+  EXPECT_EQ(c->config.uplink.dir, "/etc/weft/buffer-edge-lyon");
+  EXPECT_EQ(c->config.uplink.max_bytes, uint64_t{256} << 20);
+  EXPECT_EQ(c->config.uplink.fsync, FsyncPolicy::kEveryBatch);
+  EXPECT_TRUE(c->config.sources.sparkplug);
+  EXPECT_FALSE(c->pipeline.has_value());
+}
+
+TEST(EdgeConfig, EverySectionIsRead) {
+  std::string yaml = std::string(kMinimal) + R"(scope: [lyon, brno]
+sources:
+  sparkplug: {host_id: host-1}
+  json: {enabled: false}
+  modbus: {timeout: 250ms, endpoints: {"10.20.0.31:502": "127.0.0.1:15020"}}
+uplink: {topic: plant/up, dir: /var/buf, max_bytes: 64MiB, fsync: interval, fsync_interval: 2s,
+         batch: {max_samples: 100, max_interval: 200ms}, zstd_level: 3, inflight: 8}
+http: {listen: "127.0.0.1:0"}
+pipeline: {defaults: {deadband: 0}}
+)";
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(yaml, "edge.yaml", &diags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const EdgeConfig& e = c->config;
+  EXPECT_EQ(e.scope.ids, (std::vector<std::string>{"lyon", "brno"}));
+  EXPECT_EQ(e.sources.host_id, "host-1");
+  EXPECT_FALSE(e.sources.json);
+  EXPECT_EQ(e.sources.modbus_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(e.sources.modbus_endpoints.at("10.20.0.31:502"), "127.0.0.1:15020");
+  EXPECT_EQ(e.uplink.topic, "plant/up");
+  EXPECT_EQ(e.uplink.max_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(e.uplink.fsync, FsyncPolicy::kInterval);
+  EXPECT_EQ(e.uplink.fsync_interval, std::chrono::seconds(2));
+  EXPECT_EQ(e.uplink.batch_max_samples, 100u);
+  EXPECT_EQ(e.uplink.batch_max_interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(e.uplink.zstd_level, 3);
+  EXPECT_EQ(e.uplink.inflight, 8u);
+  EXPECT_EQ(e.http_listen, "127.0.0.1:0");
+  EXPECT_TRUE(c->pipeline.has_value());
+}
+
+TEST(EdgeConfig, TlsPathsResolveAndMustMatchTheScheme) {
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(R"(weft_edge: 1
+id: e1
+plant: p.yaml
+broker: {url: "mqtts://broker:8883", tls: {ca: pki/ca.pem, cert: pki/e1.pem, key: pki/e1.key}}
+)",
+                           "/srv/edge.yaml", &diags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->config.tls.has_value());
+  EXPECT_EQ(c->config.tls->ca_file, "/srv/pki/ca.pem");
+  EXPECT_EQ(c->config.tls->key_file, "/srv/pki/e1.key");
+
+  Diagnostics d2;
+  auto bad = ParseEdgeConfig(R"(weft_edge: 1
+id: e1
+plant: p.yaml
+broker: {url: "mqtts://broker:8883"}
+)",
+                             "edge.yaml", &d2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("tls"), std::string::npos) << bad.status().message();
+}
+
+TEST(EdgeConfig, EveryProblemIsReportedWithItsPlace) {
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(R"(weft_edge: 1
+id: "bad id!"
+plant: p.yaml
+broker: {url: "http://x"}
+uplink: {max_bytes: lots, fsync: sometimes, inflght: 3}
+http: {listen: nowhere}
+)",
+                           "edge.yaml", &diags);
+  ASSERT_FALSE(c.ok());
+  std::string m = diags.ToString();
+  for (const char* want : {"edge.yaml:2", "mqtt://", "edge.yaml:5", "max_bytes", "fsync",
+                           "inflght", "did you mean", "edge.yaml:6"}) {
+    EXPECT_NE(m.find(want), std::string::npos) << want << " in:\n" << m;
+  }
+}
+
+TEST(EdgeConfig, ByteSizes) {
+  EXPECT_EQ(ParseByteSize("4096"), 4096u);
+  EXPECT_EQ(ParseByteSize("2MiB"), 2u << 20);
+  EXPECT_EQ(ParseByteSize("1 GB"), 1000'000'000u);
+  EXPECT_FALSE(ParseByteSize("MiB").has_value());
+  EXPECT_FALSE(ParseByteSize("3 parsecs").has_value());
+  EXPECT_FALSE(ParseByteSize("99999999999999999999TiB").has_value());
+}
+
+}  // namespace
+}  // namespace weft::edge

@@ -1,0 +1,244 @@
+#include "edge/inference/inference_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "edge/inference/tree_model.h"
+
+namespace weft::edge::inference {
+
+namespace {
+
+std::string Where(const SourceLocation& at, const std::string& path) {
+  return at.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " + path;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+Result<std::shared_ptr<const ModelRunner>> LoadTreeModel(const ModelConfig& m) {
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<TreeModel> model,
+                        TreeModel::Load(m.artifact, m.name, m.version, m.sha256));
+  return std::shared_ptr<const ModelRunner>(std::move(model));
+}
+
+// The asset type must exist and define the signal (directly or through `extends`).
+Status CheckSignal(const model::Plant& plant, const std::string& type, const std::string& signal,
+                   const std::string& where) {
+  const model::AssetType* t = plant.FindAssetType(type);
+  if (t == nullptr) {
+    return NotFoundError(where + ".asset_type: unknown asset type '" + type + "'");
+  }
+  if (t->FindSignal(signal) == nullptr) {
+    std::string names;
+    for (const std::string& n : t->SignalNames()) names += (names.empty() ? "" : ", ") + n;
+    return NotFoundError(where + ": asset type '" + type + "' has no signal '" + signal +
+                         "'; it has: " + names);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<InferenceEngine>> InferenceEngine::Create(const InferenceConfig& config,
+                                                                 const SignalTable& table,
+                                                                 EventSink sink,
+                                                                 ModelLoader loader) {
+  if (!loader) loader = LoadTreeModel;
+  std::unique_ptr<InferenceEngine> e(new InferenceEngine(table, std::move(sink)));
+  const model::Plant& plant = table.plant();
+  e->routes_.resize(table.size());
+
+  for (const ModelConfig& mc : config.models) {
+    const std::string where = Where(mc.where, mc.path);
+    for (size_t i = 0; i < mc.features.size(); ++i) {
+      WEFT_RETURN_IF_ERROR(CheckSignal(plant, mc.asset_type, mc.features[i].signal,
+                                       where + ".features[" + std::to_string(i) + "]"));
+    }
+    if (mc.num_features() == 0) return InvalidArgumentError(where + ": the model has no features");
+    Result<std::shared_ptr<const ModelRunner>> runner = loader(mc);
+    if (!runner.ok()) return runner.status().WithContext(where + ".artifact");
+    if ((*runner)->num_features() != mc.num_features()) {
+      return InvalidArgumentError(
+          where + ".features: the model " + (*runner)->Label() + " takes " +
+          std::to_string((*runner)->num_features()) + " features, the config lists " +
+          std::to_string(mc.num_features()) + " (signals x stats); they must match");
+    }
+    const uint32_t model_index = static_cast<uint32_t>(e->models_.size());
+    e->models_.push_back(Model{mc.name, mc.num_features(), mc.threshold,
+                               std::make_unique<ModelSlot>(std::move(runner).value())});
+
+    std::vector<std::vector<Stat>> stats;
+    for (const FeatureConfig& f : mc.features) stats.push_back(f.stats);
+    for (const model::Asset* asset : plant.AllAssets()) {
+      if (!plant.IsA(asset->type, mc.asset_type)) continue;
+      const std::vector<SignalId>* in_table = table.AssetSignals(asset->id);
+      if (in_table == nullptr) continue;  // outside the edge's scope
+      Instance inst{model_index, asset->id, 0, 0, FeatureWindow(stats, mc.window),
+                    std::vector<float>(mc.num_features()), false, false, 0, 0};
+      const uint32_t index = static_cast<uint32_t>(e->instances_.size());
+      bool any = false;
+      Micros slowest{0};
+      for (size_t slot = 0; slot < mc.features.size(); ++slot) {
+        std::optional<SignalId> id = table.Find(asset->id, mc.features[slot].signal);
+        if (!id) continue;  // not fitted: its features stay NaN
+        if (!any) inst.event_signal = *id;
+        any = true;
+        slowest = std::max(slowest, table.at(*id).period);
+        e->routes_[*id].push_back(Route{false, index, static_cast<uint32_t>(slot)});
+      }
+      if (!any) continue;  // nothing to predict from
+      inst.period_us = (mc.period ? *mc.period : slowest).count();
+      e->instances_.push_back(std::move(inst));
+    }
+  }
+
+  for (const DetectorConfig& dc : config.detectors) {
+    WEFT_RETURN_IF_ERROR(CheckSignal(plant, dc.asset_type, dc.signal, Where(dc.where, dc.path)));
+    for (const model::Asset* asset : plant.AllAssets()) {
+      if (!plant.IsA(asset->type, dc.asset_type)) continue;
+      std::optional<SignalId> id = table.Find(asset->id, dc.signal);
+      if (!id) continue;
+      Detector d;
+      d.type = dc.type;
+      d.signal = *id;
+      d.threshold = dc.type == DetectorType::kEwmaZ ? dc.ewma.threshold : dc.cusum.h;
+      d.ewma = EwmaZDetector(dc.ewma);
+      d.cusum = CusumDetector(dc.cusum);
+      e->routes_[*id].push_back(Route{true, static_cast<uint32_t>(e->detectors_.size()), 0});
+      e->detectors_.push_back(std::move(d));
+    }
+  }
+  e->touched_.reserve(e->instances_.size());
+  return e;
+}
+
+void InferenceEngine::OnSamples(std::span<const Sample> samples) {
+  for (const Sample& s : samples) {
+    if (s.quality != quality::kGood || !std::isfinite(s.value) || s.signal >= routes_.size()) {
+      continue;
+    }
+    for (const Route& r : routes_[s.signal]) {
+      if (r.to_detector) {
+        Detector& d = detectors_[r.index];
+        Detection det = d.type == DetectorType::kEwmaZ ? d.ewma.Update(s.value)
+                                                       : d.cusum.Update(s.value);
+        if (!det.fired) continue;
+        const SignalInfo& info = table_.at(s.signal);
+        std::string_view kind = DetectorTypeName(d.type);
+        Emit(Event{s.signal, s.ts_us, std::string(kind), std::string(kind), det.statistic,
+                   d.threshold,
+                   info.asset + "." + info.signal + ": " + std::string(kind) + " statistic " +
+                       Num(det.statistic) + " beyond " + Num(d.threshold)});
+        continue;
+      }
+      Instance& inst = instances_[r.index];
+      inst.window.Push(r.slot, s.ts_us, s.value);
+      if (!inst.dirty) {
+        inst.dirty = true;
+        inst.newest_ts_us = s.ts_us;
+        touched_.push_back(r.index);
+      } else {
+        inst.newest_ts_us = std::max(inst.newest_ts_us, s.ts_us);
+      }
+    }
+  }
+  for (uint32_t index : touched_) {
+    Instance& inst = instances_[index];
+    inst.dirty = false;
+    // Runs stay on a grid of one period from the first run, and may come a tenth of a period
+    // early (timestamp jitter); after a gap, or time going back, the grid restarts.
+    const int64_t now = inst.newest_ts_us, period = inst.period_us;
+    if (!inst.ran || period == 0 || now < inst.last_run_ts_us - period) {
+      inst.last_run_ts_us = now;
+    } else {
+      const int64_t due = inst.last_run_ts_us + period;
+      if (now < due - period / 10) continue;
+      inst.last_run_ts_us = now - due > period ? now : due;
+    }
+    inst.ran = true;
+    RunModel(inst);
+  }
+  touched_.clear();
+}
+
+void InferenceEngine::RunModel(Instance& inst) {
+  Model& m = models_[inst.model];
+  std::shared_ptr<const ModelRunner> runner = m.slot->Get();
+  auto start = std::chrono::steady_clock::now();
+  inst.window.Extract(inst.features);
+  Result<float> p = runner->Predict(inst.features);
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                 start)
+                .count();
+  latency_.Record(static_cast<uint64_t>(std::max<int64_t>(ns, 0)));
+  if (!p.ok()) {
+    prediction_errors_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  predictions_.fetch_add(1, std::memory_order_relaxed);
+  if (!(*p >= m.threshold)) return;
+  Emit(Event{inst.event_signal, inst.newest_ts_us, "prediction", runner->Label(), *p, m.threshold,
+             runner->Label() + " on " + inst.asset + ": " + Num(*p) + " >= " + Num(m.threshold)});
+}
+
+void InferenceEngine::Emit(Event e) {
+  events_.fetch_add(1, std::memory_order_relaxed);
+  if (sink_) sink_(e);
+}
+
+Status InferenceEngine::SwapModel(std::string_view name,
+                                  std::shared_ptr<const ModelRunner> runner) {
+  if (runner == nullptr) return InvalidArgumentError("SwapModel: no runner given");
+  for (Model& m : models_) {
+    if (m.name != name) continue;
+    if (runner->name() != m.name) {
+      return InvalidArgumentError("SwapModel: runner " + runner->Label() +
+                                  " cannot replace model '" + m.name + "' (names differ)");
+    }
+    if (runner->num_features() != m.num_features) {
+      return InvalidArgumentError("SwapModel: " + runner->Label() + " takes " +
+                                  std::to_string(runner->num_features()) +
+                                  " features; model '" + m.name + "' is configured with " +
+                                  std::to_string(m.num_features));
+    }
+    m.slot->Swap(std::move(runner));
+    return Status::Ok();
+  }
+  return NotFoundError("SwapModel: no model named '" + std::string(name) + "' is configured");
+}
+
+std::shared_ptr<const ModelRunner> InferenceEngine::CurrentModel(std::string_view name) const {
+  for (const Model& m : models_) {
+    if (m.name == name) return m.slot->Get();
+  }
+  return nullptr;
+}
+
+InferenceEngine::Stats InferenceEngine::stats() const {
+  return Stats{predictions_.load(std::memory_order_relaxed),
+               prediction_errors_.load(std::memory_order_relaxed),
+               events_.load(std::memory_order_relaxed)};
+}
+
+std::string InferenceEngine::PrometheusText() const {
+  std::string out;
+  latency_.AppendPrometheus(&out, "weft_edge_inference_latency_seconds",
+                            "Feature extraction + model prediction, per run");
+  Stats s = stats();
+  out += "# TYPE weft_edge_inference_predictions_total counter\n";
+  out += "weft_edge_inference_predictions_total " + std::to_string(s.predictions) + "\n";
+  out += "# TYPE weft_edge_inference_prediction_errors_total counter\n";
+  out += "weft_edge_inference_prediction_errors_total " + std::to_string(s.prediction_errors) +
+         "\n";
+  out += "# TYPE weft_edge_inference_events_total counter\n";
+  out += "weft_edge_inference_events_total " + std::to_string(s.events) + "\n";
+  return out;
+}
+
+}  // namespace weft::edge::inference

@@ -1,0 +1,438 @@
+#include "edge/uplink/batch_codec.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+#include "edge/uplink/uplink.pb.h"
+#include "model/plant.h"
+
+namespace weft::edge::uplink {
+namespace {
+
+// Rough per-record sizes of the uncompressed message, for ApproxBytes: a sample is a 1-2 byte
+// id, a 1-3 byte delta, an 8-byte double and a 1-byte quality.
+constexpr size_t kApproxSampleBytes = 13;
+constexpr size_t kApproxAggregateBytes = 64;
+constexpr size_t kApproxEventBytes = 40;
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+Status BatchError(std::string message) {
+  return InvalidArgumentError("uplink batch: " + std::move(message));
+}
+
+void FillContext(const SignalInfo& info, SignalContext* c) {
+  c->set_id(info.id);
+  c->set_site(info.site);
+  c->set_area(info.area);
+  c->set_line(info.line);
+  c->set_asset(info.asset);
+  c->set_asset_type(info.asset_type);
+  c->set_signal(info.signal);
+  c->set_unit(info.unit);
+  c->set_quantity(info.quantity);
+  c->set_protocol(std::string(model::ProtocolName(info.protocol)));
+  c->set_address(info.address);
+  auto* tags = c->mutable_tags();
+  tags->clear();
+  for (const auto& [k, v] : info.tags) (*tags)[k] = v;
+}
+
+}  // namespace
+
+struct BatchBuilder::Impl {
+  Batch msg;
+  std::string edge_id;
+  Priority stream;
+  BatchBuilderOptions options;
+  ZSTD_CCtx* cctx = nullptr;
+  // The columns, held directly so that Add does not go through the accessors.
+  google::protobuf::RepeatedField<uint32_t>* signals = nullptr;
+  google::protobuf::RepeatedField<int64_t>* deltas = nullptr;
+  google::protobuf::RepeatedField<double>* values = nullptr;
+  google::protobuf::RepeatedField<uint32_t>* qualities = nullptr;
+  int64_t prev_ts = 0;
+  int64_t first_bad_ts = -1;  // index of the first sample whose delta overflows int64
+  // seen[id] == generation: id already has its context in this batch.
+  std::vector<uint32_t> seen;
+  uint32_t generation = 0;
+  std::vector<SignalId> used;
+  std::string scratch;  // serialised protobuf before compression
+
+  void Clear() {
+    // Clear keeps the capacity of the repeated fields and the cleared sub-messages, so a builder
+    // that has seen one batch encodes the next ones without allocating per sample.
+    msg.Clear();
+    prev_ts = 0;
+    first_bad_ts = -1;
+  }
+};
+
+BatchBuilder::BatchBuilder(std::string edge_id, Priority stream, BatchBuilderOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->edge_id = std::move(edge_id);
+  impl_->stream = stream;
+  impl_->options = options;
+  impl_->signals = impl_->msg.mutable_sample_signal();
+  impl_->deltas = impl_->msg.mutable_sample_ts_delta();
+  impl_->values = impl_->msg.mutable_sample_value();
+  impl_->qualities = impl_->msg.mutable_sample_quality();
+  constexpr int kInitialSamples = 4096;
+  impl_->signals->Reserve(kInitialSamples);
+  impl_->deltas->Reserve(kInitialSamples);
+  impl_->values->Reserve(kInitialSamples);
+  impl_->qualities->Reserve(kInitialSamples);
+}
+
+BatchBuilder::~BatchBuilder() {
+  if (impl_->cctx != nullptr) ZSTD_freeCCtx(impl_->cctx);
+}
+
+void BatchBuilder::Add(const Sample& sample) {
+  Impl& d = *impl_;
+  int64_t delta = 0;
+  if (__builtin_sub_overflow(sample.ts_us, d.prev_ts, &delta)) [[unlikely]] {
+    if (d.first_bad_ts < 0) d.first_bad_ts = d.signals->size();
+  }
+  d.prev_ts = sample.ts_us;
+  d.signals->Add(sample.signal);
+  d.deltas->Add(delta);
+  d.values->Add(sample.value);
+  d.qualities->Add(sample.quality);
+  approx_bytes_ += kApproxSampleBytes;
+}
+
+void BatchBuilder::Add(const Aggregate& a) {
+  AggregateRecord* r = impl_->msg.add_aggregates();
+  r->set_signal(a.signal);
+  r->set_start_us(a.start_us);
+  r->set_end_us(a.end_us);
+  r->set_count(a.count);
+  r->set_mean(a.mean);
+  r->set_min(a.min);
+  r->set_max(a.max);
+  r->set_std(a.std);
+  r->set_last(a.last);
+  r->set_quality(a.quality);
+  approx_bytes_ += kApproxAggregateBytes;
+}
+
+void BatchBuilder::Add(const Event& e) {
+  EventRecord* r = impl_->msg.add_events();
+  r->set_signal(e.signal);
+  r->set_ts_us(e.ts_us);
+  r->set_kind(e.kind);
+  r->set_source(e.source);
+  r->set_value(e.value);
+  r->set_threshold(e.threshold);
+  r->set_message(e.message);
+  approx_bytes_ += kApproxEventBytes + e.kind.size() + e.source.size() + e.message.size();
+}
+
+size_t BatchBuilder::sample_count() const {
+  return static_cast<size_t>(impl_->signals->size());
+}
+size_t BatchBuilder::aggregate_count() const {
+  return static_cast<size_t>(impl_->msg.aggregates_size());
+}
+size_t BatchBuilder::event_count() const {
+  return static_cast<size_t>(impl_->msg.events_size());
+}
+
+void BatchBuilder::Reset() {
+  impl_->Clear();
+  approx_bytes_ = 0;
+}
+
+Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
+                                         const SignalTable& table) {
+  Impl& d = *impl_;
+  struct ResetOnExit {
+    BatchBuilder* b;
+    ~ResetOnExit() { b->Reset(); }
+  } reset_on_exit{this};
+
+  if (d.first_bad_ts >= 0) {
+    return BatchError("sample " + std::to_string(d.first_bad_ts) +
+                      ": timestamp is more than 2^63 us away from the previous sample's");
+  }
+
+  // The distinct signal ids used, each checked against the table once.
+  const size_t n_signals = table.size();
+  if (d.seen.size() < n_signals) d.seen.resize(n_signals, d.generation);
+  if (++d.generation == 0) {
+    std::fill(d.seen.begin(), d.seen.end(), 0);
+    d.generation = 1;
+  }
+  d.used.clear();
+  const uint32_t gen = d.generation;
+  auto use = [&](SignalId id, const char* what, int index) -> Status {
+    if (id >= n_signals) [[unlikely]] {
+      return BatchError(std::string(what) + " " + std::to_string(index) + ": signal id " +
+                        std::to_string(id) + " is not in the signal table (" +
+                        std::to_string(n_signals) + " signals)");
+    }
+    if (d.seen[id] != gen) {
+      d.seen[id] = gen;
+      d.used.push_back(id);
+    }
+    return Status::Ok();
+  };
+  const uint32_t* ids = d.signals->data();
+  for (int i = 0, n = d.signals->size(); i < n; ++i) {
+    WEFT_RETURN_IF_ERROR(use(ids[i], "sample", i));
+  }
+  for (int i = 0; i < d.msg.aggregates_size(); ++i) {
+    WEFT_RETURN_IF_ERROR(use(d.msg.aggregates(i).signal(), "aggregate", i));
+  }
+  for (int i = 0; i < d.msg.events_size(); ++i) {
+    WEFT_RETURN_IF_ERROR(use(d.msg.events(i).signal(), "event", i));
+  }
+  std::sort(d.used.begin(), d.used.end());
+  for (SignalId id : d.used) FillContext(table.at(id), d.msg.add_contexts());
+
+  d.msg.set_edge_id(d.edge_id);
+  d.msg.set_stream(static_cast<uint32_t>(d.stream));
+  d.msg.set_seq(seq);
+  d.msg.set_created_us(created_us);
+
+  const size_t size = d.msg.ByteSizeLong();
+  if (size > kMaxDecodedBatchBytes) {
+    return BatchError("batch of " + std::to_string(size) + " bytes is larger than the " +
+                      std::to_string(kMaxDecodedBatchBytes) +
+                      " bytes a decoder accepts; finish batches earlier (ApproxBytes)");
+  }
+  std::string out;
+  if (d.options.codec == BatchCodec::kNone) {
+    out.resize(kBatchHeaderBytes + size);
+    d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data()) +
+                                          kBatchHeaderBytes);
+  } else {
+    if (d.cctx == nullptr) {
+      d.cctx = ZSTD_createCCtx();
+      if (d.cctx == nullptr) return InternalError("uplink batch: ZSTD_createCCtx failed");
+      const size_t r = ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_compressionLevel,
+                                              d.options.zstd_level);
+      if (ZSTD_isError(r)) {
+        return InvalidArgumentError("uplink batch: zstd level " +
+                                    std::to_string(d.options.zstd_level) + ": " +
+                                    ZSTD_getErrorName(r));
+      }
+    }
+    d.scratch.resize(size);
+    d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(d.scratch.data()));
+    out.resize(kBatchHeaderBytes + ZSTD_compressBound(size));
+    const size_t n = ZSTD_compress2(d.cctx, out.data() + kBatchHeaderBytes,
+                                    out.size() - kBatchHeaderBytes, d.scratch.data(), size);
+    if (ZSTD_isError(n)) {
+      return InternalError(std::string("uplink batch: zstd compression failed: ") +
+                           ZSTD_getErrorName(n));
+    }
+    out.resize(kBatchHeaderBytes + n);
+  }
+  std::memcpy(out.data(), kBatchMagic.data(), kBatchMagic.size());
+  out[4] = static_cast<char>(d.options.codec);
+  return out;
+}
+
+const BatchContext* DecodedBatch::ContextOf(SignalId id) const {
+  auto it = std::lower_bound(contexts.begin(), contexts.end(), id,
+                             [](const BatchContext& c, SignalId v) { return c.id < v; });
+  return it != contexts.end() && it->id == id ? &*it : nullptr;
+}
+
+namespace {
+
+Result<std::string> Decompress(std::string_view in) {
+  const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) {
+    return BatchError("payload is not a zstd frame (codec byte says zstd)");
+  }
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared > kMaxDecodedBatchBytes) {
+    return BatchError("zstd frame declares " + std::to_string(declared) +
+                      " decompressed bytes, above the limit of " +
+                      std::to_string(kMaxDecodedBatchBytes));
+  }
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (dctx == nullptr) return InternalError("uplink batch: ZSTD_createDCtx failed");
+  std::string out;
+  size_t capacity = declared != ZSTD_CONTENTSIZE_UNKNOWN
+                        ? static_cast<size_t>(declared)
+                        : std::min(kMaxDecodedBatchBytes, std::max<size_t>(in.size() * 4, 4096));
+  // One byte more than the limit allows, so that output above the limit is seen.
+  out.resize(std::min(capacity, kMaxDecodedBatchBytes) + 1);
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  ZSTD_outBuffer output{out.data(), out.size(), 0};
+  size_t remaining = 1;
+  while (true) {
+    remaining = ZSTD_decompressStream(dctx.get(), &output, &input);
+    if (ZSTD_isError(remaining)) {
+      return DataLossError(std::string("uplink batch: zstd decompression failed at input byte ") +
+                           std::to_string(input.pos) + ": " + ZSTD_getErrorName(remaining));
+    }
+    if (output.pos > kMaxDecodedBatchBytes) {
+      return BatchError("decompressed payload is larger than the limit of " +
+                        std::to_string(kMaxDecodedBatchBytes) + " bytes");
+    }
+    if (input.pos == input.size && output.pos < output.size) break;  // all input consumed
+    if (output.pos == output.size) {
+      out.resize(std::min(out.size() * 2, kMaxDecodedBatchBytes + 1));
+      output.dst = out.data();
+      output.size = out.size();
+    }
+  }
+  if (remaining != 0) {
+    return DataLossError("uplink batch: zstd frame is truncated (" + std::to_string(in.size()) +
+                         " compressed bytes)");
+  }
+  out.resize(output.pos);
+  return out;
+}
+
+}  // namespace
+
+Result<DecodedBatch> DecodeBatch(std::string_view bytes) {
+  if (bytes.size() < kBatchHeaderBytes) {
+    return BatchError("batch is " + std::to_string(bytes.size()) +
+                      " bytes, shorter than its 5-byte header");
+  }
+  if (bytes.substr(0, 4) != kBatchMagic) {
+    return BatchError("bad magic 0x" + Hex(bytes.substr(0, 4)) + ", expected \"WFB1\"");
+  }
+  const auto codec = static_cast<uint8_t>(bytes[4]);
+  std::string_view payload = bytes.substr(kBatchHeaderBytes);
+  std::string decompressed;
+  if (codec == static_cast<uint8_t>(BatchCodec::kZstd)) {
+    WEFT_ASSIGN_OR_RETURN(decompressed, Decompress(payload));
+    payload = decompressed;
+  } else if (codec != static_cast<uint8_t>(BatchCodec::kNone)) {
+    return BatchError("unknown codec " + std::to_string(codec) + " (0 = none, 1 = zstd)");
+  } else if (payload.size() > kMaxDecodedBatchBytes) {
+    return BatchError("payload of " + std::to_string(payload.size()) +
+                      " bytes is above the limit of " + std::to_string(kMaxDecodedBatchBytes));
+  }
+
+  Batch msg;
+  if (!msg.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return BatchError("protobuf parse failed (" + std::to_string(payload.size()) +
+                      " bytes): not a weft.edge.uplink.Batch");
+  }
+  if (msg.stream() >= static_cast<uint32_t>(kPriorityCount)) {
+    return BatchError("stream " + std::to_string(msg.stream()) + " is not a priority class 0..3");
+  }
+  const int n = msg.sample_signal_size();
+  if (msg.sample_ts_delta_size() != n || msg.sample_value_size() != n ||
+      msg.sample_quality_size() != n) {
+    return BatchError("sample columns disagree: " + std::to_string(n) + " signal ids, " +
+                      std::to_string(msg.sample_ts_delta_size()) + " timestamps, " +
+                      std::to_string(msg.sample_value_size()) + " values, " +
+                      std::to_string(msg.sample_quality_size()) + " qualities");
+  }
+
+  DecodedBatch out;
+  out.edge_id = msg.edge_id();
+  out.stream = static_cast<Priority>(msg.stream());
+  out.seq = msg.seq();
+  out.created_us = msg.created_us();
+  out.contexts.reserve(static_cast<size_t>(msg.contexts_size()));
+  for (SignalContext& c : *msg.mutable_contexts()) {
+    BatchContext b;
+    b.id = c.id();
+    b.site = std::move(*c.mutable_site());
+    b.area = std::move(*c.mutable_area());
+    b.line = std::move(*c.mutable_line());
+    b.asset = std::move(*c.mutable_asset());
+    b.asset_type = std::move(*c.mutable_asset_type());
+    b.signal = std::move(*c.mutable_signal());
+    b.unit = std::move(*c.mutable_unit());
+    b.quantity = std::move(*c.mutable_quantity());
+    b.protocol = std::move(*c.mutable_protocol());
+    b.address = std::move(*c.mutable_address());
+    for (const auto& [k, v] : c.tags()) b.tags.emplace(k, v);
+    out.contexts.push_back(std::move(b));
+  }
+  std::sort(out.contexts.begin(), out.contexts.end(),
+            [](const BatchContext& a, const BatchContext& b) { return a.id < b.id; });
+  for (size_t i = 1; i < out.contexts.size(); ++i) {
+    if (out.contexts[i].id == out.contexts[i - 1].id) {
+      return BatchError("signal id " + std::to_string(out.contexts[i].id) + " has two contexts");
+    }
+  }
+  auto check_signal = [&](SignalId id, const char* what, int index) -> Status {
+    if (out.ContextOf(id) == nullptr) [[unlikely]] {
+      return BatchError(std::string(what) + " " + std::to_string(index) + ": signal id " +
+                        std::to_string(id) + " has no context");
+    }
+    return Status::Ok();
+  };
+
+  out.samples.resize(static_cast<size_t>(n));
+  int64_t ts = 0;
+  for (int i = 0; i < n; ++i) {
+    Sample& s = out.samples[static_cast<size_t>(i)];
+    s.signal = msg.sample_signal(i);
+    WEFT_RETURN_IF_ERROR(check_signal(s.signal, "sample", i));
+    if (__builtin_add_overflow(ts, msg.sample_ts_delta(i), &ts)) {
+      return BatchError("sample " + std::to_string(i) + ": timestamp overflows int64");
+    }
+    s.ts_us = ts;
+    s.value = msg.sample_value(i);
+    const uint32_t q = msg.sample_quality(i);
+    if (q > 0xff) {
+      return BatchError("sample " + std::to_string(i) + ": quality " + std::to_string(q) +
+                        " does not fit the 8 flag bits");
+    }
+    s.quality = static_cast<uint8_t>(q);
+  }
+  out.aggregates.reserve(static_cast<size_t>(msg.aggregates_size()));
+  for (int i = 0; i < msg.aggregates_size(); ++i) {
+    const AggregateRecord& r = msg.aggregates(i);
+    WEFT_RETURN_IF_ERROR(check_signal(r.signal(), "aggregate", i));
+    if (r.quality() > 0xff) {
+      return BatchError("aggregate " + std::to_string(i) + ": quality " +
+                        std::to_string(r.quality()) + " does not fit the 8 flag bits");
+    }
+    Aggregate a;
+    a.signal = r.signal();
+    a.start_us = r.start_us();
+    a.end_us = r.end_us();
+    a.count = r.count();
+    a.mean = r.mean();
+    a.min = r.min();
+    a.max = r.max();
+    a.std = r.std();
+    a.last = r.last();
+    a.quality = static_cast<uint8_t>(r.quality());
+    out.aggregates.push_back(a);
+  }
+  out.events.reserve(static_cast<size_t>(msg.events_size()));
+  for (int i = 0; i < msg.events_size(); ++i) {
+    EventRecord* r = msg.mutable_events(i);
+    WEFT_RETURN_IF_ERROR(check_signal(r->signal(), "event", i));
+    Event e;
+    e.signal = r->signal();
+    e.ts_us = r->ts_us();
+    e.kind = std::move(*r->mutable_kind());
+    e.source = std::move(*r->mutable_source());
+    e.value = r->value();
+    e.threshold = r->threshold();
+    e.message = std::move(*r->mutable_message());
+    out.events.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace weft::edge::uplink
