@@ -34,22 +34,65 @@ Status BatchError(std::string message) {
   return InvalidArgumentError("uplink batch: " + std::move(message));
 }
 
-void FillContext(const SignalInfo& info, SignalContext* c) {
-  c->set_id(info.id);
-  c->set_site(info.site);
-  c->set_area(info.area);
-  c->set_line(info.line);
-  c->set_asset(info.asset);
-  c->set_asset_type(info.asset_type);
-  c->set_signal(info.signal);
-  c->set_unit(info.unit);
-  c->set_quantity(info.quantity);
-  c->set_protocol(std::string(model::ProtocolName(info.protocol)));
-  c->set_address(info.address);
-  auto* tags = c->mutable_tags();
-  tags->clear();
-  for (const auto& [k, v] : info.tags) (*tags)[k] = v;
-}
+// The context of one signal as a serialised `contexts` entry of Batch (field 5: tag, length,
+// SignalContext), with the strings it was made from. Contexts change only when the table does,
+// so Finish reuses the bytes after checking that the strings are still the same (comparing is
+// several times cheaper than building and serialising the message).
+struct CachedContext {
+  bool valid = false;
+  BatchContext strings;
+  std::string wire;
+
+  bool Matches(const SignalInfo& info) const {
+    const BatchContext& c = strings;
+    return valid && c.id == info.id && c.signal == info.signal && c.asset == info.asset &&
+           c.line == info.line && c.area == info.area && c.site == info.site &&
+           c.asset_type == info.asset_type && c.unit == info.unit && c.quantity == info.quantity &&
+           c.protocol == model::ProtocolName(info.protocol) && c.address == info.address &&
+           c.tags == info.tags;
+  }
+
+  void Rebuild(const SignalInfo& info, SignalContext* scratch) {
+    BatchContext& c = strings;
+    c.id = info.id;
+    c.site = info.site;
+    c.area = info.area;
+    c.line = info.line;
+    c.asset = info.asset;
+    c.asset_type = info.asset_type;
+    c.signal = info.signal;
+    c.unit = info.unit;
+    c.quantity = info.quantity;
+    c.protocol = std::string(model::ProtocolName(info.protocol));
+    c.address = info.address;
+    c.tags = info.tags;
+    scratch->Clear();
+    scratch->set_id(c.id);
+    scratch->set_site(c.site);
+    scratch->set_area(c.area);
+    scratch->set_line(c.line);
+    scratch->set_asset(c.asset);
+    scratch->set_asset_type(c.asset_type);
+    scratch->set_signal(c.signal);
+    scratch->set_unit(c.unit);
+    scratch->set_quantity(c.quantity);
+    scratch->set_protocol(c.protocol);
+    scratch->set_address(c.address);
+    for (const auto& [k, v] : c.tags) (*scratch->mutable_tags())[k] = v;
+    const std::string body = scratch->SerializeAsString();
+    wire.clear();
+    wire.push_back(static_cast<char>((Batch::kContextsFieldNumber << 3) | 2));  // length-delimited
+    for (uint64_t n = body.size();; n >>= 7) {                                  // varint length
+      if (n < 0x80) {
+        wire.push_back(static_cast<char>(n));
+        break;
+      }
+      wire.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    }
+    wire += body;
+    valid = true;
+  }
+};
 
 }  // namespace
 
@@ -70,6 +113,8 @@ struct BatchBuilder::Impl {
   std::vector<uint32_t> seen;
   uint32_t generation = 0;
   std::vector<SignalId> used;
+  std::vector<CachedContext> contexts;  // by signal id
+  SignalContext context_scratch;
   std::string scratch;  // serialised protobuf before compression
 
   void Clear() {
@@ -202,30 +247,48 @@ Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
     WEFT_RETURN_IF_ERROR(use(d.msg.events(i).signal(), "event", i));
   }
   std::sort(d.used.begin(), d.used.end());
-  for (SignalId id : d.used) FillContext(table.at(id), d.msg.add_contexts());
+  if (d.contexts.size() < n_signals) d.contexts.resize(n_signals);
+  size_t context_bytes = 0;
+  for (SignalId id : d.used) {
+    CachedContext& c = d.contexts[id];
+    const SignalInfo& info = table.at(id);
+    if (!c.Matches(info)) c.Rebuild(info, &d.context_scratch);
+    context_bytes += c.wire.size();
+  }
 
   d.msg.set_edge_id(d.edge_id);
   d.msg.set_stream(static_cast<uint32_t>(d.stream));
   d.msg.set_seq(seq);
   d.msg.set_created_us(created_us);
 
-  const size_t size = d.msg.ByteSizeLong();
+  // The message without contexts, then the cached context entries: protobuf accepts the
+  // entries of a repeated field anywhere in the message, so this parses as one Batch.
+  const size_t body_size = d.msg.ByteSizeLong();
+  const size_t size = body_size + context_bytes;
   if (size > kMaxDecodedBatchBytes) {
     return BatchError("batch of " + std::to_string(size) + " bytes is larger than the " +
                       std::to_string(kMaxDecodedBatchBytes) +
                       " bytes a decoder accepts; finish batches earlier (ApproxBytes)");
   }
+  auto serialize = [&](char* dst) {
+    d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(dst));
+    dst += body_size;
+    for (SignalId id : d.used) {
+      const std::string& w = d.contexts[id].wire;
+      std::memcpy(dst, w.data(), w.size());
+      dst += w.size();
+    }
+  };
   std::string out;
   if (d.options.codec == BatchCodec::kNone) {
     out.resize(kBatchHeaderBytes + size);
-    d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data()) +
-                                          kBatchHeaderBytes);
+    serialize(out.data() + kBatchHeaderBytes);
   } else {
     if (d.cctx == nullptr) {
       d.cctx = ZSTD_createCCtx();
       if (d.cctx == nullptr) return InternalError("uplink batch: ZSTD_createCCtx failed");
-      const size_t r = ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_compressionLevel,
-                                              d.options.zstd_level);
+      const size_t r =
+          ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_compressionLevel, d.options.zstd_level);
       if (ZSTD_isError(r)) {
         return InvalidArgumentError("uplink batch: zstd level " +
                                     std::to_string(d.options.zstd_level) + ": " +
@@ -233,7 +296,7 @@ Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
       }
     }
     d.scratch.resize(size);
-    d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(d.scratch.data()));
+    serialize(d.scratch.data());
     out.resize(kBatchHeaderBytes + ZSTD_compressBound(size));
     const size_t n = ZSTD_compress2(d.cctx, out.data() + kBatchHeaderBytes,
                                     out.size() - kBatchHeaderBytes, d.scratch.data(), size);

@@ -257,7 +257,8 @@ DurableQueue::DurableQueue(std::string dir, DurableQueueOptions options, int loc
     : dir_(std::move(dir)), options_(options), lock_fd_(lock_fd) {
   for (int c = 0; c < kPriorityCount; ++c) {
     classes_[static_cast<size_t>(c)] = std::make_unique<ClassQueue>();
-    classes_[static_cast<size_t>(c)]->dir = dir_ + "/" + std::string(kClassDirs[static_cast<size_t>(c)]);
+    classes_[static_cast<size_t>(c)]->dir =
+        dir_ + "/" + std::string(kClassDirs[static_cast<size_t>(c)]);
   }
 }
 
@@ -334,8 +335,8 @@ Status DurableQueue::RecoverClass(int c) {
   ::closedir(d);
   std::sort(firsts.begin(), firsts.end());
 
-  uint64_t prev_seq = 0;       // last good frame seq in the class
-  uint64_t next_floor = 0;     // next seq must be at least this (seqs skipped after corruption)
+  uint64_t prev_seq = 0;    // last good frame seq in the class
+  uint64_t next_floor = 0;  // next seq must be at least this (seqs skipped after corruption)
   for (size_t k = 0; k < firsts.size(); ++k) {
     const bool last = k + 1 == firsts.size();
     ClassQueue::Segment seg{firsts[k], q.dir + "/" + SegmentName(firsts[k]), 0};
@@ -486,8 +487,8 @@ Status DurableQueue::RollSegment(int c, uint64_t first_seq) {
   // above next_seq is live): it is replaced.
   if (!q.segments.empty() && q.segments.back().first_seq == first_seq) q.segments.pop_back();
   ClassQueue::Segment seg{first_seq, q.dir + "/" + SegmentName(first_seq), 0};
-  const int fd = ::open(seg.path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_APPEND | O_CLOEXEC,
-                        0644);
+  const int fd =
+      ::open(seg.path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("create", seg.path, errno);
   iovec iov{const_cast<char*>(kSegmentMagic.data()), kSegmentMagic.size()};
   Status s = WriteAll(fd, seg.path, &iov, 1);
@@ -552,19 +553,23 @@ Status DurableQueue::Append(Priority p, uint64_t seq, std::string_view batch_byt
   iovec iov[2] = {{header, kFrameHeaderBytes},
                   {const_cast<char*>(batch_bytes.data()), batch_bytes.size()}};
   Status s = WriteAll(q.tail_fd, seg.path, iov, 2);
+  bool sync_failed = false;
   if (s.ok()) {
     q.unsynced = true;
     if (options_.fsync == FsyncPolicy::kEveryAppend ||
         (options_.fsync == FsyncPolicy::kInterval &&
          std::chrono::steady_clock::now() - q.last_sync >= options_.fsync_interval)) {
       s = SyncLocked(q);
+      sync_failed = !s.ok();
     }
   }
   if (!s.ok()) {
     // Cut the partial or unsynced frame off, so that the next frame does not follow garbage; if
-    // even that fails, the next append starts a new segment (recovery then cuts this one).
-    if (::ftruncate(q.tail_fd, static_cast<off_t>(seg.size)) != 0) q.tail_broken = true;
-    if (options_.fsync == FsyncPolicy::kEveryAppend) q.tail_broken = true;  // fsync state unknown
+    // even that fails, or the file's state is unknown after a failed fsync, the next append
+    // starts a new segment (recovery then cuts this one's bad tail).
+    if (::ftruncate(q.tail_fd, static_cast<off_t>(seg.size)) != 0 || sync_failed) {
+      q.tail_broken = true;
+    }
     return s.WithContext("append of seq " + std::to_string(seq) + " to class " + cls);
   }
   q.frames.push_back({seq, seg.size, length});
@@ -646,8 +651,8 @@ Status DurableQueue::Ack(Priority p, uint64_t seq) {
   if (seq >= q.next_seq) {
     return InvalidArgumentError("uplink queue: ack of seq " + std::to_string(seq) + " in class " +
                                 std::string(kClassDirs[static_cast<size_t>(c)]) +
-                                ", which has handed out seqs below " +
-                                std::to_string(q.next_seq) + " only");
+                                ", which has handed out seqs below " + std::to_string(q.next_seq) +
+                                " only");
   }
   if (seq < q.first_live) return Status::Ok();
   while (!q.frames.empty() && q.frames.front().seq <= seq) {

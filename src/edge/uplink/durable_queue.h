@@ -49,9 +49,9 @@
 //   kNever:       kill -9 always; power loss only what the kernel wrote back by itself
 //                 (typically the last ~30 s are lost). After such a loss the seqs of lost
 //                 batches may be reused: use kNever only where losing data is acceptable.
-// Acks are never fsynced (see above). I/O errors (ENOSPC, EIO, EFBIG...) come back as Status
-// (Unavailable for disk full/quota, Internal otherwise) and leave the queue usable: a failed
-// Append is cut off the segment, or the queue moves on to a new segment.
+// Acks are never fsynced (see above). I/O errors (ENOSPC, EIO, EFBIG...) come back as
+// Unavailable naming the file, and leave the queue usable: a failed Append is cut off the
+// segment, or the queue moves on to a new segment.
 //
 // Thread-safety: all methods are thread-safe (one mutex; an Append holds it during its fsync).
 #ifndef WEFT_EDGE_UPLINK_DURABLE_QUEUE_H_
@@ -76,7 +76,7 @@ namespace weft::edge::uplink {
 enum class FsyncPolicy { kEveryAppend, kInterval, kNever };
 
 struct DurableQueueOptions {
-  uint64_t max_bytes = uint64_t{256} << 20;  //!< bound on live bytes, all classes together
+  uint64_t max_bytes = uint64_t{256} << 20;    //!< bound on live bytes, all classes together
   uint64_t segment_bytes = uint64_t{4} << 20;  //!< a segment is rolled when it would exceed this
   FsyncPolicy fsync = FsyncPolicy::kEveryAppend;
   std::chrono::milliseconds fsync_interval{1000};  //!< for kInterval
@@ -88,8 +88,8 @@ struct QueuedBatch {
 };
 
 struct DurableQueueClassStats {
-  uint64_t bytes = 0;    //!< live frame bytes (headers included)
-  uint64_t batches = 0;  //!< live batches
+  uint64_t bytes = 0;            //!< live frame bytes (headers included)
+  uint64_t batches = 0;          //!< live batches
   uint64_t evicted_batches = 0;  //!< since Open
   uint64_t evicted_bytes = 0;    //!< since Open
   uint64_t first_live_seq = 0;   //!< everything below is acknowledged or evicted
@@ -99,7 +99,7 @@ struct DurableQueueClassStats {
 
 struct DurableQueueStats {
   std::array<DurableQueueClassStats, kPriorityCount> classes;  //!< indexed by Priority
-  uint64_t bytes = 0;             //!< live bytes, all classes
+  uint64_t bytes = 0;                                          //!< live bytes, all classes
   uint64_t corrupted_frames = 0;  //!< bad frames found at recovery or on read, since Open
   uint64_t truncated_bytes = 0;   //!< bytes cut off segments at recovery
 };
@@ -107,8 +107,8 @@ struct DurableQueueStats {
 class DurableQueue {
  public:
   //! Opens (creating if needed) the queue in `dir` and recovers it. FailedPrecondition when
-  //! another DurableQueue holds the directory; InvalidArgument for bad options; Internal or
-  //! Unavailable for I/O errors.
+  //! another DurableQueue holds the directory; InvalidArgument for bad options; Unavailable for
+  //! I/O errors.
   static Result<std::unique_ptr<DurableQueue>> Open(const std::string& dir,
                                                     DurableQueueOptions options = {});
   ~DurableQueue();

@@ -111,7 +111,8 @@ class ModbusConnector::Poller {
         CountError("missed_poll", static_cast<uint64_t>(missed),
                    "poll of unit " + std::to_string(plan_.groups[g].unit_id) + " every " +
                        std::to_string(plan_.groups[g].period.count()) + " us overran by " +
-                       std::to_string(missed) + " period(s)");
+                       std::to_string(missed) + " period(s)",
+                   /*consequence=*/true);
       }
     }
     Disconnect();
@@ -144,19 +145,21 @@ class ModbusConnector::Poller {
     if (modbus_connect(ctx_) == -1) {
       const int err = errno;
       Disconnect();
-      return UnavailableError("connect to " + host_ + ":" + service + " failed: " +
-                              modbus_strerror(err));
+      return UnavailableError("connect to " + host_ + ":" + service +
+                              " failed: " + modbus_strerror(err));
     }
     return Status::Ok();
   }
 
-  // Counts (and maybe logs) a problem.
-  void CountError(const std::string& kind, uint64_t n, const std::string& message) {
+  // Counts (and maybe logs) a problem. A consequence of another problem (a poll overrun by a
+  // timeout) does not replace last_error.
+  void CountError(const std::string& kind, uint64_t n, const std::string& message,
+                  bool consequence = false) {
     const std::string text = source_ + ": " + message;
     {
       std::lock_guard lock(shared_.mu);
       shared_.health.errors[kind] += n;
-      shared_.health.last_error = text;
+      if (!consequence) shared_.health.last_error = text;
     }
     LogLimited& l = logs_[kind];
     const auto now = SteadyClock::now();
@@ -268,15 +271,14 @@ class ModbusConnector::Poller {
       MarkUp();
       ++replies;
       if (n != r.count) {
-        CountError("short_reply", 1,
-                   "read " + where + ": got " + std::to_string(n) + " value(s)");
+        CountError("short_reply", 1, "read " + where + ": got " + std::to_string(n) + " value(s)");
       }
       const auto got = static_cast<size_t>(std::max(n, 0));
-      const bool bit_table = r.table == model::ModbusTable::kCoil ||
-                             r.table == model::ModbusTable::kDiscreteInput;
+      const bool bit_table =
+          r.table == model::ModbusTable::kCoil || r.table == model::ModbusTable::kDiscreteInput;
       const std::span<const uint16_t> regs =
-          bit_table ? std::span<const uint16_t>() : std::span<const uint16_t>(regs_).first(
-                                                        std::min(got, regs_.size()));
+          bit_table ? std::span<const uint16_t>()
+                    : std::span<const uint16_t>(regs_).first(std::min(got, regs_.size()));
       const std::span<const uint8_t> bits =
           bit_table ? std::span<const uint8_t>(bits_).first(std::min(got, bits_.size()))
                     : std::span<const uint8_t>();
@@ -325,9 +327,10 @@ Result<std::unique_ptr<ModbusConnector>> ModbusConnector::Create(const SignalTab
   using std::chrono::milliseconds;
   if (options.response_timeout < milliseconds(1) ||
       options.response_timeout > std::chrono::seconds(60)) {
-    return InvalidArgumentError("modbus connector: response_timeout must be within 1 ms..60 s, "
-                                "got " +
-                                std::to_string(options.response_timeout.count()) + " ms");
+    return InvalidArgumentError(
+        "modbus connector: response_timeout must be within 1 ms..60 s, "
+        "got " +
+        std::to_string(options.response_timeout.count()) + " ms");
   }
   if (options.reconnect_backoff_min < milliseconds(1) ||
       options.reconnect_backoff_max < options.reconnect_backoff_min) {
@@ -352,9 +355,10 @@ Result<std::unique_ptr<ModbusConnector>> ModbusConnector::Create(const SignalTab
   for (const auto& [from, to] : options.endpoint_overrides) {
     if (!used.contains(from)) {
       WEFT_RETURN_IF_ERROR(ParseHostPort(to));
-      spdlog::warn("modbus connector: endpoint override '{}' names no Modbus endpoint of this "
-                   "edge; ignored",
-                   from);
+      spdlog::warn(
+          "modbus connector: endpoint override '{}' names no Modbus endpoint of this "
+          "edge; ignored",
+          from);
     }
   }
   return std::unique_ptr<ModbusConnector>(
@@ -376,8 +380,10 @@ ModbusConnector::~ModbusConnector() {
 }
 
 Status ModbusConnector::Start(ConnectorSinks sinks) {
-  if (ran_) return FailedPreconditionError("modbus connector: already started (a connector runs "
-                                           "once; make a new one to restart)");
+  if (ran_)
+    return FailedPreconditionError(
+        "modbus connector: already started (a connector runs "
+        "once; make a new one to restart)");
   if (!sinks.on_samples) return FailedPreconditionError("modbus connector: on_samples is empty");
   ran_ = true;
   sinks_ = std::move(sinks);

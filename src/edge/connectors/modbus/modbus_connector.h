@@ -105,10 +105,10 @@ class ModbusConnector final : public Connector {
   // Health bookkeeping shared with the pollers.
   struct Shared {
     mutable std::mutex mu;
-    std::condition_variable cv;  // wakes the pollers on stop
-    bool stop = false;           // GUARDED_BY(mu)
-    ConnectorHealth health;      // GUARDED_BY(mu); state computed in Health()
-    bool started = false;        // GUARDED_BY(mu)
+    std::condition_variable cv;       // wakes the pollers on stop
+    bool stop = false;                // GUARDED_BY(mu)
+    ConnectorHealth health;           // GUARDED_BY(mu); state computed in Health()
+    bool started = false;             // GUARDED_BY(mu)
     std::vector<int> endpoint_state;  // GUARDED_BY(mu): -1 unknown, 0 down, 1 up
   };
 

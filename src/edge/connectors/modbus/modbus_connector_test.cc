@@ -123,12 +123,12 @@ class ModbusConnectorTest : public ::testing::Test {
     const auto hi = sim::WordOrder::kHighWordFirst;
     const auto lo = sim::WordOrder::kLowWordFirst;
     const auto H = sim::Table::kHoldingRegisters;
-    ASSERT_TRUE(bank_->SetRegister(H, 0, 1234).ok());                        // 123.4
+    ASSERT_TRUE(bank_->SetRegister(H, 0, 1234).ok());                         // 123.4
     ASSERT_TRUE(bank_->SetRegister(H, 1, static_cast<uint16_t>(-250)).ok());  // -2.5 + 5
     ASSERT_TRUE(bank_->SetUint32(H, 2, 3000000000u, hi).ok());
     ASSERT_TRUE(bank_->SetInt32(H, 4, -100001, lo).ok());  // * 0.5
     ASSERT_TRUE(bank_->SetFloat32(H, 6, 21.5f, hi).ok());
-    ASSERT_TRUE(bank_->SetFloat32(H, 8, -3.25f, lo).ok());  // - 1
+    ASSERT_TRUE(bank_->SetFloat32(H, 8, -3.25f, lo).ok());                         // - 1
     ASSERT_TRUE(bank_->SetRegister(sim::Table::kInputRegisters, 0, 0xFFFF).ok());  // -1
     ASSERT_TRUE(bank_->SetBit(sim::Table::kCoils, 3, true).ok());
     ASSERT_TRUE(bank_->SetBit(sim::Table::kDiscreteInputs, 2, false).ok());

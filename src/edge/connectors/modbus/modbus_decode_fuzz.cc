@@ -59,8 +59,8 @@ ModbusBinding MakeBinding(Reader& r) {
 }
 
 void Check(const weft::Result<double>& v) {
-  if (!v.ok() && (v.status().code() != weft::StatusCode::kInvalidArgument ||
-                  v.status().message().empty())) {
+  if (!v.ok() &&
+      (v.status().code() != weft::StatusCode::kInvalidArgument || v.status().message().empty())) {
     __builtin_trap();
   }
 }
@@ -86,8 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i + 1 < rest.size(); i += 2) {
     regs.push_back(static_cast<uint16_t>((rest[i] << 8) | rest[i + 1]));
   }
-  read.count = static_cast<uint16_t>(weft::edge::modbus::IsBitTable(read.table) ? rest.size()
-                                                                               : regs.size());
+  read.count =
+      static_cast<uint16_t>(weft::edge::modbus::IsBitTable(read.table) ? rest.size() : regs.size());
 
   Check(weft::edge::modbus::DecodeValue(b, regs));
   Check(weft::edge::modbus::DecodeBits(b, rest));

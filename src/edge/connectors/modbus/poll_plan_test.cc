@@ -220,8 +220,7 @@ TEST(PollPlan, ExamplePlantCoversEverySignalOnceWithinLimits) {
           EXPECT_EQ(s.asset_model->connection.modbus->unit_id, g.unit_id);
           EXPECT_EQ(s.asset_model->connection.modbus->host, e.host);
           EXPECT_LE(i.offset + i.binding.width(), r.count) << "value inside its read";
-          EXPECT_EQ(r.start + i.offset,
-                    s.asset_model->connection.modbus->base + i.binding.address);
+          EXPECT_EQ(r.start + i.offset, s.asset_model->connection.modbus->base + i.binding.address);
         }
       }
     }
@@ -260,9 +259,9 @@ meter:
 )",
                   kMeterAssets);
   ASSERT_TRUE(b.plan.ok());
-  for (PollPlanOptions bad : {PollPlanOptions{.max_registers = 1},
-                              PollPlanOptions{.max_registers = 126},
-                              PollPlanOptions{.max_bits = 0}, PollPlanOptions{.max_bits = 2001}}) {
+  for (PollPlanOptions bad :
+       {PollPlanOptions{.max_registers = 1}, PollPlanOptions{.max_registers = 126},
+        PollPlanOptions{.max_bits = 0}, PollPlanOptions{.max_bits = 2001}}) {
     Result<PollPlan> p = BuildPollPlan(*b.table, bad);
     ASSERT_FALSE(p.ok());
     EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);

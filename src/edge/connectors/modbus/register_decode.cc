@@ -57,8 +57,9 @@ Status ValidateBinding(const model::ModbusBinding& b) {
     default: return InvalidArgumentError(Describe(b) + ": unknown table");
   }
   if ((b.value_type == model::ModbusValueType::kBit) != IsBitTable(b.table)) {
-    return InvalidArgumentError(Describe(b) + ": type 'bit' goes with coils and discrete inputs, "
-                                              "register types with holding and input registers");
+    return InvalidArgumentError(Describe(b) +
+                                ": type 'bit' goes with coils and discrete inputs, "
+                                "register types with holding and input registers");
   }
   if (!std::isfinite(b.scale) || b.scale == 0.0) {
     return InvalidArgumentError(Describe(b) + ": scale must be finite and non-zero, got " +

@@ -13,14 +13,14 @@
 namespace weft::edge::modbus {
 namespace {
 
-using ::testing::HasSubstr;
 using model::ModbusBinding;
 using model::ModbusTable;
 using model::ModbusValueType;
 using model::WordOrder;
+using ::testing::HasSubstr;
 
-ModbusBinding Reg(ModbusValueType type, WordOrder order = WordOrder::kHighFirst,
-                  double scale = 1.0, double offset = 0.0) {
+ModbusBinding Reg(ModbusValueType type, WordOrder order = WordOrder::kHighFirst, double scale = 1.0,
+                  double offset = 0.0) {
   ModbusBinding b;
   b.table = ModbusTable::kHoldingRegister;
   b.value_type = type;
@@ -95,10 +95,9 @@ TEST(DecodeValue, TooFewRegistersIsAnError) {
 
 TEST(DecodeValue, BadBindingsAreErrors) {
   const std::array<uint16_t, 2> r = {1, 2};
-  EXPECT_THAT(DecodeValue(Reg(ModbusValueType::kUint16, WordOrder::kHighFirst, 0), r)
-                  .status()
-                  .message(),
-              HasSubstr("scale must be finite and non-zero"));
+  EXPECT_THAT(
+      DecodeValue(Reg(ModbusValueType::kUint16, WordOrder::kHighFirst, 0), r).status().message(),
+      HasSubstr("scale must be finite and non-zero"));
   EXPECT_FALSE(DecodeValue(Reg(ModbusValueType::kUint16, WordOrder::kHighFirst, NAN), r).ok());
   EXPECT_FALSE(
       DecodeValue(Reg(ModbusValueType::kUint16, WordOrder::kHighFirst, 1, INFINITY), r).ok());
