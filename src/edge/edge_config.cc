@@ -61,7 +61,8 @@ void ParseBroker(YamlReader& r, const YamlValue& v, EdgeConfig* c) {
     }
   }
   if (c->broker.tls && !c->tls) {
-    r.Err(ye::kMissingField, v, "broker " + c->broker.ToString() + " is mqtts://: add tls: {ca: ...}");
+    r.Err(ye::kMissingField, v,
+          "broker " + c->broker.ToString() + " is mqtts://: add tls: {ca: ...}");
   }
   if (!c->broker.tls && c->tls) {
     r.Err(ye::kInvalidValue, v, "tls is set but the broker url is not mqtts://");
@@ -114,7 +115,8 @@ void ParseUplink(YamlReader& r, const YamlValue& v, UplinkConfig* u) {
   if (auto t = f.Get("topic")) {
     if (auto s = r.Str(*t)) {
       if (s->empty() || s->find_first_of("+#") != std::string::npos || s->back() == '/') {
-        r.Err(ye::kInvalidValue, *t, "uplink topic must be a plain MQTT topic prefix (no + # or trailing /)");
+        r.Err(ye::kInvalidValue, *t,
+              "uplink topic must be a plain MQTT topic prefix (no + # or trailing /)");
       } else {
         u->topic = *s;
       }
@@ -125,7 +127,8 @@ void ParseUplink(YamlReader& r, const YamlValue& v, UplinkConfig* u) {
     std::optional<std::string> s = r.Str(*m);
     std::optional<uint64_t> bytes = s ? ParseByteSize(*s) : std::nullopt;
     if (s && (!bytes || *bytes < (uint64_t{1} << 20))) {
-      r.Err(ye::kInvalidValue, *m, "max_bytes is a size of at least 1MiB, e.g. 256MiB; got " + model::Quote(*s));
+      r.Err(ye::kInvalidValue, *m,
+            "max_bytes is a size of at least 1MiB, e.g. 256MiB; got " + model::Quote(*s));
     } else if (bytes) {
       u->max_bytes = *bytes;
     }
@@ -133,13 +136,14 @@ void ParseUplink(YamlReader& r, const YamlValue& v, UplinkConfig* u) {
   if (auto fs = f.Get("fsync")) {
     std::optional<std::string> s = r.Str(*fs);
     if (s == "every_batch") {
-      u->fsync = FsyncPolicy::kEveryBatch;
+      u->fsync = uplink::FsyncPolicy::kEveryAppend;
     } else if (s == "interval") {
-      u->fsync = FsyncPolicy::kInterval;
+      u->fsync = uplink::FsyncPolicy::kInterval;
     } else if (s == "never") {
-      u->fsync = FsyncPolicy::kNever;
+      u->fsync = uplink::FsyncPolicy::kNever;
     } else if (s) {
-      r.Err(ye::kInvalidValue, *fs, "fsync is every_batch, interval or never; got " + model::Quote(*s));
+      r.Err(ye::kInvalidValue, *fs,
+            "fsync is every_batch, interval or never; got " + model::Quote(*s));
     }
   }
   if (auto fi = f.Get("fsync_interval")) {
@@ -170,10 +174,17 @@ std::optional<uint64_t> ParseByteSize(std::string_view text) {
   if (ec != std::errc() || p == text.data()) return std::nullopt;
   std::string_view unit(p, static_cast<size_t>(text.data() + text.size() - p));
   while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
-      {"", 1},          {"B", 1},          {"KiB", 1ull << 10}, {"MiB", 1ull << 20},
-      {"GiB", 1ull << 30}, {"TiB", 1ull << 40}, {"KB", 1000},  {"kB", 1000},
-      {"MB", 1000'000}, {"GB", 1000'000'000}, {"TB", 1000'000'000'000}};
+  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {{"", 1},
+                                                                     {"B", 1},
+                                                                     {"KiB", 1ull << 10},
+                                                                     {"MiB", 1ull << 20},
+                                                                     {"GiB", 1ull << 30},
+                                                                     {"TiB", 1ull << 40},
+                                                                     {"KB", 1000},
+                                                                     {"kB", 1000},
+                                                                     {"MB", 1000'000},
+                                                                     {"GB", 1000'000'000},
+                                                                     {"TB", 1000'000'000'000}};
   for (const auto& [name, mult] : kUnits) {
     if (unit == name) {
       if (n > UINT64_MAX / mult) return std::nullopt;
@@ -210,7 +221,8 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
     if (auto l = h.Get("listen")) {
       std::optional<std::string> s = r.Str(*l);
       if (s && !ValidHostPort(*s)) {
-        r.Err(ye::kInvalidValue, *l, "listen is host:port, e.g. 127.0.0.1:9464; got " + model::Quote(*s));
+        r.Err(ye::kInvalidValue, *l,
+              "listen is host:port, e.g. 127.0.0.1:9464; got " + model::Quote(*s));
       } else if (s) {
         c.http_listen = *s;
       }

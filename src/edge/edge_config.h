@@ -45,18 +45,17 @@
 #include "common/diagnostic.h"
 #include "common/status.h"
 #include "edge/signal_table.h"
+#include "edge/uplink/durable_queue.h"
 #include "model/yaml_reader.h"
 #include "mqtt/client.h"
 
 namespace weft::edge {
 
-enum class FsyncPolicy { kEveryBatch, kInterval, kNever };
-
 struct UplinkConfig {
   std::string topic = "weft/v1/uplink";
   std::string dir;  //!< default: <edge.yaml dir>/buffer-<id>
   uint64_t max_bytes = uint64_t{256} << 20;
-  FsyncPolicy fsync = FsyncPolicy::kEveryBatch;
+  uplink::FsyncPolicy fsync = uplink::FsyncPolicy::kEveryAppend;
   Micros fsync_interval{std::chrono::seconds(1)};
   uint32_t batch_max_samples = 5000;
   Micros batch_max_interval{std::chrono::seconds(1)};

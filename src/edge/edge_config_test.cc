@@ -20,7 +20,7 @@ TEST(EdgeConfig, MinimalFileGetsDefaults) {
   EXPECT_EQ(c->config.client_id, "weft-edge-edge-lyon");
   EXPECT_EQ(c->config.uplink.dir, "/etc/weft/buffer-edge-lyon");
   EXPECT_EQ(c->config.uplink.max_bytes, uint64_t{256} << 20);
-  EXPECT_EQ(c->config.uplink.fsync, FsyncPolicy::kEveryBatch);
+  EXPECT_EQ(c->config.uplink.fsync, uplink::FsyncPolicy::kEveryAppend);
   EXPECT_TRUE(c->config.sources.sparkplug);
   EXPECT_FALSE(c->pipeline.has_value());
 }
@@ -47,7 +47,7 @@ pipeline: {defaults: {deadband: 0}}
   EXPECT_EQ(e.sources.modbus_endpoints.at("10.20.0.31:502"), "127.0.0.1:15020");
   EXPECT_EQ(e.uplink.topic, "plant/up");
   EXPECT_EQ(e.uplink.max_bytes, uint64_t{64} << 20);
-  EXPECT_EQ(e.uplink.fsync, FsyncPolicy::kInterval);
+  EXPECT_EQ(e.uplink.fsync, uplink::FsyncPolicy::kInterval);
   EXPECT_EQ(e.uplink.fsync_interval, std::chrono::seconds(2));
   EXPECT_EQ(e.uplink.batch_max_samples, 100u);
   EXPECT_EQ(e.uplink.batch_max_interval, std::chrono::milliseconds(200));
@@ -93,8 +93,8 @@ http: {listen: nowhere}
                            "edge.yaml", &diags);
   ASSERT_FALSE(c.ok());
   std::string m = diags.ToString();
-  for (const char* want : {"edge.yaml:2", "mqtt://", "edge.yaml:5", "max_bytes", "fsync",
-                           "inflght", "did you mean", "edge.yaml:6"}) {
+  for (const char* want : {"edge.yaml:2", "mqtt://", "edge.yaml:5", "max_bytes", "fsync", "inflght",
+                           "did you mean", "edge.yaml:6"}) {
     EXPECT_NE(m.find(want), std::string::npos) << want << " in:\n" << m;
   }
 }

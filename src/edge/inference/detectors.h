@@ -39,9 +39,9 @@ struct Detection {
 };
 
 struct EwmaZParams {
-  double alpha = 0.05;     //!< in (0, 1]
-  double threshold = 4;    //!< |z| >= threshold fires
-  uint32_t warmup = 30;    //!< values seen before the detector may fire
+  double alpha = 0.05;   //!< in (0, 1]
+  double threshold = 4;  //!< |z| >= threshold fires
+  uint32_t warmup = 30;  //!< values seen before the detector may fire
 };
 
 class EwmaZDetector {
@@ -59,11 +59,11 @@ class EwmaZDetector {
 };
 
 struct CusumParams {
-  double k = 0.5;                 //!< allowance, in sigmas
-  double h = 5;                   //!< decision interval, in sigmas
-  std::optional<double> target;   //!< mean when in control; estimated over warm-up if absent
-  std::optional<double> sigma;    //!< standard deviation; estimated over warm-up if absent
-  uint32_t warmup = 30;           //!< values used for estimation (when something is estimated)
+  double k = 0.5;                  //!< allowance, in sigmas
+  double h = 5;                    //!< decision interval, in sigmas
+  std::optional<double> target{};  //!< mean when in control; estimated over warm-up if absent
+  std::optional<double> sigma{};   //!< standard deviation; estimated over warm-up if absent
+  uint32_t warmup = 30;            //!< values used for estimation (when something is estimated)
 };
 
 class CusumDetector {

@@ -15,18 +15,12 @@ constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
 
 std::string_view StatName(Stat s) {
   switch (s) {
-    case Stat::kLast:
-      return "last";
-    case Stat::kMean:
-      return "mean";
-    case Stat::kStd:
-      return "std";
-    case Stat::kMin:
-      return "min";
-    case Stat::kMax:
-      return "max";
-    case Stat::kSlope:
-      return "slope";
+    case Stat::kLast: return "last";
+    case Stat::kMean: return "mean";
+    case Stat::kStd: return "std";
+    case Stat::kMin: return "min";
+    case Stat::kMax: return "max";
+    case Stat::kSlope: return "slope";
   }
   return "?";
 }
@@ -42,8 +36,7 @@ std::span<const Stat> AllStats() {
   return kAllStats;
 }
 
-FeatureWindow::FeatureWindow(const std::vector<std::vector<Stat>>& stats_per_signal,
-                             size_t window)
+FeatureWindow::FeatureWindow(const std::vector<std::vector<Stat>>& stats_per_signal, size_t window)
     : window_(std::max<size_t>(window, 1)),
       values_(stats_per_signal.size() * window_, 0.0),
       ts_us_(stats_per_signal.size() * window_, 0),
@@ -108,24 +101,12 @@ void FeatureWindow::Extract(std::span<float> out) const {
       float f = kMissing;
       if (n > 0) {
         switch (stats_[k]) {
-          case Stat::kLast:
-            f = static_cast<float>(last);
-            break;
-          case Stat::kMean:
-            f = static_cast<float>(mean);
-            break;
-          case Stat::kStd:
-            f = static_cast<float>(sd);
-            break;
-          case Stat::kMin:
-            f = static_cast<float>(mn);
-            break;
-          case Stat::kMax:
-            f = static_cast<float>(mx);
-            break;
-          case Stat::kSlope:
-            f = n >= 2 ? static_cast<float>(slope) : kMissing;
-            break;
+          case Stat::kLast: f = static_cast<float>(last); break;
+          case Stat::kMean: f = static_cast<float>(mean); break;
+          case Stat::kStd: f = static_cast<float>(sd); break;
+          case Stat::kMin: f = static_cast<float>(mn); break;
+          case Stat::kMax: f = static_cast<float>(mx); break;
+          case Stat::kSlope: f = n >= 2 ? static_cast<float>(slope) : kMissing; break;
         }
       }
       out[k] = f;

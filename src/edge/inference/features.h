@@ -57,11 +57,11 @@ class FeatureWindow {
 
  private:
   size_t window_;
-  std::vector<double> values_;   // slot * window_ + ring position
-  std::vector<int64_t> ts_us_;   // idem
-  std::vector<uint32_t> next_;   // per slot: where the next value goes
-  std::vector<uint32_t> count_;  // per slot
-  std::vector<Stat> stats_;      // all features, flat
+  std::vector<double> values_;         // slot * window_ + ring position
+  std::vector<int64_t> ts_us_;         // idem
+  std::vector<uint32_t> next_;         // per slot: where the next value goes
+  std::vector<uint32_t> count_;        // per slot
+  std::vector<Stat> stats_;            // all features, flat
   std::vector<uint32_t> stats_begin_;  // per slot, into stats_; one extra at the end
 };
 

@@ -48,7 +48,8 @@ std::optional<FeatureConfig> ParseFeature(YamlReader& r, const YamlValue& v) {
   if (auto st = r.Required(f, "stats")) {
     std::vector<YamlValue> items = r.OpenList(*st);
     if (items.empty() && st->node.IsSequence()) {
-      r.Err(ye::kInvalidValue, *st, "a feature needs at least one stat; " + model::OneOf(StatNames()));
+      r.Err(ye::kInvalidValue, *st,
+            "a feature needs at least one stat; " + model::OneOf(StatNames()));
       good = false;
     }
     if (!st->node.IsSequence()) good = false;
@@ -117,8 +118,8 @@ std::optional<ModelConfig> ParseModel(YamlReader& r, const YamlValue& v,
   if (auto x = f.Get("sha256")) {
     std::optional<std::string> s = r.Str(*x);
     if (s && !IsSha256(*s)) {
-      r.Err(ye::kInvalidValue, *x, "expected 64 hex digits (the artifact's SHA-256), got " +
-                                       model::Quote(*s));
+      r.Err(ye::kInvalidValue, *x,
+            "expected 64 hex digits (the artifact's SHA-256), got " + model::Quote(*s));
     } else if (s) {
       m.sha256 = *s;
     }
@@ -145,7 +146,9 @@ std::optional<ModelConfig> ParseModel(YamlReader& r, const YamlValue& v,
     }
   }
   if (auto x = r.Required(f, "threshold")) {
-    if (auto t = Checked(r, *x, [](double) { return true; }, "a finite number")) m.threshold = *t;
+    if (auto t = Checked(
+            r, *x, [](double) { return true; }, "a finite number"))
+      m.threshold = *t;
   }
   if (auto x = f.Get("period")) {
     if (auto d = r.Duration(*x)) {
@@ -161,8 +164,8 @@ std::optional<ModelConfig> ParseModel(YamlReader& r, const YamlValue& v,
 }
 
 std::optional<DetectorConfig> ParseDetector(YamlReader& r, const YamlValue& v) {
-  YamlFields f = r.OpenMap(v, {"type", "asset_type", "signal", "alpha", "threshold", "warmup",
-                               "k", "h", "target", "sigma"});
+  YamlFields f = r.OpenMap(v, {"type", "asset_type", "signal", "alpha", "threshold", "warmup", "k",
+                               "h", "target", "sigma"});
   if (!f.ok()) return std::nullopt;
   auto type_v = r.Required(f, "type");
   if (!type_v) return std::nullopt;
@@ -184,12 +187,14 @@ std::optional<DetectorConfig> ParseDetector(YamlReader& r, const YamlValue& v) {
     d.type = DetectorType::kEwmaZ;
     not_for({"k", "h", "target", "sigma"});
     if (auto x = r.Required(f, "alpha")) {
-      if (auto a = Checked(r, *x, [](double a) { return a > 0 && a <= 1; }, "alpha in (0, 1]")) {
+      if (auto a = Checked(
+              r, *x, [](double val) { return val > 0 && val <= 1; }, "alpha in (0, 1]")) {
         d.ewma.alpha = *a;
       }
     }
     if (auto x = r.Required(f, "threshold")) {
-      if (auto t = Checked(r, *x, [](double t) { return t > 0; }, "a threshold > 0")) {
+      if (auto t = Checked(
+              r, *x, [](double val) { return val > 0; }, "a threshold > 0")) {
         d.ewma.threshold = *t;
       }
     }
@@ -200,18 +205,25 @@ std::optional<DetectorConfig> ParseDetector(YamlReader& r, const YamlValue& v) {
     d.type = DetectorType::kCusum;
     not_for({"alpha", "threshold"});
     if (auto x = r.Required(f, "k")) {
-      if (auto k = Checked(r, *x, [](double k) { return k >= 0; }, "k >= 0")) d.cusum.k = *k;
+      if (auto k = Checked(
+              r, *x, [](double val) { return val >= 0; }, "k >= 0"))
+        d.cusum.k = *k;
     }
     if (auto x = r.Required(f, "h")) {
-      if (auto h = Checked(r, *x, [](double h) { return h > 0; }, "h > 0")) d.cusum.h = *h;
+      if (auto h = Checked(
+              r, *x, [](double val) { return val > 0; }, "h > 0"))
+        d.cusum.h = *h;
     }
     if (auto x = f.Get("target")) {
-      if (auto t = Checked(r, *x, [](double) { return true; }, "a finite number")) {
+      if (auto t = Checked(
+              r, *x, [](double) { return true; }, "a finite number")) {
         d.cusum.target = *t;
       }
     }
     if (auto x = f.Get("sigma")) {
-      if (auto s = Checked(r, *x, [](double s) { return s > 0; }, "sigma > 0")) d.cusum.sigma = *s;
+      if (auto s = Checked(
+              r, *x, [](double val) { return val > 0; }, "sigma > 0"))
+        d.cusum.sigma = *s;
     }
     if (auto x = f.Get("warmup")) {
       d.cusum.warmup = static_cast<uint32_t>(r.Int(*x, 1, 1'000'000).value_or(1));

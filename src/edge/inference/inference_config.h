@@ -58,7 +58,7 @@ struct ModelConfig {
   std::string name;
   std::string artifact;  //!< resolved against edge.yaml's directory
   std::string version;
-  std::string sha256;    //!< "" = not checked
+  std::string sha256;  //!< "" = not checked
   std::string asset_type;
   uint32_t window = 32;
   std::vector<FeatureConfig> features;
@@ -77,8 +77,8 @@ struct DetectorConfig {
   DetectorType type = DetectorType::kEwmaZ;
   std::string asset_type;
   std::string signal;
-  EwmaZParams ewma;    //!< when type == kEwmaZ
-  CusumParams cusum;   //!< when type == kCusum
+  EwmaZParams ewma;   //!< when type == kEwmaZ
+  CusumParams cusum;  //!< when type == kCusum
   SourceLocation where;
   std::string path;
 };

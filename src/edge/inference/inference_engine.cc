@@ -27,17 +27,21 @@ Result<std::shared_ptr<const ModelRunner>> LoadTreeModel(const ModelConfig& m) {
   return std::shared_ptr<const ModelRunner>(std::move(model));
 }
 
-// The asset type must exist and define the signal (directly or through `extends`).
+// The asset type must exist and define the signal (directly or through `extends`). `entry` is
+// the config entry's place, `signal_path` the signal field's.
 Status CheckSignal(const model::Plant& plant, const std::string& type, const std::string& signal,
-                   const std::string& where) {
+                   const std::string& entry, const std::string& signal_path) {
   const model::AssetType* t = plant.FindAssetType(type);
   if (t == nullptr) {
-    return NotFoundError(where + ".asset_type: unknown asset type '" + type + "'");
+    std::string known;
+    for (const auto& kv : plant.asset_types) known += (known.empty() ? "" : ", ") + kv.first;
+    return NotFoundError(entry + ".asset_type: unknown asset type '" + type +
+                         "'; the plant has: " + known);
   }
   if (t->FindSignal(signal) == nullptr) {
     std::string names;
     for (const std::string& n : t->SignalNames()) names += (names.empty() ? "" : ", ") + n;
-    return NotFoundError(where + ": asset type '" + type + "' has no signal '" + signal +
+    return NotFoundError(signal_path + ": asset type '" + type + "' has no signal '" + signal +
                          "'; it has: " + names);
   }
   return Status::Ok();
@@ -57,8 +61,8 @@ Result<std::unique_ptr<InferenceEngine>> InferenceEngine::Create(const Inference
   for (const ModelConfig& mc : config.models) {
     const std::string where = Where(mc.where, mc.path);
     for (size_t i = 0; i < mc.features.size(); ++i) {
-      WEFT_RETURN_IF_ERROR(CheckSignal(plant, mc.asset_type, mc.features[i].signal,
-                                       where + ".features[" + std::to_string(i) + "]"));
+      WEFT_RETURN_IF_ERROR(CheckSignal(plant, mc.asset_type, mc.features[i].signal, where,
+                                       where + ".features[" + std::to_string(i) + "].signal"));
     }
     if (mc.num_features() == 0) return InvalidArgumentError(where + ": the model has no features");
     Result<std::shared_ptr<const ModelRunner>> runner = loader(mc);
@@ -79,8 +83,16 @@ Result<std::unique_ptr<InferenceEngine>> InferenceEngine::Create(const Inference
       if (!plant.IsA(asset->type, mc.asset_type)) continue;
       const std::vector<SignalId>* in_table = table.AssetSignals(asset->id);
       if (in_table == nullptr) continue;  // outside the edge's scope
-      Instance inst{model_index, asset->id, 0, 0, FeatureWindow(stats, mc.window),
-                    std::vector<float>(mc.num_features()), false, false, 0, 0};
+      Instance inst{model_index,
+                    asset->id,
+                    0,
+                    0,
+                    FeatureWindow(stats, mc.window),
+                    std::vector<float>(mc.num_features()),
+                    false,
+                    false,
+                    0,
+                    0};
       const uint32_t index = static_cast<uint32_t>(e->instances_.size());
       bool any = false;
       Micros slowest{0};
@@ -99,7 +111,8 @@ Result<std::unique_ptr<InferenceEngine>> InferenceEngine::Create(const Inference
   }
 
   for (const DetectorConfig& dc : config.detectors) {
-    WEFT_RETURN_IF_ERROR(CheckSignal(plant, dc.asset_type, dc.signal, Where(dc.where, dc.path)));
+    const std::string where = Where(dc.where, dc.path);
+    WEFT_RETURN_IF_ERROR(CheckSignal(plant, dc.asset_type, dc.signal, where, where + ".signal"));
     for (const model::Asset* asset : plant.AllAssets()) {
       if (!plant.IsA(asset->type, dc.asset_type)) continue;
       std::optional<SignalId> id = table.Find(asset->id, dc.signal);
@@ -126,8 +139,8 @@ void InferenceEngine::OnSamples(std::span<const Sample> samples) {
     for (const Route& r : routes_[s.signal]) {
       if (r.to_detector) {
         Detector& d = detectors_[r.index];
-        Detection det = d.type == DetectorType::kEwmaZ ? d.ewma.Update(s.value)
-                                                       : d.cusum.Update(s.value);
+        Detection det =
+            d.type == DetectorType::kEwmaZ ? d.ewma.Update(s.value) : d.cusum.Update(s.value);
         if (!det.fired) continue;
         const SignalInfo& info = table_.at(s.signal);
         std::string_view kind = DetectorTypeName(d.type);
@@ -173,9 +186,9 @@ void InferenceEngine::RunModel(Instance& inst) {
   auto start = std::chrono::steady_clock::now();
   inst.window.Extract(inst.features);
   Result<float> p = runner->Predict(inst.features);
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                                 start)
-                .count();
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
   latency_.Record(static_cast<uint64_t>(std::max<int64_t>(ns, 0)));
   if (!p.ok()) {
     prediction_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -202,10 +215,9 @@ Status InferenceEngine::SwapModel(std::string_view name,
                                   " cannot replace model '" + m.name + "' (names differ)");
     }
     if (runner->num_features() != m.num_features) {
-      return InvalidArgumentError("SwapModel: " + runner->Label() + " takes " +
-                                  std::to_string(runner->num_features()) +
-                                  " features; model '" + m.name + "' is configured with " +
-                                  std::to_string(m.num_features));
+      return InvalidArgumentError(
+          "SwapModel: " + runner->Label() + " takes " + std::to_string(runner->num_features()) +
+          " features; model '" + m.name + "' is configured with " + std::to_string(m.num_features));
     }
     m.slot->Swap(std::move(runner));
     return Status::Ok();
@@ -234,8 +246,8 @@ std::string InferenceEngine::PrometheusText() const {
   out += "# TYPE weft_edge_inference_predictions_total counter\n";
   out += "weft_edge_inference_predictions_total " + std::to_string(s.predictions) + "\n";
   out += "# TYPE weft_edge_inference_prediction_errors_total counter\n";
-  out += "weft_edge_inference_prediction_errors_total " + std::to_string(s.prediction_errors) +
-         "\n";
+  out +=
+      "weft_edge_inference_prediction_errors_total " + std::to_string(s.prediction_errors) + "\n";
   out += "# TYPE weft_edge_inference_events_total counter\n";
   out += "weft_edge_inference_events_total " + std::to_string(s.events) + "\n";
   return out;

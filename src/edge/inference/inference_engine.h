@@ -119,7 +119,8 @@ class InferenceEngine {
     uint32_t slot = 0;   // window slot
   };
 
-  InferenceEngine(const SignalTable& table, EventSink sink) : table_(table), sink_(std::move(sink)) {}
+  InferenceEngine(const SignalTable& table, EventSink sink)
+      : table_(table), sink_(std::move(sink)) {}
   void RunModel(Instance& inst);
   void Emit(Event e);
 

@@ -1,14 +1,13 @@
 #include "edge/inference/inference_engine.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
 #include <thread>
-
-#include <unistd.h>
 
 #include "edge/inference/tree_model.h"
 #include "edge/inference/xgboost_train.h"
@@ -53,15 +52,19 @@ class InferenceEngineTest : public ::testing::Test {
 
   Result<std::unique_ptr<InferenceEngine>> Engine(const InferenceConfig& c,
                                                   ModelLoader loader = nullptr) {
-    return InferenceEngine::Create(c, *table_, [this](const Event& e) {
-      std::lock_guard<std::mutex> lock(mu_);
-      events_.push_back(e);
-    }, std::move(loader));
+    return InferenceEngine::Create(
+        c, *table_,
+        [this](const Event& e) {
+          std::lock_guard<std::mutex> lock(mu_);
+          events_.push_back(e);
+        },
+        std::move(loader));
   }
 
   static ModelLoader FirstFeature(float offset = 0) {
     return [offset](const ModelConfig& m) -> Result<std::shared_ptr<const ModelRunner>> {
-      return std::make_shared<FirstFeatureRunner>(m.name, m.version, m.num_features(), offset);
+      return std::shared_ptr<const ModelRunner>(
+          std::make_shared<FirstFeatureRunner>(m.name, m.version, m.num_features(), offset));
     };
   }
 
@@ -93,9 +96,18 @@ TEST_F(InferenceEngineTest, WiresEveryMotorAndPredictsOncePerPeriod) {
   ASSERT_TRUE(c.ok()) << diags_.ToString();
   auto e = Engine(*c, FirstFeature());
   ASSERT_TRUE(e.ok()) << e.status().ToString();
-  // Motors and cnc spindles (which extend motor); l2-pr-02 lacks vibration_rms but has
-  // winding_temp, so it is wired too.
-  EXPECT_EQ((*e)->model_instance_count(), 11u);
+  // Every asset whose type IsA motor (cnc spindles extend it) and that has one of the two
+  // signals (l2-pr-02 lacks vibration_rms but has winding_temp, so it is wired too).
+  size_t motors = 0;
+  const model::Plant& plant = testing::ExamplePlant();
+  for (const model::Asset* a : plant.AllAssets()) {
+    if (plant.IsA(a->type, "motor") &&
+        (a->HasSignal("vibration_rms") || a->HasSignal("winding_temp"))) {
+      ++motors;
+    }
+  }
+  EXPECT_GE(motors, 11u);
+  EXPECT_EQ((*e)->model_instance_count(), motors);
 
   // Vibration every 100 ms for 3 s: runs at 0, 0.9, 1.9, 2.9 s (a tenth of a period early).
   for (int i = 0; i < 30; ++i) {
@@ -129,9 +141,9 @@ TEST_F(InferenceEngineTest, WiresEveryMotorAndPredictsOncePerPeriod) {
 }
 
 TEST_F(InferenceEngineTest, RealTreeModelFromTheArtifact) {
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("weft_engine_" + std::to_string(::getpid())))
-                        .string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("weft_engine_" + std::to_string(::getpid())))
+          .string();
   std::filesystem::create_directories(dir);
   ASSERT_TRUE(TrainXgboostModel({.objective = "reg:squarederror", .features = 3, .rounds = 10},
                                 dir + "/risk.json")
@@ -199,8 +211,7 @@ TEST_F(InferenceEngineTest, RefusesWhatDoesNotFit) {
   auto e = Engine(*c, FirstFeature());
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.status().message().find(
-                "edge.yaml:3:7: inference.models[0].features[0].asset_type: unknown asset type "
-                "'moter'"),
+                "edge.yaml:3:7: inference.models[0].asset_type: unknown asset type 'moter'"),
             std::string::npos)
       << e.status().message();
 
@@ -211,9 +222,10 @@ TEST_F(InferenceEngineTest, RefusesWhatDoesNotFit) {
   ASSERT_TRUE(c.ok());
   e = Engine(*c);
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.status().message().find("edge.yaml:3:7: inference.detectors[0]: asset type 'pump' "
-                                      "has no signal 'flw'"),
-            std::string::npos)
+  EXPECT_NE(
+      e.status().message().find("edge.yaml:3:7: inference.detectors[0].signal: asset type 'pump' "
+                                "has no signal 'flw'"),
+      std::string::npos)
       << e.status().message();
 
   // The model takes 3 features; the config lists 2.
@@ -224,7 +236,8 @@ TEST_F(InferenceEngineTest, RefusesWhatDoesNotFit) {
 )");
   ASSERT_TRUE(c.ok());
   e = Engine(*c, [](const ModelConfig& m) -> Result<std::shared_ptr<const ModelRunner>> {
-    return std::make_shared<FirstFeatureRunner>(m.name, m.version, 3, 0.0f);
+    return std::shared_ptr<const ModelRunner>(
+        std::make_shared<FirstFeatureRunner>(m.name, m.version, 3, 0.0f));
   });
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.status().message().find("the model risk@1 takes 3 features, the config lists 2"),
@@ -247,9 +260,9 @@ TEST_F(InferenceEngineTest, SwapModelChecksAndTakesEffect) {
   auto e = Engine(*c, FirstFeature());
   ASSERT_TRUE(e.ok());
   InferenceEngine& engine = **e;
-  EXPECT_EQ(engine.SwapModel("nope", std::make_shared<FirstFeatureRunner>("nope", "2", 3, 0.f))
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      engine.SwapModel("nope", std::make_shared<FirstFeatureRunner>("nope", "2", 3, 0.f)).code(),
+      StatusCode::kNotFound);
   Status s = engine.SwapModel("risk", std::make_shared<FirstFeatureRunner>("risk", "2", 4, 0.f));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("takes 4 features"), std::string::npos) << s.message();
@@ -291,16 +304,30 @@ TEST_F(InferenceEngineTest, SwapUnderLoadDropsNothing) {
     }
   });
   while (swaps.load() == 0) std::this_thread::yield();
-  constexpr int kSamples = 20'000;
-  for (int i = 0; i < kSamples; ++i) {
-    Sample s{vib_, 1'000'000 + i, static_cast<double>(i % 50)};
-    engine.OnSamples({&s, 1});
+  // At least kSamples, and on until both versions have predicted (the deployer may be starved
+  // of CPU for a while on a loaded machine), bounded.
+  constexpr size_t kSamples = 20'000, kMaxSamples = 2'000'000;
+  size_t sent = 0;
+  bool one = false, two = false;
+  size_t checked = 0;
+  auto both_seen = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (; checked < events_.size(); ++checked) {
+      (events_[checked].source == "risk@1" ? one : two) = true;
+    }
+    return one && two;
+  };
+  while (sent < kMaxSamples && (sent < kSamples || !both_seen())) {
+    for (int j = 0; j < 1000; ++j, ++sent) {
+      Sample s{vib_, static_cast<int64_t>(1'000'000 + sent), static_cast<double>(sent % 50)};
+      engine.OnSamples({&s, 1});
+    }
   }
   stop = true;
   deployer.join();
   std::vector<Event> p = Events("prediction");
-  ASSERT_EQ(p.size(), static_cast<size_t>(kSamples));
-  int v1 = 0, v2 = 0;
+  ASSERT_EQ(p.size(), sent) << "one prediction per sample, none dropped";
+  size_t v1 = 0, v2 = 0;
   for (size_t i = 0; i < p.size(); ++i) {
     double x = static_cast<double>(i % 50);
     if (p[i].source == "risk@1") {
@@ -312,8 +339,8 @@ TEST_F(InferenceEngineTest, SwapUnderLoadDropsNothing) {
       ASSERT_DOUBLE_EQ(p[i].value, x + 1000) << i;
     }
   }
-  EXPECT_GT(v2, 0);
-  EXPECT_EQ(v1 + v2, kSamples);
+  EXPECT_GT(v1, 0u);
+  EXPECT_GT(v2, 0u);
 }
 
 }  // namespace

@@ -60,9 +60,9 @@ uint64_t LatencyHistogram::BucketUpperBound(size_t bucket) {
 
 void LatencyHistogram::Record(uint64_t ns) {
   buckets_[BucketOf(ns)].fetch_add(1, std::memory_order_relaxed);
-  size_t p = static_cast<size_t>(
-      std::lower_bound(prom_bounds_ns_.begin(), prom_bounds_ns_.end(), ns) -
-      prom_bounds_ns_.begin());
+  size_t p =
+      static_cast<size_t>(std::lower_bound(prom_bounds_ns_.begin(), prom_bounds_ns_.end(), ns) -
+                          prom_bounds_ns_.begin());
   prom_counts_[p].fetch_add(1, std::memory_order_relaxed);
   sum_ns_.fetch_add(ns, std::memory_order_relaxed);
   uint64_t m = max_ns_.load(std::memory_order_relaxed);

@@ -9,14 +9,16 @@ namespace weft::edge::inference {
 namespace {
 
 TEST(LatencyHistogram, BucketsCoverEveryValueWithBoundedError) {
-  for (uint64_t v : {0ULL, 1ULL, 7ULL, 8ULL, 9ULL, 15ULL, 16ULL, 1000ULL, 123456789ULL,
-                     (1ULL << 40) + 5}) {
+  for (uint64_t v :
+       {0ULL, 1ULL, 7ULL, 8ULL, 9ULL, 15ULL, 16ULL, 1000ULL, 123456789ULL, (1ULL << 40) + 5}) {
     size_t b = LatencyHistogram::BucketOf(v);
     ASSERT_LT(b, LatencyHistogram::kBuckets);
     uint64_t upper = LatencyHistogram::BucketUpperBound(b);
     EXPECT_GE(upper, v) << v;
     EXPECT_LE(static_cast<double>(upper), static_cast<double>(v) * 1.125 + 1) << v;
-    if (b > 0) EXPECT_LT(LatencyHistogram::BucketUpperBound(b - 1), v) << v;
+    if (b > 0) {
+      EXPECT_LT(LatencyHistogram::BucketUpperBound(b - 1), v) << v;
+    }
   }
 }
 

@@ -61,14 +61,10 @@ std::string Kind(const Json& j) {
 
 std::string_view TreeObjectiveName(TreeObjective o) {
   switch (o) {
-    case TreeObjective::kBinaryLogistic:
-      return "binary:logistic";
-    case TreeObjective::kRegLogistic:
-      return "reg:logistic";
-    case TreeObjective::kBinaryLogitRaw:
-      return "binary:logitraw";
-    case TreeObjective::kRegSquaredError:
-      return "reg:squarederror";
+    case TreeObjective::kBinaryLogistic: return "binary:logistic";
+    case TreeObjective::kRegLogistic: return "reg:logistic";
+    case TreeObjective::kBinaryLogitRaw: return "binary:logitraw";
+    case TreeObjective::kRegSquaredError: return "reg:squarederror";
   }
   return "?";
 }
@@ -105,8 +101,8 @@ class TreeModelParser {
         }
       }
     }
-    WEFT_ASSIGN_OR_RETURN(const Json* gb, Field(*learner, "learner", "gradient_booster",
-                                                Json::value_t::object));
+    WEFT_ASSIGN_OR_RETURN(const Json* gb,
+                          Field(*learner, "learner", "gradient_booster", Json::value_t::object));
     WEFT_ASSIGN_OR_RETURN(const Json* gb_name,
                           Field(*gb, "learner.gradient_booster", "name", Json::value_t::string));
     const std::string& booster = gb_name->get_ref<const std::string&>();
@@ -115,11 +111,11 @@ class TreeModelParser {
                    "booster '" + booster.substr(0, 40) +
                        "' is not supported; only gbtree (gblinear and dart are not)");
     }
-    WEFT_ASSIGN_OR_RETURN(const Json* model, Field(*gb, "learner.gradient_booster", "model",
-                                                   Json::value_t::object));
+    WEFT_ASSIGN_OR_RETURN(const Json* model,
+                          Field(*gb, "learner.gradient_booster", "model", Json::value_t::object));
     const std::string model_path = "learner.gradient_booster.model";
-    WEFT_ASSIGN_OR_RETURN(const Json* trees, Field(*model, model_path, "trees",
-                                                   Json::value_t::array));
+    WEFT_ASSIGN_OR_RETURN(const Json* trees,
+                          Field(*model, model_path, "trees", Json::value_t::array));
     if (trees->empty()) return Error(model_path + ".trees", "the model has no trees");
     if (const Json* info = Find(*model, "tree_info"); info != nullptr) {
       if (!info->is_array() || info->size() != trees->size()) {
@@ -154,14 +150,10 @@ class TreeModelParser {
 
   static const char* TypeWord(Json::value_t t) {
     switch (t) {
-      case Json::value_t::object:
-        return "an object";
-      case Json::value_t::array:
-        return "an array";
-      case Json::value_t::string:
-        return "a string";
-      default:
-        return "a value";
+      case Json::value_t::object: return "an object";
+      case Json::value_t::array: return "an array";
+      case Json::value_t::string: return "a string";
+      default: return "a value";
     }
   }
 
@@ -213,8 +205,8 @@ class TreeModelParser {
 
   Status ReadModelParam(const Json& learner) {
     const std::string path = "learner.learner_model_param";
-    WEFT_ASSIGN_OR_RETURN(const Json* p, Field(learner, "learner", "learner_model_param",
-                                               Json::value_t::object));
+    WEFT_ASSIGN_OR_RETURN(const Json* p,
+                          Field(learner, "learner", "learner_model_param", Json::value_t::object));
     WEFT_ASSIGN_OR_RETURN(double base, Number(*p, path, "base_score"));
     WEFT_ASSIGN_OR_RETURN(double nf, Number(*p, path, "num_feature"));
     if (!(nf >= 1 && nf <= static_cast<double>(kMaxFeatures)) || nf != std::floor(nf)) {
@@ -225,8 +217,8 @@ class TreeModelParser {
     if (Find(*p, "num_class") != nullptr) {
       WEFT_ASSIGN_OR_RETURN(double nc, Number(*p, path, "num_class"));
       if (nc != 0 && nc != 1) {
-        return Error(path + ".num_class", "multi-class models are not supported (num_class " +
-                                              std::to_string(nc) + ")");
+        return Error(path + ".num_class",
+                     "multi-class models are not supported (num_class " + std::to_string(nc) + ")");
       }
     }
     if (Find(*p, "num_target") != nullptr) {
@@ -262,13 +254,13 @@ class TreeModelParser {
 
   Status ReadTree(const Json& tree, const std::string& path) {
     if (!tree.is_object()) return Error(path, "expected an object, got " + Kind(tree));
-    WEFT_ASSIGN_OR_RETURN(const Json* left, Field(tree, path, "left_children",
-                                                  Json::value_t::array));
+    WEFT_ASSIGN_OR_RETURN(const Json* left,
+                          Field(tree, path, "left_children", Json::value_t::array));
     const size_t n = left->size();
     if (n == 0) return Error(path + ".left_children", "the tree has no nodes");
     if (n > (size_t{1} << 26)) return Error(path + ".left_children", "too many nodes");
-    if (const Json* tp = Find(tree, "tree_param"); tp != nullptr && tp->is_object() &&
-                                                    Find(*tp, "num_nodes") != nullptr) {
+    if (const Json* tp = Find(tree, "tree_param");
+        tp != nullptr && tp->is_object() && Find(*tp, "num_nodes") != nullptr) {
       WEFT_ASSIGN_OR_RETURN(double nn, Number(*tp, path + ".tree_param", "num_nodes"));
       if (nn != static_cast<double>(n)) {
         return Error(path + ".tree_param.num_nodes",
@@ -343,10 +335,10 @@ class TreeModelParser {
       const Json& fi = (*index)[i];
       if (!fi.is_number_integer() || fi.get<int64_t>() < 0 ||
           static_cast<uint64_t>(fi.get<int64_t>()) >= m_->num_features_) {
-        return Error(path + ".split_indices" + idx,
-                     "feature index " + (fi.is_number() ? fi.dump() : Kind(fi)) +
-                         " is out of range (num_feature is " + std::to_string(m_->num_features_) +
-                         ")");
+        return Error(path + ".split_indices" + idx, "feature index " +
+                                                        (fi.is_number() ? fi.dump() : Kind(fi)) +
+                                                        " is out of range (num_feature is " +
+                                                        std::to_string(m_->num_features_) + ")");
       }
       const Json& dl = (*dleft)[i];
       bool default_left = false;
@@ -360,9 +352,10 @@ class TreeModelParser {
       for (int64_t c : {l, r}) {
         size_t cu = static_cast<size_t>(c);
         if (seen[cu]) {
-          return Error(path + ".left_children" + idx,
-                       "node " + std::to_string(c) +
-                           " is reached twice (a cycle or a shared child); the nodes must form a tree");
+          return Error(
+              path + ".left_children" + idx,
+              "node " + std::to_string(c) +
+                  " is reached twice (a cycle or a shared child); the nodes must form a tree");
         }
         seen[cu] = true;
       }
@@ -454,11 +447,9 @@ float TreeModel::PredictUnchecked(const float* features) const {
   }
   switch (objective_) {
     case TreeObjective::kBinaryLogistic:
-    case TreeObjective::kRegLogistic:
-      return 1.0f / (1.0f + std::exp(-sum));
+    case TreeObjective::kRegLogistic: return 1.0f / (1.0f + std::exp(-sum));
     case TreeObjective::kBinaryLogitRaw:
-    case TreeObjective::kRegSquaredError:
-      break;
+    case TreeObjective::kRegSquaredError: break;
   }
   return sum;
 }

@@ -74,23 +74,34 @@ void ExpectAgreesWithXgboost(const TrainSpec& spec) {
 }
 
 TEST(TreeModel, AgreesWithXgboostBinaryLogistic) {
-  ExpectAgreesWithXgboost({.objective = "binary:logistic", .features = 8, .rounds = 30,
-                           .max_depth = 5, .base_score = 0.5});
+  ExpectAgreesWithXgboost({.objective = "binary:logistic",
+                           .features = 8,
+                           .rounds = 30,
+                           .max_depth = 5,
+                           .base_score = 0.5});
 }
 
 TEST(TreeModel, AgreesWithXgboostRegSquaredError) {
-  ExpectAgreesWithXgboost({.objective = "reg:squarederror", .features = 6, .rounds = 25,
-                           .max_depth = 6, .base_score = 2.5, .seed = 3});
+  ExpectAgreesWithXgboost({.objective = "reg:squarederror",
+                           .features = 6,
+                           .rounds = 25,
+                           .max_depth = 6,
+                           .base_score = 2.5,
+                           .seed = 3});
 }
 
 TEST(TreeModel, AgreesWithXgboostBaseScoreAwayFromHalf) {
-  ExpectAgreesWithXgboost({.objective = "binary:logistic", .features = 5, .rounds = 10,
-                           .max_depth = 3, .base_score = 0.2, .seed = 5});
+  ExpectAgreesWithXgboost({.objective = "binary:logistic",
+                           .features = 5,
+                           .rounds = 10,
+                           .max_depth = 3,
+                           .base_score = 0.2,
+                           .seed = 5});
 }
 
 TEST(TreeModel, WrongFeatureCountIsAnError) {
-  std::string text = ReadAll(std::string(WEFT_INFERENCE_TESTDATA_DIR) +
-                             "/fuzz_seeds/small_logistic.json");
+  std::string text =
+      ReadAll(std::string(WEFT_INFERENCE_TESTDATA_DIR) + "/fuzz_seeds/small_logistic.json");
   Result<std::unique_ptr<TreeModel>> m = TreeModel::Parse(text, "small", "1");
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   std::vector<float> two = {0.1f, 0.2f};
@@ -104,8 +115,8 @@ TEST(TreeModel, WrongFeatureCountIsAnError) {
 class TreeModelRefuses : public ::testing::Test {
  protected:
   void SetUp() override {
-    good_ = Json::parse(ReadAll(std::string(WEFT_INFERENCE_TESTDATA_DIR) +
-                                "/fuzz_seeds/small_logistic.json"));
+    good_ = Json::parse(
+        ReadAll(std::string(WEFT_INFERENCE_TESTDATA_DIR) + "/fuzz_seeds/small_logistic.json"));
   }
   Json& tree0() { return good_["learner"]["gradient_booster"]["model"]["trees"][0]; }
   // The error message of parsing `j`; fails the test when it parses.
@@ -218,8 +229,8 @@ TEST_F(TreeModelRefuses, WrongTypesAndCategoricalSplits) {
 
 TEST(TreeModelLoad, Sha256IsCheckedAndMissingFileIsNotFound) {
   TempDir dir;
-  std::string text = ReadAll(std::string(WEFT_INFERENCE_TESTDATA_DIR) +
-                             "/fuzz_seeds/small_logistic.json");
+  std::string text =
+      ReadAll(std::string(WEFT_INFERENCE_TESTDATA_DIR) + "/fuzz_seeds/small_logistic.json");
   std::string path = dir.File("m.json");
   WriteAll(path, text);
   std::string digest = Sha256Hex(text);
@@ -239,8 +250,7 @@ TEST(TreeModelLoad, Sha256IsCheckedAndMissingFileIsNotFound) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(bad.status().message().find("sha256 mismatch"), std::string::npos);
-  EXPECT_EQ(TreeModel::Load(path, "m", "1", "xyz").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(TreeModel::Load(path, "m", "1", "xyz").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(TreeModel::Load(dir.File("nope.json"), "m", "1").status().code(),
             StatusCode::kNotFound);
 }

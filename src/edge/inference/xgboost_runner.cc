@@ -13,8 +13,7 @@ std::string XgboostLastError() {
 }
 
 Result<std::unique_ptr<XgboostRunner>> XgboostRunner::Load(const std::string& path,
-                                                           std::string name,
-                                                           std::string version) {
+                                                           std::string name, std::string version) {
   std::unique_ptr<XgboostRunner> r(new XgboostRunner());
   r->name_ = std::move(name);
   r->version_ = std::move(version);
@@ -58,7 +57,8 @@ Result<float> XgboostRunner::Predict(std::span<const float> features) const {
   float value = (rc == 0 && len == 1) ? out[0] : std::numeric_limits<float>::quiet_NaN();
   XGDMatrixFree(dm);
   if (rc != 0) return InternalError("XGBoosterPredict: " + XgboostLastError());
-  if (len != 1) return InternalError("XGBoosterPredict returned " + std::to_string(len) + " values");
+  if (len != 1)
+    return InternalError("XGBoosterPredict returned " + std::to_string(len) + " values");
   return value;
 }
 

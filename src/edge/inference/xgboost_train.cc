@@ -31,8 +31,7 @@ Result<std::string> TrainXgboostModel(const TrainSpec& spec, const std::string& 
       return std::isnan(v) ? 0.3f : v;
     };
     float score = at(0) + at(1) * at(2) - 0.5f * at(3) + 0.2f * std::sin(6.0f * at(4));
-    y[i] = spec.objective == "reg:squarederror" ? 10.0f * score
-                                                : (score > 0.55f ? 1.0f : 0.0f);
+    y[i] = spec.objective == "reg:squarederror" ? 10.0f * score : (score > 0.55f ? 1.0f : 0.0f);
   }
   DMatrixHandle dm = nullptr;
   if (XGDMatrixCreateFromMat(x.data(), static_cast<bst_ulong>(spec.rows),
@@ -52,14 +51,13 @@ Result<std::string> TrainXgboostModel(const TrainSpec& spec, const std::string& 
   } else {
     const std::string depth = std::to_string(spec.max_depth);
     const std::string base = std::to_string(spec.base_score);
-    const std::pair<const char*, const char*> params[] = {
-        {"objective", spec.objective.c_str()},
-        {"max_depth", depth.c_str()},
-        {"eta", "0.3"},
-        {"nthread", "1"},
-        {"tree_method", "hist"},
-        {"base_score", base.c_str()},
-        {"seed", "7"}};
+    const std::pair<const char*, const char*> params[] = {{"objective", spec.objective.c_str()},
+                                                          {"max_depth", depth.c_str()},
+                                                          {"eta", "0.3"},
+                                                          {"nthread", "1"},
+                                                          {"tree_method", "hist"},
+                                                          {"base_score", base.c_str()},
+                                                          {"seed", "7"}};
     for (const auto& [k, v] : params) {
       if (status.ok() && XGBoosterSetParam(b, k, v) != 0) fail("XGBoosterSetParam");
     }
