@@ -9,8 +9,10 @@
 //   messages=<n> samples=<n> seconds=<s>
 //
 // `seconds` runs from the first message received, so the figure is the ingest rate, not the
-// time the publisher took to start. Exit status 0 when N messages arrived, 1 on timeout, 2 on
-// bad arguments or when the broker cannot be reached.
+// time the publisher took to start. Messages of the first 200 ms after subscribing (the retained
+// STATE, the echo of the probe's own STATE) are not counted: start the publisher after that. Exit
+// status 0 when N messages arrived, 1 on timeout, 2 on bad arguments or when the broker cannot be
+// reached.
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -80,18 +82,21 @@ int main(int argc, char** argv) {
 
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  // The retained STATE and the echo of our own come at once: leave them out of the figures.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const uint64_t base = (*connector)->Health().messages;
   std::optional<Clock::time_point> first;
   edge::ConnectorHealth h;
   while (true) {
     h = (*connector)->Health();
+    h.messages -= base;
     if (!first && h.messages > 0) first = Clock::now();
     if (h.messages >= n || Clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(first ? 1 : 10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   const auto end = Clock::now();
   (*connector)->Stop();
-  const double seconds =
-      first ? std::chrono::duration<double>(end - *first).count() : 0.0;
+  const double seconds = first ? std::chrono::duration<double>(end - *first).count() : 0.0;
   std::printf("messages=%llu samples=%llu seconds=%.3f\n",
               static_cast<unsigned long long>(h.messages),
               static_cast<unsigned long long>(h.samples), seconds);

@@ -14,8 +14,7 @@ Result<std::unique_ptr<JsonConnector>> JsonConnector::Create(
   return std::unique_ptr<JsonConnector>(new JsonConnector(std::move(table), std::move(options)));
 }
 
-JsonConnector::JsonConnector(std::shared_ptr<const SignalTable> table,
-                             JsonConnectorOptions options)
+JsonConnector::JsonConnector(std::shared_ptr<const SignalTable> table, JsonConnectorOptions options)
     : table_(std::move(table)),
       options_(std::move(options)),
       topics_(table_->JsonTopics()),
@@ -36,6 +35,7 @@ Status JsonConnector::Start(ConnectorSinks sinks) {
   hooks.options = [this] {
     mqtt::ClientOptions o;
     o.client_id = options_.client_id;
+    o.tls = options_.tls;
     return o;
   };
   hooks.on_connected = [this](mqtt::Client& c) -> Status {

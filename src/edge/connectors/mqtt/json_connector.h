@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ namespace weft::edge {
 
 struct JsonConnectorOptions {
   mqtt::BrokerAddress broker;
+  std::optional<mqtt::TlsOptions> tls;  //!< required for mqtts:// brokers
   std::string client_id = "weft-edge-json";
   int qos = 1;  //!< subscription QoS (the simulator publishes at 1)
   std::chrono::milliseconds connect_timeout{5000};

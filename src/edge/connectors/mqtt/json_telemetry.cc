@@ -66,8 +66,8 @@ class Walker {
     if (type == dom::element_type::OBJECT && target == nullptr) {
       if (depth >= options_.max_depth) {
         return InvalidArgumentError("JSON on '" + std::string(topic_) + "': values." + *path +
-                                    " is nested deeper than " +
-                                    std::to_string(options_.max_depth) + " objects");
+                                    " is nested deeper than " + std::to_string(options_.max_depth) +
+                                    " objects");
       }
       dom::object inner;
       if (value.get_object().get(inner) != simdjson::SUCCESS) return Status::Ok();
@@ -101,7 +101,9 @@ class Walker {
         v = static_cast<double>(u);
         break;
       }
-      case dom::element_type::DOUBLE: numeric = value.get_double().get(v) == simdjson::SUCCESS; break;
+      case dom::element_type::DOUBLE:
+        numeric = value.get_double().get(v) == simdjson::SUCCESS;
+        break;
       case dom::element_type::BOOL: {
         bool b = false;
         numeric = value.get_bool().get(b) == simdjson::SUCCESS;
@@ -196,7 +198,8 @@ Status JsonTelemetryDecoder::Decode(std::string_view topic, std::string_view pay
   }
   dom::object root;
   if (doc.get_object().get(root) != simdjson::SUCCESS) {
-    return InvalidArgumentError(Where(topic) + ": the document is " + std::string(TypeWord(doc.type())) +
+    return InvalidArgumentError(Where(topic) + ": the document is " +
+                                std::string(TypeWord(doc.type())) +
                                 ", expected an object with \"ts\" and \"values\"");
   }
   dom::element ts;
@@ -222,7 +225,8 @@ Status JsonTelemetryDecoder::Decode(std::string_view topic, std::string_view pay
   }
   dom::object values_object;
   if (values.get_object().get(values_object) != simdjson::SUCCESS) {
-    return InvalidArgumentError(Where(topic) + ": \"values\" is " + std::string(TypeWord(values.type())) +
+    return InvalidArgumentError(Where(topic) + ": \"values\" is " +
+                                std::string(TypeWord(values.type())) +
                                 ", expected an object of fields");
   }
   out->ts_ms = ts_ms;

@@ -127,8 +127,7 @@ TEST(JsonTelemetry, DottedFieldsAddressNestedObjects) {
   EXPECT_EQ(r->samples[0].signal, current);
 
   // A string signal cannot become a sample; a bound object is the wrong type.
-  r = DecodeJsonTelemetry("t/g1", R"({"ts":10,"values":{"label":"A7","running":{"x":1}}})",
-                          *table);
+  r = DecodeJsonTelemetry("t/g1", R"({"ts":10,"values":{"label":"A7","running":{"x":1}}})", *table);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->samples.empty());
   EXPECT_EQ(r->wrong_type_fields, 2u);
@@ -174,12 +173,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadDocument{R"({"ts":1})", StatusCode::kInvalidArgument, "no \"values\" object"},
         BadDocument{R"({"ts":1,"values":[1]})", StatusCode::kInvalidArgument,
                     "\"values\" is an array"},
-        BadDocument{R"({"ts":1,"values":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":1}}}}}}}}}}}}}}}}}})",
-                    StatusCode::kInvalidArgument, "nested deeper than 16"}));
+        BadDocument{
+            R"({"ts":1,"values":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":1}}}}}}}}}}}}}}}}}})",
+            StatusCode::kInvalidArgument, "nested deeper than 16"}));
 
 TEST(JsonTelemetry, OversizePayloadIsRefusedBeforeParsing) {
-  std::string big = R"({"ts":1,"values":{"belt_speed":1},"pad":")" +
-                    std::string(size_t{1} << 20, 'x') + "\"}";
+  std::string big =
+      R"({"ts":1,"values":{"belt_speed":1},"pad":")" + std::string(size_t{1} << 20, 'x') + "\"}";
   Result<JsonDecodeResult> r = DecodeJsonTelemetry(kTopic, big, Table());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);

@@ -125,6 +125,7 @@ mqtt::ClientOptions SparkplugConnector::NextClientOptions() {
   state_timestamp_ms_ = NowMs();
   mqtt::ClientOptions o;
   o.client_id = options_.client_id;
+  o.tls = options_.tls;
   o.clean_session = true;  // required of host applications on MQTT 3.1.1
   o.will = mqtt::Will{state_topic_, StatePayload(false), 1, true};
   return o;
@@ -133,7 +134,8 @@ mqtt::ClientOptions SparkplugConnector::NextClientOptions() {
 Status SparkplugConnector::OnConnected(mqtt::Client& client) {
   WEFT_RETURN_IF_ERROR(client.Subscribe(state_topic_, 1));
   for (const std::string& group : groups_) {
-    WEFT_RETURN_IF_ERROR(client.Subscribe(std::string(sparkplug::kNamespace) + "/" + group + "/#", 0));
+    WEFT_RETURN_IF_ERROR(
+        client.Subscribe(std::string(sparkplug::kNamespace) + "/" + group + "/#", 0));
   }
   WEFT_RETURN_IF_ERROR(client.Publish(state_topic_, StatePayload(true), 1, true));
   state_ = ConnectorState::kRunning;
@@ -365,12 +367,9 @@ void SparkplugConnector::OnMessage(mqtt::Client& client, const mqtt::Message& m)
   }
   if (unmapped != 0) counters_.Count("unmapped_metric", unmapped);
   if (nulls != 0) counters_.Count("null_value", nulls);
-  if (non_numeric != 0) {
-    counters_.Problem("non_numeric_value", non_numeric,
-                      std::string(sparkplug::MessageTypeName(type)) + " from " + m.topic + ": " +
-                          std::to_string(non_numeric) +
-                          " value(s) of bound signals are not numbers or booleans");
-  }
+  // Strings, bytes and arrays bound to a signal: expected for the plant's string signals (e.g. an
+  // item id), which samples cannot carry; counted, not logged.
+  if (non_numeric != 0) counters_.Count("non_numeric_value", non_numeric);
   if (bad_time != 0) {
     counters_.Problem("bad_timestamp", bad_time,
                       std::string(sparkplug::MessageTypeName(type)) + " from " + m.topic +

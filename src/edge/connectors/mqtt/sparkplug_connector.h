@@ -42,6 +42,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +59,7 @@ namespace weft::edge {
 
 struct SparkplugConnectorOptions {
   mqtt::BrokerAddress broker;
+  std::optional<mqtt::TlsOptions> tls;  //!< required for mqtts:// brokers
   //! The Sparkplug host id: the STATE topic is spBv1.0/STATE/<host_id>. Must be a valid topic
   //! element (non-empty, no '/', '+', '#').
   std::string host_id = "weft-edge";
@@ -97,7 +99,7 @@ class SparkplugConnector final : public Connector {
   static constexpr int64_t kReserved = -3;  //!< bdSeq, Node Control/...: neither sample nor error
   struct Node {
     std::string group_id, edge_node_id;
-    std::optional<SignalId> any_signal;  //!< for node events
+    std::optional<SignalId> any_signal;                       //!< for node events
     std::unordered_map<std::string, SignalId> device_signal;  //!< device -> any signal
     std::vector<int64_t> by_alias;  //!< alias -> SignalId or kUnresolved/kUnmapped/kReserved
     std::unordered_map<uint64_t, int64_t> by_large_alias;  //!< aliases >= kMaxVectorAlias
@@ -131,9 +133,9 @@ class SparkplugConnector final : public Connector {
   sparkplug::HostSession host_;
   std::unordered_map<std::string, size_t> node_index_;  //!< group '\x1f' node -> nodes_
   std::vector<Node> nodes_;
-  std::string key_;                //!< reused lookup key
-  std::vector<Sample> samples_;    //!< reused per message
-  uint64_t receipt_ms_ = 0;        //!< time of receipt of the current message
+  std::string key_;              //!< reused lookup key
+  std::vector<Sample> samples_;  //!< reused per message
+  uint64_t receipt_ms_ = 0;      //!< time of receipt of the current message
 
   MqttSession session_;  // last: destroyed (threads joined) before the state above
 };
