@@ -21,7 +21,26 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 int64_t WindowStart(int64_t ts, int64_t len) {
   int64_t q = ts / len;
   if (ts % len != 0 && ts < 0) --q;
-  return q * len;
+  int64_t start = 0;
+  // Only near INT64_MIN: the window would start before the representable range.
+  if (__builtin_mul_overflow(q, len, &start)) return (q + 1) * len;
+  return start;
+}
+
+// Time arithmetic saturates: a connector may deliver any timestamp, and signed overflow must not
+// happen (it is undefined behaviour, and aborts under UBSan).
+int64_t Elapsed(int64_t later, int64_t earlier) {
+  int64_t d = 0;
+  if (__builtin_sub_overflow(later, earlier, &d)) {
+    return later > earlier ? std::numeric_limits<int64_t>::max()
+                           : std::numeric_limits<int64_t>::min();
+  }
+  return d;
+}
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return std::numeric_limits<int64_t>::max();
+  return sum;
 }
 
 // "5s", "250ms", or "3.000001s" for a duration that is not a whole number of milliseconds.
@@ -87,7 +106,7 @@ void Pipeline::Push(std::span<const Sample> samples) {
     if (s.stuck_after_us > 0) {
       // NaN never equals itself, so it restarts the run.
       if (s.run_valid && v == s.run_value) {
-        if (ts - s.run_start >= s.stuck_after_us) q |= quality::kStuck;
+        if (Elapsed(ts, s.run_start) >= s.stuck_after_us) q |= quality::kStuck;
       } else {
         s.run_valid = true;
         s.run_value = v;
@@ -111,7 +130,7 @@ void Pipeline::Push(std::span<const Sample> samples) {
     if (s.raw) {
       bool send = true;
       if (s.has_sent && !changed) {
-        if (s.min_interval_us > 0 && ts - s.sent_ts < s.min_interval_us) {
+        if (s.min_interval_us > 0 && Elapsed(ts, s.sent_ts) < s.min_interval_us) {
           ++stats_.rate_limited;
           send = false;
         } else if (q == quality::kGood) {
@@ -142,10 +161,11 @@ void Pipeline::AddToWindow(Slot& s, SignalId id, int64_t ts, double v, uint8_t q
     ++stats_.late_for_window;
     return;
   }
-  if (s.window_open && ts >= s.window_start + s.window_us) CloseWindow(s, id);
+  if (s.window_open && ts >= s.window_end) CloseWindow(s, id);
   if (!s.window_open) {
     s.window_open = true;
     s.window_start = WindowStart(ts, s.window_us);
+    s.window_end = SaturatingAdd(s.window_start, s.window_us);
     s.window_quality = 0;
     s.window_count = 0;
     s.window_sum = s.window_sum_sq = 0;
@@ -173,7 +193,7 @@ void Pipeline::CloseWindow(Slot& s, SignalId id) {
   Aggregate a;
   a.signal = id;
   a.start_us = s.window_start;
-  a.end_us = s.window_start + s.window_us;
+  a.end_us = s.window_end;
   a.count = s.window_count;
   a.quality = s.window_quality;
   a.mean = a.min = a.max = a.std = a.last = kNaN;
@@ -199,10 +219,10 @@ void Pipeline::Advance(int64_t now_us) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
     const auto id = static_cast<SignalId>(i);
-    if (s.window_open && now_us >= s.window_start + s.window_us) CloseWindow(s, id);
+    if (s.window_open && now_us >= s.window_end) CloseWindow(s, id);
     if (s.stale_after_us > 0 && (s.quality & quality::kStale) == 0) {
       const int64_t since = s.has_value ? s.last_ts : start_us_;
-      if (now_us - since > s.stale_after_us) {
+      if (Elapsed(now_us, since) > s.stale_after_us) {
         const uint8_t from = s.quality;
         s.quality = static_cast<uint8_t>(s.quality | quality::kStale);
         CountFlags(quality::kStale);
@@ -210,7 +230,8 @@ void Pipeline::Advance(int64_t now_us) {
         QualityChanged(s, id, now_us, s.last_value, from, s.quality);
       }
     }
-    if (s.raw && s.max_interval_us > 0 && s.has_sent && now_us - s.sent_ts >= s.max_interval_us) {
+    if (s.raw && s.max_interval_us > 0 && s.has_sent &&
+        Elapsed(now_us, s.sent_ts) >= s.max_interval_us) {
       s.sent_ts = now_us;
       s.sent_value = s.last_value;
       ++stats_.heartbeats;
@@ -244,12 +265,12 @@ void Pipeline::QualityChanged(Slot& s, SignalId id, int64_t ts, double value, ui
   }
   if (added & quality::kStuck) {
     details.push_back("value " + FormatDouble(value) + " unchanged for " +
-                      Seconds(ts - s.run_start) + " (stuck_after " + Seconds(s.stuck_after_us) +
-                      ")");
+                      Seconds(Elapsed(ts, s.run_start)) + " (stuck_after " +
+                      Seconds(s.stuck_after_us) + ")");
   }
   if (added & quality::kStale) {
-    details.push_back(s.has_value ? "no value for " + Seconds(ts - s.last_ts) + " (stale_after " +
-                                        Seconds(s.stale_after_us) + ")"
+    details.push_back(s.has_value ? "no value for " + Seconds(Elapsed(ts, s.last_ts)) +
+                                        " (stale_after " + Seconds(s.stale_after_us) + ")"
                                   : "no value since the start (stale_after " +
                                         Seconds(s.stale_after_us) + ")");
   }

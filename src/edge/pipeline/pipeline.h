@@ -120,7 +120,7 @@ class Pipeline {
     uint32_t window_count = 0;
     double last_value = 0, sent_value = 0, run_value = 0;
     int64_t last_ts = 0, sent_ts = 0, run_start = 0;
-    int64_t window_start = 0;
+    int64_t window_start = 0, window_end = 0;
     double window_shift = 0, window_sum = 0, window_sum_sq = 0, window_min = 0, window_max = 0,
            window_last = 0;
   };

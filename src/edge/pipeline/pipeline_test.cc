@@ -348,6 +348,29 @@ TEST_F(PipelineTest, UnknownSignalIdIsCountedNotCrashed) {
   EXPECT_TRUE(sink_.samples.empty());
 }
 
+TEST_F(PipelineTest, ExtremeTimestampsDoNotOverflow) {
+  auto p = Make([](SignalPolicy& s) {
+    s.window = std::chrono::seconds(10);
+    s.route = Route::kRawAndAggregate;
+    s.min_interval = std::chrono::seconds(1);
+    s.max_interval = std::chrono::seconds(1);
+    s.stuck_after = std::chrono::seconds(1);
+    s.stale_after = std::chrono::seconds(1);
+  });
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  Push(*p, kMin, 1.0);
+  Push(*p, kMax, 1.0);
+  p->Advance(kMin);
+  p->Advance(kMax);
+  Push(*p, kMin, 2.0);
+  p->Advance(kMax);
+  p->Flush();
+  EXPECT_EQ(p->stats().samples_in, 3u);
+  ASSERT_FALSE(sink_.aggregates.empty());
+  for (const Aggregate& a : sink_.aggregates) EXPECT_LE(a.start_us, a.end_us);
+}
+
 // ---- Windows. ----
 
 TEST_F(PipelineTest, WindowStatisticsAlignedToTheWindowLength) {

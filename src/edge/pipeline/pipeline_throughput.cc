@@ -24,7 +24,7 @@ class CountingSink : public PipelineSink {
  public:
   void OnSample(const Sample& s, Priority) override {
     ++samples;
-    checksum += s.value;
+    if (!std::isnan(s.value)) checksum += s.value;
   }
   void OnAggregate(const Aggregate& a, Priority) override {
     ++aggregates;

@@ -327,7 +327,7 @@ Result<std::vector<SignalPolicy>> ParsePipelineSection(YamlReader& r, const Yaml
           }
           std::vector<std::string> signal_names = type->SignalNames();
           types[name] = ParseLevel(r, value, signal_names, [&](const std::string& s) {
-            return UnknownNameMessage("signal of asset type '" + name + "'", s, signal_names);
+            return "asset type '" + name + "': " + UnknownNameMessage("signal", s, signal_names);
           });
         });
   }
@@ -361,7 +361,7 @@ Result<std::vector<SignalPolicy>> ParsePipelineSection(YamlReader& r, const Yaml
               return "signal '" + s + "' is not fitted on asset '" + id +
                      "' (plant.yaml lists it as missing)";
             }
-            return UnknownNameMessage("signal of asset '" + id + "'", s, signal_names);
+            return "asset '" + id + "': " + UnknownNameMessage("signal", s, signal_names);
           });
         });
   }

@@ -162,7 +162,9 @@ TEST_F(PolicyTest, UnknownNamesAreReportedWithLineAndHint) {
   EXPECT_TRUE(Has(2, "unknown_field", "did you mean 'deadband'?")) << All();
   EXPECT_TRUE(Has(4, "unknown_asset_type", "unknown asset type 'moter'; did you mean 'motor'?"))
       << All();
-  EXPECT_TRUE(Has(7, "unknown_signal", "did you mean 'winding_temp'?")) << All();
+  EXPECT_TRUE(Has(7, "unknown_signal",
+                  "asset type 'motor': unknown signal 'winding_tmp'; did you mean 'winding_temp'?"))
+      << All();
   EXPECT_TRUE(Has(9, "unknown_asset", "did you mean 'l1-sp-01'?")) << All();
   EXPECT_TRUE(Has(11, "unknown_signal", "not fitted on asset 'l1-sp-05'")) << All();
   // The field path is given too.
