@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/lake_cli.h"
+#include "cli/uplink_cli.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "model/plan.h"
@@ -88,6 +89,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
 
   LakeArgs lake;
   CLI::App* lake_cmd = AddLakeCommands(app, &lake);
+  UplinkArgs uplink;
+  CLI::App* uplink_cmd = AddUplinkCommands(app, &uplink);
 
   try {
     app.parse(argc, argv);
@@ -114,6 +117,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return RunPlan(plan, out, err, clock);
   }
   if (lake_cmd->parsed()) return RunLake(lake, out, err, clock);
+  if (uplink_cmd->parsed()) return RunUplink(uplink, out, err);
   return kExitUsage;
 }
 

@@ -30,41 +30,43 @@ bool ValidHostPort(std::string_view s) {
   return ec == std::errc() && end == p.data() + p.size() && port <= 65535;
 }
 
-void ParseBroker(YamlReader& r, const YamlValue& v, EdgeConfig* c) {
+// broker: {url, client_id, tls: {ca, cert, key, verify_hostname}}
+void ParseBroker(YamlReader& r, const YamlValue& v, mqtt::BrokerAddress* address,
+                 std::optional<mqtt::TlsOptions>* tls, std::string* client_id) {
   YamlFields f = r.OpenMap(v, {"url", "client_id", "tls"});
   if (!f.ok()) return;
   if (auto url = r.Required(f, "url")) {
     if (auto s = r.Str(*url)) {
       Result<mqtt::BrokerAddress> a = mqtt::BrokerAddress::Parse(*s);
       if (a.ok()) {
-        c->broker = *a;
+        *address = *a;
       } else {
         r.Err(ye::kInvalidValue, *url, a.status().message());
       }
     }
   }
   if (auto id = f.Get("client_id")) {
-    if (auto s = r.Str(*id)) c->client_id = *s;
+    if (auto s = r.Str(*id)) *client_id = *s;
   }
-  if (auto tls = f.Get("tls")) {
-    YamlFields t = r.OpenMap(*tls, {"ca", "cert", "key", "verify_hostname"});
+  if (auto t_v = f.Get("tls")) {
+    YamlFields t = r.OpenMap(*t_v, {"ca", "cert", "key", "verify_hostname"});
     if (t.ok()) {
       mqtt::TlsOptions o;
       if (auto ca = r.Required(t, "ca")) o.ca_file = Resolve(r.file(), r.Str(*ca).value_or(""));
       if (auto cert = t.Get("cert")) o.cert_file = Resolve(r.file(), r.Str(*cert).value_or(""));
       if (auto key = t.Get("key")) o.key_file = Resolve(r.file(), r.Str(*key).value_or(""));
       if (o.cert_file.empty() != o.key_file.empty()) {
-        r.Err(ye::kMissingField, *tls, "a client certificate needs its key: give cert and key");
+        r.Err(ye::kMissingField, *t_v, "a client certificate needs its key: give cert and key");
       }
       if (auto vh = t.Get("verify_hostname")) o.verify_hostname = r.Bool(*vh).value_or(true);
-      c->tls = o;
+      *tls = o;
     }
   }
-  if (c->broker.tls && !c->tls) {
+  if (address->tls && !tls->has_value()) {
     r.Err(ye::kMissingField, v,
-          "broker " + c->broker.ToString() + " is mqtts://: add tls: {ca: ...}");
+          "broker " + address->ToString() + " is mqtts://: add tls: {ca: ...}");
   }
-  if (!c->broker.tls && c->tls) {
+  if (!address->tls && tls->has_value()) {
     r.Err(ye::kInvalidValue, v, "tls is set but the broker url is not mqtts://");
   }
 }
@@ -109,9 +111,17 @@ void ParseSources(YamlReader& r, const YamlValue& v, SourcesConfig* s) {
 }
 
 void ParseUplink(YamlReader& r, const YamlValue& v, UplinkConfig* u) {
-  YamlFields f = r.OpenMap(v, {"topic", "dir", "max_bytes", "fsync", "fsync_interval", "batch",
-                               "zstd_level", "inflight"});
+  YamlFields f = r.OpenMap(v, {"broker", "topic", "dir", "max_bytes", "fsync", "fsync_interval",
+                               "batch", "zstd_level", "inflight"});
   if (!f.ok()) return;
+  if (auto b = f.Get("broker")) {
+    mqtt::BrokerAddress address;
+    std::string client_id;
+    ParseBroker(r, *b, &address, &u->tls, &client_id);
+    u->broker = address;
+    if (!client_id.empty())
+      r.Err(ye::kInvalidValue, *b, "uplink.broker takes no client_id (the edge's is used)");
+  }
   if (auto t = f.Get("topic")) {
     if (auto s = r.Str(*t)) {
       if (s->empty() || s->find_first_of("+#") != std::string::npos || s->back() == '/') {
@@ -213,7 +223,7 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
   if (auto v = top.Get("scope")) {
     if (auto ids = r.StrList(*v)) c.scope.ids = *ids;
   }
-  if (auto v = r.Required(top, "broker")) ParseBroker(r, *v, &c);
+  if (auto v = r.Required(top, "broker")) ParseBroker(r, *v, &c.broker, &c.tls, &c.client_id);
   if (auto v = top.Get("sources")) ParseSources(r, *v, &c.sources);
   if (auto v = top.Get("uplink")) ParseUplink(r, *v, &c.uplink);
   if (auto v = top.Get("http")) {

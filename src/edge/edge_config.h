@@ -19,6 +19,7 @@
 //     json: {enabled: true}
 //     modbus: {enabled: true, timeout: 500ms, endpoints: {"10.20.0.31:502": "127.0.0.1:15020"}}
 //   uplink:
+//     broker: {url: mqtts://core.example:8883, tls: {...}}   # default: the broker above
 //     topic: weft/v1/uplink            # batches on <topic>/<id>/<priority>
 //     dir: /var/lib/weft-edge/buffer
 //     max_bytes: 256MiB
@@ -52,6 +53,10 @@
 namespace weft::edge {
 
 struct UplinkConfig {
+  //! Where batches go when it is not the sources' broker (e.g. a central broker across the WAN
+  //! while the machines publish to a site broker); nullopt = the sources' broker.
+  std::optional<mqtt::BrokerAddress> broker;
+  std::optional<mqtt::TlsOptions> tls;
   std::string topic = "weft/v1/uplink";
   std::string dir;  //!< default: <edge.yaml dir>/buffer-<id>
   uint64_t max_bytes = uint64_t{256} << 20;

@@ -98,6 +98,13 @@ bool MqttSession::connected() const {
   return client_ != nullptr && client_->connected();
 }
 
+Status MqttSession::Publish(const std::string& topic, std::string_view payload, int qos,
+                            bool retain) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (client_ == nullptr) return UnavailableError("not connected to " + broker_.ToString());
+  return client_->Publish(topic, payload, qos, retain);
+}
+
 void MqttSession::DropConnection() {
   std::lock_guard<std::mutex> lock(mu_);
   if (client_ != nullptr) client_->DropConnection();

@@ -74,6 +74,8 @@ class MqttSession {
   void Stop();
 
   bool connected() const;
+  //! Publishes on the current connection; Unavailable when there is none.
+  Status Publish(const std::string& topic, std::string_view payload, int qos, bool retain);
   //! Connections made since Start (the first included).
   uint64_t connections() const { return connections_.load(); }
   //! Ends the current connection abruptly (the broker sends the will), as a cable pull would;

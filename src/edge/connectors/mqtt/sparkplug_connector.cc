@@ -381,4 +381,12 @@ void SparkplugConnector::OnMessage(mqtt::Client& client, const mqtt::Message& m)
   }
 }
 
+Status SparkplugConnector::RequestRebirth() {
+  for (const auto& [group, node] : table_->SparkplugNodes()) {
+    const sparkplug::Message req = sparkplug::HostSession::RebirthRequest(group, node, NowMs());
+    WEFT_RETURN_IF_ERROR(session_.Publish(req.topic, req.payload, req.qos, req.retain));
+  }
+  return Status::Ok();
+}
+
 }  // namespace weft::edge

@@ -89,6 +89,9 @@ class SparkplugConnector final : public Connector {
   //! Ends the MQTT connection abruptly (the broker publishes the STATE will); it is then
   //! re-established. For tests.
   void DropConnectionForTest() { session_.DropConnection(); }
+  //! Asks every edge node of the table for a rebirth (NCMD "Node Control/Rebirth"), e.g. on a
+  //! command from the core. Unavailable when not connected.
+  Status RequestRebirth();
   //! MQTT connections made since Start.
   uint64_t connections() const { return session_.connections(); }
 

@@ -1,0 +1,181 @@
+// Runtime: one weft-edge process. Reads edge.yaml and plant.yaml, runs the connectors, the
+// pipeline and local inference, and forwards everything through the durable queue to the broker.
+//
+//   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<Runtime> rt, Runtime::Start("edge.yaml"));
+//   ... rt->MetricsText(), rt->Health(), rt->Reload(), rt->DeployModel(...) ...
+//   rt->Stop();   // or the destructor
+//
+// Data path and threads:
+//   connectors (their own threads) --Ingest--> inbox --(processing thread)--> Pipeline and
+//   InferenceEngine --> one BatchBuilder per priority --> DurableQueue.Append --> UplinkSender
+//   (its own thread) --QoS 1--> broker. A batch is closed when it holds uplink.batch.max_samples
+//   records or is uplink.batch.max_interval old; it is "acknowledged" by the edge once Append
+//   returned (durable per uplink.fsync), and leaves the queue when the broker acknowledged it.
+//   What is lost on kill -9: only records not yet in a closed batch (at most max_interval).
+//   The inbox is bounded (kMaxInbox samples): if the processing thread falls that far behind,
+//   newer samples are dropped and counted (weft_edge_ingest_dropped_total), never blocking the
+//   connectors' network threads.
+//
+// Commands from the core, on <commands_topic>/<id>/cmd/<name> (QoS 1), answered on
+// <commands_topic>/<id>/reply with {"command","ok","message"}:
+//   reload   re-reads edge.yaml and plant.yaml; connectors, pipeline and inference are rebuilt
+//            (the broker, the uplink and http settings need a restart). A bad file keeps the
+//            running configuration and the reply says why.
+//   deploy   {"model": NAME, "artifact": PATH, "version": V, "sha256": HEX}: loads the model
+//            file, checks its sha256 (required), and swaps it in without stopping inference.
+//   rebirth  asks every Sparkplug edge node of the scope for a rebirth.
+// Only principals the broker's ACL lets publish there can command the edge (see the core's
+// broker configuration); every command and its outcome is logged.
+//
+// Thread-safety: the public methods are thread-safe.
+#ifndef WEFT_EDGE_RUNTIME_H_
+#define WEFT_EDGE_RUNTIME_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "edge/connector.h"
+#include "edge/edge_config.h"
+#include "edge/http_endpoint.h"
+#include "edge/inference/inference_engine.h"
+#include "edge/pipeline/pipeline.h"
+#include "edge/signal_table.h"
+#include "edge/uplink/batch_codec.h"
+#include "edge/uplink/durable_queue.h"
+#include "edge/uplink_sender.h"
+#include "model/plant.h"
+#include "mqtt/client.h"
+
+namespace weft::edge {
+
+class SparkplugConnector;
+
+struct RuntimeOptions {
+  const Clock* clock = nullptr;  //!< null: SystemClock::Default()
+  //! Overrides edge.yaml's http.listen (e.g. "127.0.0.1:0" in tests); "" = as configured.
+  std::string http_listen;
+};
+
+struct ModelDeployment {
+  std::string model, artifact, version, sha256;
+};
+
+struct RuntimeStats {
+  uint64_t samples_in = 0;
+  uint64_t ingest_dropped = 0;
+  uint64_t events_in = 0;
+  uint64_t batches_appended = 0;
+  uint64_t records_appended = 0;  //!< samples + aggregates + events in appended batches
+  uint64_t append_errors = 0;
+  uint64_t reloads = 0;
+  uint64_t commands = 0;
+};
+
+class Runtime {
+ public:
+  static constexpr size_t kMaxInbox = 1 << 18;
+
+  static Result<std::unique_ptr<Runtime>> Start(const std::string& config_path,
+                                                RuntimeOptions options = {});
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  //! Stops the connectors, closes and stores the open batches, stops the sender. Idempotent.
+  void Stop();
+
+  Status Reload();
+  Status DeployModel(const ModelDeployment& d);
+  Status RequestRebirth();
+
+  std::string MetricsText() const;
+  HealthReport Health() const;
+  RuntimeStats stats() const;
+  int http_port() const { return http_ ? http_->port() : 0; }
+  const EdgeConfig& config() const { return config_; }
+
+ private:
+  //! What a configuration builds; replaced whole by Reload.
+  struct Generation {
+    std::shared_ptr<const model::Plant> plant;
+    std::shared_ptr<const SignalTable> table;
+    std::vector<SignalPolicy> policies;
+    std::unique_ptr<Pipeline> pipeline;
+    std::unique_ptr<inference::InferenceEngine> inference;
+    std::vector<std::unique_ptr<Connector>> connectors;
+    SparkplugConnector* sparkplug = nullptr;  //!< among `connectors`, if enabled
+  };
+  class Sink;
+  struct Open {
+    std::unique_ptr<uplink::BatchBuilder> builder;
+    int64_t first_us = 0;  //!< when the first record went in
+    size_t records = 0;
+  };
+  struct Command {
+    std::string name, payload;
+    std::function<void(Status)> done;  //!< for calls from the API; null for MQTT commands
+  };
+
+  Runtime(EdgeConfig config, RuntimeOptions options);
+  Result<std::unique_ptr<Generation>> Build(const EdgeConfigFile& file);
+  Status StartConnectors(Generation& g);
+  void Ingest(std::span<const Sample> samples);
+  void IngestEvent(const Event& e);
+  void Process();
+  void Add(Priority p, const std::function<void(uplink::BatchBuilder&)>& add);
+  void CloseBatches(bool all);
+  void CloseBatch(Priority p);
+  Status RunCommand(const std::string& name, const std::string& payload);
+  Status DoReload();
+  Status DoDeploy(const ModelDeployment& d);
+  Status Call(const std::string& name, const std::string& payload);
+  void OnCommandMessage(const mqtt::Message& m);
+  int64_t NowUs() const;
+
+  EdgeConfig config_;
+  RuntimeOptions options_;
+  const Clock& clock_;
+
+  std::unique_ptr<uplink::DurableQueue> queue_;
+  std::unique_ptr<mqtt::Client> uplink_client_;
+  std::unique_ptr<UplinkSender> sender_;
+  std::unique_ptr<HttpEndpoint> http_;
+
+  // Owned by the processing thread (and by Start/Stop around it).
+  std::unique_ptr<Generation> gen_;
+  std::unique_ptr<Sink> sink_;
+  std::array<Open, kPriorityCount> open_;
+  std::vector<Sample> work_;
+  std::vector<Event> work_events_;
+  uint64_t subscribed_connects_ = 0;
+
+  mutable std::mutex in_mu_;
+  std::condition_variable in_cv_;
+  std::vector<Sample> inbox_;        // GUARDED_BY(in_mu_)
+  std::vector<Event> inbox_events_;  // GUARDED_BY(in_mu_)
+  std::deque<Command> commands_;     // GUARDED_BY(in_mu_)
+  bool stopping_ = false;            // GUARDED_BY(in_mu_)
+
+  mutable std::mutex stats_mu_;
+  RuntimeStats stats_;  // GUARDED_BY(stats_mu_)
+  //! Snapshots for /metrics and /health, refreshed by the processing thread.
+  std::string gen_metrics_;                        // GUARDED_BY(stats_mu_)
+  std::vector<ConnectorHealth> connector_health_;  // GUARDED_BY(stats_mu_)
+
+  std::thread processor_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace weft::edge
+
+#endif  // WEFT_EDGE_RUNTIME_H_
