@@ -67,6 +67,8 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::string& lis
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  // Two workers are plenty for scrapes and health checks (httplib's default is 8 threads).
+  e->server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
   e->server_->Get("/metrics", [h = handlers](const httplib::Request&, httplib::Response& res) {
     res.set_content(h.metrics ? h.metrics() : std::string(), "text/plain; version=0.0.4");
   });

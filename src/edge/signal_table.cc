@@ -5,13 +5,27 @@
 
 namespace weft::edge {
 
-std::string SignalTable::Key(std::initializer_list<std::string_view> parts) {
-  std::string key;
+uint64_t SignalTable::Key(std::initializer_list<std::string_view> parts) {
+  uint64_t h = 14695981039346656037ull;
   for (std::string_view p : parts) {
-    key.append(p);
-    key.push_back('\x1f');  // a separator that ids, topics and metric names do not contain
+    for (char c : p) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ull;
+    }
+    h ^= 0x1f;  // a separator that ids, topics and metric names do not contain
+    h *= 1099511628211ull;
   }
-  return key;
+  return h;
+}
+
+template <typename Match>
+std::optional<SignalId> SignalTable::Lookup(
+    const std::unordered_multimap<uint64_t, SignalId>& index, uint64_t key, Match match) const {
+  auto [begin, end] = index.equal_range(key);
+  for (auto it = begin; it != end; ++it) {
+    if (match(signals_[it->second])) return it->second;
+  }
+  return std::nullopt;
 }
 
 Result<SignalTable> SignalTable::FromPlant(const model::Plant& plant, const EdgeScope& scope) {
@@ -30,6 +44,7 @@ Result<SignalTable> SignalTable::FromPlant(const model::Plant& plant, const Edge
   };
   SignalTable t;
   t.plant_ = &plant;
+  t.signals_.reserve(plant.SignalCount());  // an upper bound; SignalInfo is large
   for (const model::Asset* a : plant.AllAssets()) {
     if (!in_scope(*a)) continue;
     std::vector<SignalId>& of_asset = t.by_asset_[a->id];
@@ -75,6 +90,8 @@ Result<SignalTable> SignalTable::FromPlant(const model::Plant& plant, const Edge
                            plant.file + "'");
     }
   }
+  t.signals_.shrink_to_fit();
+  for (auto* index : {&t.by_asset_signal_, &t.by_sparkplug_, &t.by_json_}) index->rehash(0);
   if (t.signals_.empty()) {
     return InvalidArgumentError("edge scope: no signal of the plant in '" + plant.file +
                                 "' is in scope; list site, area, line or asset ids");
@@ -83,24 +100,26 @@ Result<SignalTable> SignalTable::FromPlant(const model::Plant& plant, const Edge
 }
 
 std::optional<SignalId> SignalTable::Find(std::string_view asset, std::string_view signal) const {
-  auto it = by_asset_signal_.find(Key({asset, signal}));
-  if (it == by_asset_signal_.end()) return std::nullopt;
-  return it->second;
+  return Lookup(by_asset_signal_, Key({asset, signal}),
+                [&](const SignalInfo& s) { return s.asset == asset && s.signal == signal; });
 }
 
 std::optional<SignalId> SignalTable::FindSparkplug(std::string_view group, std::string_view node,
                                                    std::string_view device,
                                                    std::string_view metric) const {
-  auto it = by_sparkplug_.find(Key({group, node, device, metric}));
-  if (it == by_sparkplug_.end()) return std::nullopt;
-  return it->second;
+  return Lookup(by_sparkplug_, Key({group, node, device, metric}), [&](const SignalInfo& s) {
+    const model::SparkplugEndpoint& ep = *s.asset_model->connection.sparkplug;
+    return ep.group_id == group && ep.edge_node_id == node && ep.device_id == device &&
+           s.signal_model->spec.source.sparkplug->metric == metric;
+  });
 }
 
 std::optional<SignalId> SignalTable::FindJson(std::string_view topic,
                                               std::string_view field) const {
-  auto it = by_json_.find(Key({topic, field}));
-  if (it == by_json_.end()) return std::nullopt;
-  return it->second;
+  return Lookup(by_json_, Key({topic, field}), [&](const SignalInfo& s) {
+    return s.asset_model->connection.mqtt->topic == topic &&
+           s.signal_model->spec.source.mqtt->field == field;
+  });
 }
 
 const std::vector<SignalId>* SignalTable::AssetSignals(std::string_view asset) const {

@@ -72,11 +72,16 @@ class SignalTable {
   std::vector<std::pair<std::string, std::string>> SparkplugNodes() const;
 
  private:
-  static std::string Key(std::initializer_list<std::string_view> parts);
+  //! A 64-bit hash of the parts (FNV-1a, with a separator): the indexes keep hashes, not the
+  //! strings (the table of a 5,000-signal edge stays small); lookups verify the candidates.
+  static uint64_t Key(std::initializer_list<std::string_view> parts);
+  template <typename Match>
+  std::optional<SignalId> Lookup(const std::unordered_multimap<uint64_t, SignalId>& index,
+                                 uint64_t key, Match match) const;
 
   const model::Plant* plant_ = nullptr;
   std::vector<SignalInfo> signals_;
-  std::unordered_map<std::string, SignalId> by_asset_signal_, by_sparkplug_, by_json_;
+  std::unordered_multimap<uint64_t, SignalId> by_asset_signal_, by_sparkplug_, by_json_;
   std::map<std::string, std::vector<SignalId>, std::less<>> by_asset_;
 };
 

@@ -101,7 +101,6 @@ struct BatchBuilder::Impl {
   std::string edge_id;
   Priority stream;
   BatchBuilderOptions options;
-  ZSTD_CCtx* cctx = nullptr;
   // The columns, held directly so that Add does not go through the accessors.
   google::protobuf::RepeatedField<uint32_t>* signals = nullptr;
   google::protobuf::RepeatedField<int64_t>* deltas = nullptr;
@@ -142,9 +141,7 @@ BatchBuilder::BatchBuilder(std::string edge_id, Priority stream, BatchBuilderOpt
   impl_->qualities->Reserve(kInitialSamples);
 }
 
-BatchBuilder::~BatchBuilder() {
-  if (impl_->cctx != nullptr) ZSTD_freeCCtx(impl_->cctx);
-}
+BatchBuilder::~BatchBuilder() = default;
 
 void BatchBuilder::Add(const Sample& sample) {
   Impl& d = *impl_;
@@ -284,21 +281,24 @@ Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
     out.resize(kBatchHeaderBytes + size);
     serialize(out.data() + kBatchHeaderBytes);
   } else {
-    if (d.cctx == nullptr) {
-      d.cctx = ZSTD_createCCtx();
-      if (d.cctx == nullptr) return InternalError("uplink batch: ZSTD_createCCtx failed");
-      const size_t r =
-          ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_compressionLevel, d.options.zstd_level);
-      if (ZSTD_isError(r)) {
-        return InvalidArgumentError("uplink batch: zstd level " +
-                                    std::to_string(d.options.zstd_level) + ": " +
-                                    ZSTD_getErrorName(r));
-      }
+    // One compression context per thread, shared by the builders of all priorities (each holds
+    // megabytes of tables; an edge's batches are built on one thread).
+    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
+                                                                         ZSTD_freeCCtx);
+    if (cctx == nullptr) return InternalError("uplink batch: ZSTD_createCCtx failed");
+    size_t r = ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, d.options.zstd_level);
+    // A 128 KiB window: batches are a few hundred KiB at most, and the level's default window
+    // and hash tables (megabytes) would cost the edge more memory than they gain in ratio.
+    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, 17);
+    if (ZSTD_isError(r)) {
+      return InvalidArgumentError("uplink batch: zstd level " +
+                                  std::to_string(d.options.zstd_level) + ": " +
+                                  ZSTD_getErrorName(r));
     }
     d.scratch.resize(size);
     serialize(d.scratch.data());
     out.resize(kBatchHeaderBytes + ZSTD_compressBound(size));
-    const size_t n = ZSTD_compress2(d.cctx, out.data() + kBatchHeaderBytes,
+    const size_t n = ZSTD_compress2(cctx.get(), out.data() + kBatchHeaderBytes,
                                     out.size() - kBatchHeaderBytes, d.scratch.data(), size);
     if (ZSTD_isError(n)) {
       return InternalError(std::string("uplink batch: zstd compression failed: ") +
