@@ -281,6 +281,22 @@ void Runtime::CloseBatches(bool all) {
   if (closed && sender_) sender_->Notify();
 }
 
+void Runtime::RetireGeneration() {
+  // The sources stop; what they delivered is processed and stored with the table it refers to.
+  for (auto& c : gen_->connectors) c->Stop();
+  {
+    std::lock_guard<std::mutex> lock(in_mu_);
+    work_.swap(inbox_);
+    inbox_.clear();
+  }
+  if (!work_.empty()) {
+    gen_->pipeline->Push(work_);
+    gen_->inference->OnSamples(work_);
+  }
+  gen_->pipeline->Flush();
+  CloseBatches(/*all=*/true);
+}
+
 void Runtime::Process() {
   auto last_snapshot = std::chrono::steady_clock::now() - std::chrono::seconds(10);
   auto last_trim = std::chrono::steady_clock::now();
@@ -320,16 +336,7 @@ void Runtime::Process() {
       }
     }
     if (stopping) {
-      for (auto& c : gen_->connectors) c->Stop();
-      // What the connectors delivered while stopping goes up too.
-      {
-        std::lock_guard<std::mutex> lock(in_mu_);
-        work_.swap(inbox_);
-        inbox_.clear();
-      }
-      if (!work_.empty()) gen_->pipeline->Push(work_);
-      gen_->pipeline->Flush();
-      CloseBatches(/*all=*/true);
+      RetireGeneration();
       return;
     }
     CloseBatches(/*all=*/false);
@@ -419,16 +426,7 @@ Status Runtime::DoReload() {
     return FailedPreconditionError("reload: id, broker and uplink.dir need a restart of weft-edge");
   }
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<Generation> next, Build(*file));
-  // The old sources stop; what they delivered is processed and stored with the old table.
-  for (auto& conn : gen_->connectors) conn->Stop();
-  {
-    std::lock_guard<std::mutex> lock(in_mu_);
-    work_.swap(inbox_);
-    inbox_.clear();
-  }
-  if (!work_.empty()) gen_->pipeline->Push(work_);
-  gen_->pipeline->Flush();
-  CloseBatches(/*all=*/true);
+  RetireGeneration();
   next->pipeline = std::make_unique<Pipeline>(*next->table, next->policies, *sink_);
   gen_ = std::move(next);
   config_.scope = c.scope;

@@ -132,6 +132,8 @@ class Runtime {
   void Ingest(std::span<const Sample> samples);
   void IngestEvent(const Event& e);
   void Process();
+  //! Stops the current generation's connectors and stores everything it still holds.
+  void RetireGeneration();
   void Add(Priority p, const std::function<void(uplink::BatchBuilder&)>& add);
   void CloseBatches(bool all);
   void CloseBatch(Priority p);
