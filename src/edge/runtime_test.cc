@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -217,6 +218,55 @@ TEST_F(RuntimeTest, WithTheUplinkDownEverythingReceivedIsStoredOnDisk) {
     }
   }
   EXPECT_EQ(ts.size(), 23u) << "every sample received is in the buffer, waiting for the uplink";
+}
+
+TEST(RuntimeTls, MutualTlsToTheBrokerForSourcesAndUplink) {
+  auto dir = weft::testing::TempDir::Make();
+  ASSERT_TRUE(dir.ok());
+  auto pki = weft::testing::TestPki::Make(dir->path());
+  ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+  weft::testing::BrokerOptions bo;
+  bo.tls = *pki;
+  bo.require_client_certificate = true;
+  auto broker = weft::testing::MosquittoBroker::Start(bo);
+  ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+  std::string config = dir->path() + "/edge.yaml";
+  std::ofstream(config) << "weft_edge: 1\nid: e-tls\nplant: "
+                        << std::filesystem::absolute(weft::testing::ExamplePlantPath()).string()
+                        << "\nscope: [b1-cv-01]\nbroker: {url: \"" << (*broker)->url()
+                        << "\", tls: {ca: ca.pem, cert: client.pem, key: client.key}}\n"
+                        << "sources: {sparkplug: {enabled: false}, modbus: {enabled: false}}\n"
+                        << "uplink: {batch: {max_samples: 1, max_interval: 100ms}}\n"
+                        << "http: {listen: \"127.0.0.1:0\"}\n";
+  auto rt = Runtime::Start(config);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString() << "\n" << (*broker)->Log();
+
+  mqtt::ClientOptions o;
+  o.client_id = "tls-peer";
+  o.tls = mqtt::TlsOptions{pki->ca_cert, pki->client_cert, pki->client_key, true};
+  auto peer = mqtt::Client::Connect(*mqtt::BrokerAddress::Parse((*broker)->url()), o, seconds(5));
+  ASSERT_TRUE(peer.ok()) << peer.status().ToString();
+  std::atomic<int> batches{0};
+  (*peer)->SetMessageHandler([&](const mqtt::Message& m) {
+    if (uplink::DecodeBatch(m.payload).ok()) ++batches;
+  });
+  ASSERT_TRUE((*peer)->Subscribe("weft/v1/uplink/#", 1).ok());
+  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE((*peer)
+                  ->Publish("brno/b1/b1-cv-01/telemetry",
+                            R"({"ts":1767225600000,"values":{"belt_speed":1.5}})", 1, false)
+                  .ok());
+  EXPECT_TRUE(WaitFor([&] { return batches.load() >= 1; }, seconds(10)))
+      << "a sample read over TLS went up over TLS";
+  EXPECT_TRUE((*rt)->Health().healthy);
+
+  // The same edge without a client certificate is refused by the broker.
+  std::ofstream(config) << "weft_edge: 1\nid: e-tls2\nplant: "
+                        << std::filesystem::absolute(weft::testing::ExamplePlantPath()).string()
+                        << "\nscope: [b1-cv-01]\nbroker: {url: \"" << (*broker)->url()
+                        << "\", tls: {ca: ca.pem}}\nhttp: {listen: \"127.0.0.1:0\"}\n";
+  auto refused = Runtime::Start(config);
+  EXPECT_FALSE(refused.ok());
 }
 
 }  // namespace
