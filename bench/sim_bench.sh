@@ -7,6 +7,8 @@
 #   3. publishing to mosquitto at the broker's limit: weft-sim's messages/s against mosquitto_pub's
 #      (same broker, same run), end to end through a mosquitto_sub and ingest only; the ratio is
 #      weft-sim / mosquitto_pub.
+# Steps 2 and 3 run each side RUNS times (default 3; the two sides alternate in step 3) and report
+# every figure and the median: the machine is shared, single runs are noisy.
 # Loopback only; every step bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,10 @@ broker="mqtt://127.0.0.1:$port"
 cpu_of() {  # cpu_of PID -> utime+stime in seconds
   awk '{print ($14 + $15) / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"
 }
+runs=${RUNS:-3}
+median() {  # median NUMBER... (the lower middle one for an even count)
+  printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'
+}
 
 echo "== 1. real time, example plant, publishing to mosquitto (target < 5% of one core)"
 secs=${REALTIME_SECONDS:-30}
@@ -48,17 +54,25 @@ echo "weft-sim real time: ${rt}% of one core over $(awk -v a="$t0" -v b="$t1" 'B
 echo "== 2. accelerated generation to a file (target >= 5,000,000 samples/s per core)"
 gen_s=${GEN_SIM_SECONDS:-86400}
 TIMEFORMAT='%R %U %S'
-{ time "$sim" --plant examples/plant.yaml --speed 0 --duration "$gen_s" \
-    --record "$tmp/record.csv" --log-level warn; } 2>"$tmp/gen.time"
-read -r real user sys <"$tmp/gen.time"
-rows=$(($(wc -l <"$tmp/record.csv") - 1))
-bytes=$(stat -c %s "$tmp/record.csv")
+per_core=() walls=()
+for run in $(seq "$runs"); do
+  rm -f "$tmp/record.csv"
+  { time "$sim" --plant examples/plant.yaml --speed 0 --duration "$gen_s" \
+      --record "$tmp/record.csv" --log-level warn; } 2>"$tmp/gen.time"
+  read -r real user sys <"$tmp/gen.time"
+  rows=$(($(wc -l <"$tmp/record.csv") - 1))  # also reads the record into the page cache for dd
+  bytes=$(stat -c %s "$tmp/record.csv")
+  awk -v n="$rows" -v b="$bytes" -v r="$real" -v u="$user" -v s="$sys" -v k="$run" 'BEGIN{
+    printf "run %d: weft-sim: %d samples (%d bytes) in %.2f s wall, %.2f s CPU (%.2f user + %.2f sys): %.0f samples/s wall, %.0f samples/s per core\n", k, n, b, r, u+s, u, s, n/r, n/(u+s) }'
+  per_core+=("$(awk -v n="$rows" -v u="$user" -v s="$sys" 'BEGIN{printf "%.0f", n/(u+s)}')")
+  walls+=("$real")
+done
 { time dd if="$tmp/record.csv" of="$tmp/copy.csv" bs=1M conv=fsync status=none; } 2>"$tmp/dd.time"
 read -r dd_real dd_user dd_sys <"$tmp/dd.time"
-rm -f "$tmp/copy.csv"
-awk -v n="$rows" -v b="$bytes" -v r="$real" -v u="$user" -v s="$sys" -v d="$dd_real" 'BEGIN{
-  printf "weft-sim: %d samples (%d bytes) in %.2f s wall, %.2f s CPU: %.0f samples/s wall, %.0f samples/s per core\n", n, b, r, u+s, n/r, n/(u+s);
-  printf "dd writing the same bytes (fsync): %.2f s wall = %.0f samples/s equivalent (the disk limit); weft-sim wall / dd wall = %.2f\n", d, n/d, r/d }'
+rm -f "$tmp/copy.csv" "$tmp/record.csv"
+awk -v n="$rows" -v r="$(median "${walls[@]}")" -v d="$dd_real" -v c="$(median "${per_core[@]}")" -v k="$runs" 'BEGIN{
+  printf "dd writing the same bytes (fsync): %.2f s wall = %.0f samples/s equivalent (the disk limit); median weft-sim wall / dd wall = %.2f\n", d, n/d, r/d;
+  printf "median of %d: %.0f samples/s per core = %.2f x the 5,000,000 target\n", k, c, c/5e6 }'
 echo "== 3. publishing to mosquitto at the broker's limit: weft-sim vs mosquitto_pub, same broker, same run"
 # The peer publishes messages of the simulator's average size (Sparkplug DDATA ~100 bytes) on a
 # topic of the same length, at QoS 0 (the QoS of Sparkplug DATA messages, ~92% of the simulator's
@@ -92,17 +106,23 @@ for mode in end-to-end ingest-only; do
     sub_pid=$!
     sleep 0.5
   fi
-  start=$(date +%s.%N)
-  mosquitto_pub -h 127.0.0.1 -p "$port" -t "$peer_topic" -q 0 -l <"$tmp/lines"
-  if [[ -n $sub_pid ]]; then got=$(wait_count "$tmp/got" "$n"); : >"$tmp/got"; else got=$n; fi
-  end=$(date +%s.%N)
-  peer_rate=$(rate "$got" "$start" "$end")
-  start=$(date +%s.%N)
-  msgs=$(sim_run)
-  if [[ -n $sub_pid ]]; then got=$(wait_count "$tmp/got" "$msgs"); else got=$msgs; fi
-  end=$(date +%s.%N)
-  sim_rate=$(rate "$got" "$start" "$end")
+  peer_rates=() sim_rates=()
+  for run in $(seq "$runs"); do
+    start=$(date +%s.%N)
+    mosquitto_pub -h 127.0.0.1 -p "$port" -t "$peer_topic" -q 0 -l <"$tmp/lines"
+    if [[ -n $sub_pid ]]; then got=$(wait_count "$tmp/got" "$n"); : >"$tmp/got"; else got=$n; fi
+    end=$(date +%s.%N)
+    peer_rate=$(rate "$got" "$start" "$end")
+    start=$(date +%s.%N)
+    msgs=$(sim_run)
+    if [[ -n $sub_pid ]]; then got=$(wait_count "$tmp/got" "$msgs"); : >"$tmp/got"; else got=$msgs; fi
+    end=$(date +%s.%N)
+    sim_rate=$(rate "$got" "$start" "$end")
+    echo "$mode run $run: mosquitto_pub $peer_rate msg/s ($n sent); weft-sim $sim_rate msg/s ($msgs sent, $got counted); ratio $(awk -v a="$sim_rate" -v b="$peer_rate" 'BEGIN{printf "%.2f", a/b}')"
+    peer_rates+=("$peer_rate") sim_rates+=("$sim_rate")
+  done
   [[ -n $sub_pid ]] && kill "$sub_pid"
-  echo "$mode: mosquitto_pub $peer_rate msg/s ($n sent); weft-sim $sim_rate msg/s ($msgs sent, $got counted); ratio weft-sim / mosquitto_pub = $(awk -v a="$sim_rate" -v b="$peer_rate" 'BEGIN{printf "%.2f", a/b}')"
+  peer_med=$(median "${peer_rates[@]}") sim_med=$(median "${sim_rates[@]}")
+  echo "$mode, median of $runs: mosquitto_pub $peer_med msg/s; weft-sim $sim_med msg/s; ratio weft-sim / mosquitto_pub = $(awk -v a="$sim_med" -v b="$peer_med" 'BEGIN{printf "%.2f", a/b}')"
 done
 kill $broker_pid

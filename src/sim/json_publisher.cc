@@ -28,16 +28,15 @@ Result<std::unique_ptr<JsonPublisher>> JsonPublisher::Create(const Simulator& si
   }
   p->bodies_.resize(p->topics_.size());
   if (p->topics_.empty()) return p;
-  mqtt::ClientOptions options;
-  options.client_id = "weft-sim-json";
-  options.network_thread = false;  // driven by the simulation thread (Poll each tick)
-  WEFT_ASSIGN_OR_RETURN(p->client_,
-                        mqtt::Client::Connect(broker, options, std::chrono::seconds(10)));
+  MqttOutbox::Connection c;
+  c.broker = broker;
+  c.options.client_id = "weft-sim-json";
+  WEFT_ASSIGN_OR_RETURN(p->outbox_, MqttOutbox::Start(std::move(c), /*reconnect=*/false));
   return p;
 }
 
 Status JsonPublisher::OnTick(TimePoint now, std::span<const Sample> samples) {
-  if (!client_) return Status::Ok();
+  if (!outbox_) return Status::Ok();
   for (auto& b : bodies_) b.clear();
   char num[64];
   for (const Sample& s : samples) {
@@ -56,25 +55,33 @@ Status JsonPublisher::OnTick(TimePoint now, std::span<const Sample> samples) {
       body.append(num, res.ptr);
     }
   }
-  client_->Poll(std::chrono::milliseconds(0));
-  if (!client_->connected()) {
-    return UnavailableError("lost the connection to " + client_->broker().ToString());
-  }
   const int64_t ts_ms = UnixMicros(now) / 1000;
+  auto ts = std::to_chars(num, num + sizeof(num), ts_ms);
   for (size_t a = 0; a < bodies_.size(); ++a) {
     if (bodies_[a].empty()) continue;
-    std::string payload = "{\"ts\":" + std::to_string(ts_ms) + ",\"asset\":\"" + asset_ids_[a] +
-                          "\",\"values\":{" + bodies_[a] + "}}";
-    WEFT_RETURN_IF_ERROR(client_->Publish(topics_[a], payload, 1, false));
-    ++messages_;
+    payload_.assign("{\"ts\":");
+    payload_.append(num, ts.ptr);
+    payload_ += ",\"asset\":\"";
+    payload_ += asset_ids_[a];
+    payload_ += "\",\"values\":{";
+    payload_ += bodies_[a];
+    payload_ += "}}";
+    outbox_->Add(topics_[a], payload_, 1, false);
   }
-  return Status::Ok();
+  // The tick's messages go to the publishing thread in one hand-over (a lost connection comes
+  // back from here as Unavailable).
+  return outbox_->Flush();
+}
+
+uint64_t JsonPublisher::messages() const {
+  return outbox_ ? outbox_->published() : 0;
 }
 
 Status JsonPublisher::Finish() {
-  if (!client_) return Status::Ok();
-  spdlog::info("sim: published {} messages (JSON, {} assets)", messages_, topics_.size());
-  return client_->WaitForAcks(std::chrono::seconds(30));
+  if (!outbox_) return Status::Ok();
+  Status st = outbox_->Close(std::chrono::seconds(30));
+  spdlog::info("sim: published {} messages (JSON, {} assets)", messages(), topics_.size());
+  return st;
 }
 
 }  // namespace weft::sim

@@ -7,10 +7,11 @@
 // `ts` is milliseconds since the Unix epoch (UTC); `values` holds the signals sampled in that
 // tick, keyed by their JSON field (source.mqtt.field, by default the signal name); numbers are
 // JSON numbers, booleans true/false. Samples of an asset whose communication is dropped are not
-// published. The simulation thread drives the MQTT session (Poll each tick); a lost connection
-// ends the run with Unavailable (the Sparkplug publisher, by contrast, starts a new session).
+// published. The simulation thread encodes; the MQTT session is driven by an MqttOutbox thread.
+// A lost connection ends the run with Unavailable, returned by the next OnTick or by Finish (the
+// Sparkplug publisher, by contrast, starts a new session).
 //
-// Thread-safety: used by the simulation thread only.
+// Thread-safety: used by the simulation thread only (the outbox thread is internal).
 #ifndef WEFT_SIM_JSON_PUBLISHER_H_
 #define WEFT_SIM_JSON_PUBLISHER_H_
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "mqtt/client.h"
+#include "sim/mqtt_outbox.h"
 #include "sim/simulator.h"
 
 namespace weft::sim {
@@ -30,8 +32,9 @@ class JsonPublisher final : public SampleSink {
                                                        const mqtt::BrokerAddress& broker);
   Status OnTick(TimePoint now, std::span<const Sample> samples) override;
   Status Finish() override;
-  uint64_t messages() const { return messages_; }
-  bool active() const { return client_ != nullptr; }
+  //! Messages handed to the broker connection (complete after Finish()).
+  uint64_t messages() const;
+  bool active() const { return outbox_ != nullptr; }
 
  private:
   struct Route {
@@ -41,12 +44,12 @@ class JsonPublisher final : public SampleSink {
   };
   JsonPublisher() = default;
 
-  std::unique_ptr<mqtt::Client> client_;
+  std::unique_ptr<MqttOutbox> outbox_;
   std::vector<Route> routes_;        //!< per signal index
   std::vector<std::string> topics_;  //!< per JSON asset
   std::vector<std::string> asset_ids_;
   std::vector<std::string> bodies_;  //!< per JSON asset, built during a tick
-  uint64_t messages_ = 0;
+  std::string payload_;              //!< reused for each message
 };
 
 }  // namespace weft::sim

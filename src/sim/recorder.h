@@ -6,13 +6,19 @@
 //
 // `sent` is 0 while the asset's communication was dropped by a comm_drop fault: such samples
 // were produced but never left the machine. Values are written in the shortest form that reads
-// back to the same double. Writes go through a large buffer; Finish() flushes and fsyncs.
+// back to the same double. Finish() writes the rest and fsyncs; it reports any write error.
 //
-// Thread-safety: used by the simulation thread only.
+// How it writes (the generator's hot path): rows are formatted into large aligned buffers that a
+// writer thread hands to the kernel while the next one fills. Where the file system allows it
+// the file is opened with O_DIRECT: a record is written once and read rarely, so going around
+// the page cache saves the copy into it (the largest CPU cost of a buffered write) and does not
+// evict other data. Where it does not (tmpfs, some FUSE), ordinary buffered writes.
+//
+// Thread-safety: OnTick/Finish on the simulation thread only; the writer thread is internal.
 #ifndef WEFT_SIM_RECORDER_H_
 #define WEFT_SIM_RECORDER_H_
 
-#include <cstdio>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,24 +29,31 @@ namespace weft::sim {
 
 class CsvRecorder final : public SampleSink {
  public:
-  //! Creates (truncates) `path`; Unavailable naming the path when it cannot.
-  static Result<std::unique_ptr<CsvRecorder>> Create(const std::string& path, const Simulator& sim);
+  //! Creates (truncates) `path`; Unavailable naming the path when it cannot. `try_direct` false
+  //! writes through the page cache even where O_DIRECT would work.
+  static Result<std::unique_ptr<CsvRecorder>> Create(const std::string& path, const Simulator& sim,
+                                                     bool try_direct = true);
+  //! Writes what is buffered (errors are lost: call Finish() to see them).
   ~CsvRecorder() override;
   Status OnTick(TimePoint now, std::span<const Sample> samples) override;
   Status Finish() override;
   uint64_t rows() const { return rows_; }
+  //! Whether the file is written with O_DIRECT (see above).
+  bool direct() const;
 
  private:
-  CsvRecorder(std::string path, std::FILE* file, std::vector<std::string> prefixes)
-      : path_(std::move(path)), file_(file), prefixes_(std::move(prefixes)) {}
-  Status FlushBuffer();
+  class Writer;
+  CsvRecorder(std::unique_ptr<Writer> writer, std::vector<std::string> prefixes);
 
-  std::string path_;
-  std::FILE* file_;
+  std::unique_ptr<Writer> writer_;
   std::vector<std::string> prefixes_;  //!< ",asset,signal," per signal index
-  std::unique_ptr<char[]> buffer_;     //!< kBufferBytes plus room for one more row
+  char* buffer_ = nullptr;             //!< the writer's buffer being filled
   size_t used_ = 0;
   uint64_t rows_ = 0;
+  bool finished_ = false;
+  int64_t ts_us_ = -1;  //!< the timestamp whose text is in ts_text_
+  char ts_text_[24] = {};
+  size_t ts_size_ = 0;
 };
 
 }  // namespace weft::sim

@@ -63,7 +63,6 @@ struct Simulator::SignalState {
   bool has_twin_output = false;
   bool reads_input = false;  // no such output, but a twin input of that name: read it back
   int64_t period_us = 0;
-  int64_t next_due_us = 0;
   double last_value = 0;
   Generic generic;
   std::vector<ActiveSensorFault> faults;
@@ -78,6 +77,8 @@ struct Simulator::AssetState {
   std::vector<std::pair<size_t, std::optional<TimePoint>>> twin_faults;
   std::vector<std::pair<size_t, TimePoint>> comm_drops;
   bool failure_recorded = false;
+  //! The twin's model, for the inputs the operating point drives.
+  enum class Drive { kNone, kMotorLoad, kCompressorDemand } drive = Drive::kNone;
   //! The twin is stepped every `step_every` ticks (its shortest signal period), with the
   //! elapsed time: slow assets cost less, and sampling sees the same values either way.
   uint64_t step_every = 1;
@@ -130,7 +131,6 @@ Status Simulator::Init(std::vector<ScheduledFault> faults) {
         if (s.reads_input) state->inputs.emplace(sig.spec.name, sig.spec.name == "running");
       }
       s.period_us = std::max<int64_t>(1000, sig.spec.period.count());
-      s.next_due_us = start_us;
       shortest = std::min(shortest, s.period_us);
       state->shortest_period_us = std::min(state->shortest_period_us, s.period_us);
       Generic& g = s.generic;
@@ -162,6 +162,19 @@ Status Simulator::Init(std::vector<ScheduledFault> faults) {
   for (auto& a : assets_) {
     a->step_every =
         static_cast<uint64_t>(std::max<int64_t>(1, a->shortest_period_us / tick_.count()));
+    if (a->twin && a->twin->info().name == "motor") a->drive = AssetState::Drive::kMotorLoad;
+    if (a->twin && a->twin->info().name == "compressor") {
+      a->drive = AssetState::Drive::kCompressorDemand;
+    }
+  }
+  // Signals of the same period start together and advance together: they are scheduled as a
+  // group, so that a tick looks at each period once instead of at each signal.
+  for (uint32_t i = 0; i < signal_states_.size(); ++i) {
+    const int64_t period = signal_states_[i].period_us;
+    auto g = std::find_if(groups_.begin(), groups_.end(),
+                          [&](const PeriodGroup& x) { return x.period_us == period; });
+    if (g == groups_.end()) g = groups_.insert(groups_.end(), {period, start_us, {}});
+    g->signals.push_back(i);
   }
   std::stable_sort(faults.begin(), faults.end(),
                    [](const ScheduledFault& a, const ScheduledFault& b) { return a.at < b.at; });
@@ -195,18 +208,23 @@ std::vector<FaultLabel> Simulator::labels() const {
 void Simulator::SetInput(const std::string& asset, const std::string& input, double value) {
   std::lock_guard<std::mutex> lock(mu_);
   commands_.push_back({Command::Kind::kInput, asset, input, value, {}});
+  has_commands_.store(true);
 }
 
 void Simulator::InjectFault(ScheduledFault fault) {
   std::lock_guard<std::mutex> lock(mu_);
   commands_.push_back({Command::Kind::kFault, fault.asset, "", 0, std::move(fault)});
+  has_commands_.store(true);
 }
 
 void Simulator::ApplyCommands(TimePoint now) {
+  // The flag spares the lock on the ticks without a command (nearly all of them).
+  if (!has_commands_.load()) return;
   std::vector<Command> commands;
   {
     std::lock_guard<std::mutex> lock(mu_);
     commands.swap(commands_);
+    has_commands_.store(false);
   }
   for (const Command& c : commands) {
     if (c.kind == Command::Kind::kFault) {
@@ -221,6 +239,7 @@ void Simulator::ApplyCommands(TimePoint now) {
     if (st.ok()) {
       auto in = (*it)->inputs.find(c.input);
       if (in != (*it)->inputs.end()) in->second = c.value;
+      failure_pending_ |= (*it)->twin->failed() && !(*it)->failure_recorded;
     }
     if (!st.ok()) {
       input_errors_.fetch_add(1);
@@ -256,6 +275,7 @@ void Simulator::StartFault(const ScheduledFault& f, TimePoint now) {
       return;
     }
     a.twin_faults.emplace_back(label, end);
+    failure_pending_ |= a.twin->failed() && !a.failure_recorded;
   } else if (f.type == FaultType::kCommDrop) {
     a.comm_drop_until = end.value_or(TimePoint::max());
     a.comm_drops.emplace_back(label, end.value_or(TimePoint::max()));
@@ -268,9 +288,31 @@ void Simulator::StartFault(const ScheduledFault& f, TimePoint now) {
       s.faults.push_back(sf);
     }
   }
+  if (end) next_fault_end_ = std::min(next_fault_end_, *end);
+}
+
+void Simulator::UpdateNextFaultEnd() {
+  TimePoint next = TimePoint::max();
+  for (const auto& a : assets_) {
+    for (const auto& [label, end] : a->twin_faults) {
+      if (end) next = std::min(next, *end);
+    }
+    for (const auto& [label, end] : a->comm_drops) next = std::min(next, end);
+    if (a->comm_drop_until) next = std::min(next, *a->comm_drop_until);
+  }
+  for (const SignalState& s : signal_states_) {
+    for (const ActiveSensorFault& f : s.faults) {
+      if (f.end) next = std::min(next, *f.end);
+    }
+  }
+  next_fault_end_ = next;
 }
 
 void Simulator::EndFaults(TimePoint now) {
+  // Nothing ends before next_fault_end_, and a twin's failure is only news when a step (or an
+  // input or fault) made it fail: most ticks have nothing to do here.
+  if (now < next_fault_end_ && !failure_pending_) return;
+  failure_pending_ = false;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& a : assets_) {
     for (auto it = a->twin_faults.begin(); it != a->twin_faults.end();) {
@@ -306,6 +348,35 @@ void Simulator::EndFaults(TimePoint now) {
       }
     }
   }
+  UpdateNextFaultEnd();
+}
+
+const std::vector<uint32_t>& Simulator::DueSignals(int64_t t_us) {
+  due_groups_.clear();
+  uint64_t mask = 0;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    PeriodGroup& group = groups_[g];
+    if (group.next_due_us > t_us) continue;
+    // A tick longer than the period samples once per tick (the missed samples are skipped).
+    group.next_due_us += ((t_us - group.next_due_us) / group.period_us + 1) * group.period_us;
+    due_groups_.push_back(g);
+    if (g < 64) mask |= uint64_t{1} << g;
+  }
+  if (due_groups_.size() == 1) return groups_[due_groups_[0]].signals;
+  std::vector<uint32_t>* merged = &due_scratch_;
+  if (!due_groups_.empty() && groups_.size() <= 64) {
+    for (auto& [m, signals] : due_by_mask_) {
+      if (m == mask) return signals;
+    }
+    merged = &due_by_mask_.emplace_back(mask, std::vector<uint32_t>()).second;
+  }
+  // Several periods due at once: their signals, merged into index order.
+  merged->clear();
+  for (size_t g : due_groups_) {
+    merged->insert(merged->end(), groups_[g].signals.begin(), groups_[g].signals.end());
+  }
+  std::sort(merged->begin(), merged->end());
+  return *merged;
 }
 
 double Simulator::SignalValue(SignalState& s, AssetState& a, TimePoint now) {
@@ -362,6 +433,8 @@ Status Simulator::Run() {
   Status result;
   int64_t t_us = start_us;
   uint64_t tick_count = 0;
+  const uint64_t ticks_per_drift =
+      std::max<uint64_t>(1, 1'000'000 / static_cast<uint64_t>(tick_.count()));
   while (!stop_.load() && t_us <= end_us) {
     TimePoint now = TimeFromUnixMicros(t_us);
     now_us_.store(t_us);
@@ -371,34 +444,34 @@ Status Simulator::Run() {
     }
     EndFaults(now);
     // The operating point drifts every simulated second or so.
-    if (tick_count % std::max<uint64_t>(1, 1'000'000 / static_cast<uint64_t>(tick_.count())) == 0) {
+    if (tick_count % ticks_per_drift == 0) {
       for (auto& a : assets_) {
         if (!a->twin) continue;
         a->load = std::clamp(a->load + 0.01 * (0.7 - a->load) + a->rng.Normal(0, 0.01), 0.2, 1.0);
-        const std::string& model = a->twin->info().name;
-        if (model == "motor") (void)a->twin->SetInput("load", a->load);
-        if (model == "compressor") (void)a->twin->SetInput("demand", 10 * a->load);
+        if (a->drive == AssetState::Drive::kMotorLoad) (void)a->twin->SetInput("load", a->load);
+        if (a->drive == AssetState::Drive::kCompressorDemand) {
+          (void)a->twin->SetInput("demand", 10 * a->load);
+        }
       }
     }
     if (tick_count > 0) {
       for (auto& a : assets_) {
         if (a->twin && tick_count % a->step_every == 0) {
           a->twin->Step(dt_s * static_cast<double>(a->step_every), a->rng);
+          // A twin fails as it runs: the next EndFaults records the failure on its labels.
+          failure_pending_ |= !a->failure_recorded && a->twin->failed();
         }
       }
     }
     samples.clear();
-    for (uint32_t i = 0; i < signal_states_.size(); ++i) {
+    for (uint32_t i : DueSignals(t_us)) {
       SignalState& s = signal_states_[i];
-      if (s.next_due_us > t_us) continue;
       AssetState& a = *assets_[s.asset_index];
       double v = SignalValue(s, a, now);
       s.last_value = v;
-      // A tick longer than the period samples once per tick (the missed samples are skipped).
-      s.next_due_us += ((t_us - s.next_due_us) / s.period_us + 1) * s.period_us;
       samples.push_back({i, t_us, v, !a.comm_drop_until.has_value()});
     }
-    samples_produced_.fetch_add(samples.size());
+    samples_produced_.fetch_add(samples.size(), std::memory_order_relaxed);
     for (SampleSink* sink : sinks_) {
       Status st = sink->OnTick(now, samples);
       if (!st.ok()) {

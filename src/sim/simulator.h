@@ -128,7 +128,11 @@ class Simulator {
   void ApplyCommands(TimePoint now);
   void StartFault(const ScheduledFault& f, TimePoint now);
   void EndFaults(TimePoint now);
+  //! The earliest end of an active fault (TimePoint::max() when none ends).
+  void UpdateNextFaultEnd();
   double SignalValue(SignalState& s, AssetState& a, TimePoint now);
+  //! The signals due at a tick, in index order (the order of the samples).
+  const std::vector<uint32_t>& DueSignals(int64_t t_us);
 
   const model::Plant& plant_;
   SimOptions options_;
@@ -138,6 +142,20 @@ class Simulator {
   std::vector<SignalState> signal_states_;
   std::vector<ScheduledFault> schedule_;  // sorted by `at`
   size_t next_fault_ = 0;
+  //! Signals of one sampling period: sampled at the same ticks, so scheduled together.
+  struct PeriodGroup {
+    int64_t period_us = 0;
+    int64_t next_due_us = 0;
+    std::vector<uint32_t> signals;  //!< ascending
+  };
+  std::vector<PeriodGroup> groups_;
+  //! The due signals of each combination of due groups seen so far (bit i: groups_[i]).
+  std::vector<std::pair<uint64_t, std::vector<uint32_t>>> due_by_mask_;
+  std::vector<uint32_t> due_scratch_;  //!< when there are more groups than mask bits
+  std::vector<size_t> due_groups_;     //!< scratch of DueSignals
+  //! EndFaults has nothing to do before this time, unless a twin failed since it last looked.
+  TimePoint next_fault_end_ = TimePoint::max();
+  bool failure_pending_ = false;
   std::vector<SampleSink*> sinks_;
 
   mutable std::mutex mu_;
@@ -145,6 +163,7 @@ class Simulator {
   std::vector<FaultLabel> labels_;  // GUARDED_BY(mu_)
 
   std::atomic<bool> stop_{false};
+  std::atomic<bool> has_commands_{false};  //!< commands_ may be non-empty
   std::atomic<uint64_t> samples_produced_{0};
   std::atomic<uint64_t> input_errors_{0};
   std::atomic<int64_t> now_us_{0};

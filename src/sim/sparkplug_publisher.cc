@@ -41,13 +41,15 @@ sparkplug::MetricValue ToValue(model::DataType t, double v) {
 struct SparkplugPublisher::Node {
   explicit Node(sparkplug::EdgeNodeSession s) : session(std::move(s)) {}
   sparkplug::EdgeNodeSession session;
-  std::unique_ptr<mqtt::Client> client;
   bool born = false;
   std::atomic<bool> rebirth_requested{false};
   std::vector<std::string> devices;
   std::vector<std::vector<model::DataType>> types;            //!< per device, per metric
   std::vector<std::vector<sparkplug::MetricValue>> last;      //!< per device, per metric
   std::vector<std::vector<sparkplug::MetricUpdate>> pending;  //!< per device, this tick
+  //! Last: destroyed first, so its thread (whose NCMD handler sets rebirth_requested) stops
+  //! before the rest of the node goes.
+  std::unique_ptr<MqttOutbox> outbox;
 };
 
 SparkplugPublisher::SparkplugPublisher(mqtt::BrokerAddress broker) : broker_(std::move(broker)) {}
@@ -107,20 +109,28 @@ Result<std::unique_ptr<SparkplugPublisher>> SparkplugPublisher::Create(
   return p;
 }
 
-Status SparkplugPublisher::Connect(Node& node) {
-  const std::string& g = node.session.group_id();
-  const std::string& e = node.session.edge_node_id();
+mqtt::ClientOptions SparkplugPublisher::SessionOptions(const Node& node) {
   sparkplug::Message death = node.session.NodeDeath();
   mqtt::ClientOptions options;
-  options.client_id = "weft-sim-" + g + "-" + e;
+  options.client_id = "weft-sim-" + node.session.group_id() + "-" + node.session.edge_node_id();
   options.will = mqtt::Will{death.topic, death.payload, death.qos, death.retain};
-  // The simulation thread drives the network: no thread wake-up per message (bulk publishing).
-  options.network_thread = false;
-  WEFT_ASSIGN_OR_RETURN(node.client,
-                        mqtt::Client::Connect(broker_, options, std::chrono::seconds(10)));
-  node.born = false;
+  return options;
+}
+
+Status SparkplugPublisher::Connect(Node& node) {
+  MqttOutbox::Connection c;
+  c.broker = broker_;
+  c.options = SessionOptions(node);
+  sparkplug::Topic ncmd;
+  ncmd.group_id = node.session.group_id();
+  ncmd.type = sparkplug::MessageType::kNCmd;
+  ncmd.edge_node_id = node.session.edge_node_id();
+  c.subscriptions.emplace_back(sparkplug::TopicString(ncmd), 1);
+  // Runs on the outbox thread, against its own copy of the session (the aliases, fixed since
+  // Create(), are all IsRebirthRequest needs); the simulation thread answers at its next tick.
   Node* raw = &node;
-  node.client->SetMessageHandler([raw](const mqtt::Message& m) {
+  auto probe = std::make_shared<const sparkplug::EdgeNodeSession>(node.session);
+  c.handler = [raw, probe](const mqtt::Message& m) {
     auto topic = sparkplug::ParseTopic(m.topic);
     auto payload = sparkplug::Decode(m.payload);
     if (!topic.ok() || !payload.ok()) {
@@ -128,30 +138,33 @@ Status SparkplugPublisher::Connect(Node& node) {
                    (topic.ok() ? payload.status() : topic.status()).message());
       return;
     }
-    if (raw->session.IsRebirthRequest(*topic, *payload)) raw->rebirth_requested.store(true);
-  });
-  sparkplug::Topic ncmd;
-  ncmd.group_id = g;
-  ncmd.type = sparkplug::MessageType::kNCmd;
-  ncmd.edge_node_id = e;
-  return node.client->Subscribe(sparkplug::TopicString(ncmd), 1);
+    if (probe->IsRebirthRequest(*topic, *payload)) raw->rebirth_requested.store(true);
+  };
+  WEFT_ASSIGN_OR_RETURN(node.outbox, MqttOutbox::Start(std::move(c), /*reconnect=*/true));
+  node.born = false;
+  return Status::Ok();
 }
 
-Status SparkplugPublisher::Publish(Node& node, const sparkplug::Message& m) {
-  ++messages_;
-  return node.client->Publish(m.topic, m.payload, m.qos, m.retain);
+void SparkplugPublisher::Publish(Node& node, const sparkplug::Message& m) {
+  node.outbox->Add(m.topic, m.payload, m.qos, m.retain);
 }
 
 Status SparkplugPublisher::Births(Node& node, uint64_t ts_ms) {
   WEFT_ASSIGN_OR_RETURN(sparkplug::Message nbirth, node.session.NodeBirth(ts_ms, {}));
-  WEFT_RETURN_IF_ERROR(Publish(node, nbirth));
+  Publish(node, nbirth);
   for (size_t d = 0; d < node.devices.size(); ++d) {
     WEFT_ASSIGN_OR_RETURN(sparkplug::Message dbirth,
                           node.session.DeviceBirth(node.devices[d], ts_ms, node.last[d]));
-    WEFT_RETURN_IF_ERROR(Publish(node, dbirth));
+    Publish(node, dbirth);
   }
   node.born = true;
   return Status::Ok();
+}
+
+uint64_t SparkplugPublisher::messages() const {
+  uint64_t n = 0;
+  for (const auto& node : nodes_) n += node->outbox ? node->outbox->published() : 0;
+  return n;
 }
 
 Status SparkplugPublisher::OnTick(TimePoint now, std::span<const Sample> samples) {
@@ -167,12 +180,12 @@ Status SparkplugPublisher::OnTick(TimePoint now, std::span<const Sample> samples
   }
   for (auto& node_ptr : nodes_) {
     Node& node = *node_ptr;
-    node.client->Poll(std::chrono::milliseconds(0));  // acks, commands, keepalive
-    if (!node.client->connected()) {
-      // The connection is gone: a new session (bdSeq + 1, its own will) and births.
-      node.client.reset();
+    if (node.outbox->TakeLost()) {
+      // The connection is gone: a new session (bdSeq + 1, its own will) and births. What was
+      // encoded for the old session since it was lost is dropped by the outbox.
       node.session.NewSession();
-      WEFT_RETURN_IF_ERROR(Connect(node));
+      node.outbox->Reconnect(SessionOptions(node));
+      node.born = false;
     }
     if (!node.born || node.rebirth_requested.exchange(false)) {
       if (node.born) ++rebirths_;
@@ -182,10 +195,12 @@ Status SparkplugPublisher::OnTick(TimePoint now, std::span<const Sample> samples
         if (node.pending[d].empty()) continue;
         WEFT_ASSIGN_OR_RETURN(sparkplug::Message ddata,
                               node.session.DeviceData(node.devices[d], ts_ms, node.pending[d]));
-        WEFT_RETURN_IF_ERROR(Publish(node, ddata));
+        Publish(node, ddata);
       }
     }
     for (auto& p : node.pending) p.clear();
+    // The tick's messages go to the node's publishing thread in one hand-over.
+    WEFT_RETURN_IF_ERROR(node.outbox->Flush());
   }
   return Status::Ok();
 }
@@ -194,12 +209,15 @@ Status SparkplugPublisher::Finish() {
   Status result;
   for (auto& node : nodes_) {
     // A clean shutdown announces itself: NDEATH before DISCONNECT (the will is not sent then).
-    sparkplug::Message death = node->session.NodeDeath();
-    Status st = Publish(*node, death);
-    if (st.ok()) st = node->client->WaitForAcks(std::chrono::seconds(30));
+    Publish(*node, node->session.NodeDeath());
+    Status st = node->outbox->FlushNow();
     if (result.ok() && !st.ok()) result = st;
   }
-  spdlog::info("sim: published {} messages (Sparkplug B, {} edge nodes, {} rebirths)", messages_,
+  for (auto& node : nodes_) {  // every NDEATH is on its way: the nodes drain in parallel
+    Status st = node->outbox->Close(std::chrono::seconds(30));
+    if (result.ok() && !st.ok()) result = st;
+  }
+  spdlog::info("sim: published {} messages (Sparkplug B, {} edge nodes, {} rebirths)", messages(),
                nodes_.size(), rebirths_);
   return result;
 }

@@ -10,8 +10,9 @@
 // shutdown), waits for acknowledgements and disconnects. Samples not sent because of a
 // comm_drop fault are left out.
 //
-// Thread-safety: OnTick/Finish on the simulation thread, which also drives the MQTT sessions
-// (Poll each tick): NCMDs are handled there too.
+// Thread-safety: OnTick/Finish on the simulation thread, which encodes every message; each edge
+// node's MQTT session is driven by its own MqttOutbox thread (publishing, acks, keepalive, and
+// NCMDs, which raise a flag that the simulation thread answers at its next tick).
 #ifndef WEFT_SIM_SPARKPLUG_PUBLISHER_H_
 #define WEFT_SIM_SPARKPLUG_PUBLISHER_H_
 
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "mqtt/client.h"
+#include "sim/mqtt_outbox.h"
 #include "sim/simulator.h"
 #include "sparkplug/edge_node_session.h"
 
@@ -33,7 +35,8 @@ class SparkplugPublisher final : public SampleSink {
   ~SparkplugPublisher() override;
   Status OnTick(TimePoint now, std::span<const Sample> samples) override;
   Status Finish() override;
-  uint64_t messages() const { return messages_; }
+  //! Messages handed to the broker connections (complete after Finish()).
+  uint64_t messages() const;
   uint64_t rebirths() const { return rebirths_; }
   size_t nodes() const { return nodes_.size(); }
 
@@ -46,14 +49,15 @@ class SparkplugPublisher final : public SampleSink {
     model::DataType type = model::DataType::kFloat64;
   };
   explicit SparkplugPublisher(mqtt::BrokerAddress broker);
+  //! The MQTT options of the node's current session (its NDEATH as the will).
+  static mqtt::ClientOptions SessionOptions(const Node& node);
   Status Connect(Node& node);
   Status Births(Node& node, uint64_t ts_ms);
-  Status Publish(Node& node, const sparkplug::Message& m);
+  void Publish(Node& node, const sparkplug::Message& m);
 
   mqtt::BrokerAddress broker_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<Route> routes_;  //!< per signal index
-  uint64_t messages_ = 0;
   uint64_t rebirths_ = 0;
 };
 
