@@ -99,6 +99,36 @@ http: {listen: nowhere}
   }
 }
 
+TEST(EdgeConfig, UplinkMayGoToAnotherBrokerWithItsOwnTls) {
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(R"(weft_edge: 1
+id: e1
+plant: p.yaml
+broker: {url: "mqtt://127.0.0.1:1883"}
+uplink: {broker: {url: "mqtts://core:8883", tls: {ca: ca.pem, cert: e1.pem, key: e1.key}}}
+)",
+                           "/srv/edge.yaml", &diags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->config.uplink.broker.has_value());
+  EXPECT_EQ(c->config.uplink.broker->ToString(), "mqtts://core:8883");
+  ASSERT_TRUE(c->config.uplink.tls.has_value());
+  EXPECT_EQ(c->config.uplink.tls->cert_file, "/srv/e1.pem");
+  EXPECT_FALSE(c->config.tls.has_value()) << "the sources' broker stays plain";
+
+  Diagnostics d2;
+  auto bad = ParseEdgeConfig(R"(weft_edge: 1
+id: e1
+plant: p.yaml
+broker: {url: "mqtt://127.0.0.1:1883"}
+uplink: {broker: {url: "mqtts://core:8883", client_id: other}}
+)",
+                             "edge.yaml", &d2);
+  ASSERT_FALSE(bad.ok());
+  std::string m = d2.ToString();
+  EXPECT_NE(m.find("add tls"), std::string::npos) << m;
+  EXPECT_NE(m.find("takes no client_id"), std::string::npos) << m;
+}
+
 TEST(EdgeConfig, ByteSizes) {
   EXPECT_EQ(ParseByteSize("4096"), 4096u);
   EXPECT_EQ(ParseByteSize("2MiB"), 2u << 20);
