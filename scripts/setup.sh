@@ -19,6 +19,7 @@ packages=(
   libmodbus-dev                     # Modbus TCP (simulated PLCs, edge polling)
   libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev  # Parquet codecs
   libcurl4-openssl-dev libssl-dev   # S3 object store (SigV4), TLS
+  curl openssl                      # process tests: /metrics and /health; test certificates
   libxgboost-dev                    # edge inference (XGBoost C API)
   libcpp-httplib-dev                # /metrics and health endpoints, the core's API
   libsimdjson-dev                   # JSON telemetry ingest on the edge
