@@ -46,19 +46,8 @@ Status JsonConnector::Start(ConnectorSinks sinks) {
     return Status::Ok();
   };
   hooks.on_message = [this](mqtt::Client&, const mqtt::Message& m) { OnMessage(m); };
-  hooks.on_connection_problem = [this](const Status& s) {
-    if (!stopping_) state_ = ConnectorState::kDegraded;
-    counters_.Problem("connection", 1, s.message());
-  };
-  MqttSession::Timing timing;
-  timing.connect_timeout = options_.connect_timeout;
-  Status s = session_.Start(options_.broker, std::move(hooks), timing);
-  if (!s.ok()) {
-    state_ = ConnectorState::kFailed;
-    counters_.Problem("connection", 1, s.message());
-    return s.WithContext("JSON connector");
-  }
-  return Status::Ok();
+  return StartConnectorSession(session_, options_.broker, options_.connect_timeout,
+                               std::move(hooks), state_, stopping_, counters_, "JSON connector");
 }
 
 void JsonConnector::Stop() {

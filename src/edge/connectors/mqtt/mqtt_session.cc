@@ -110,4 +110,23 @@ void MqttSession::DropConnection() {
   if (client_ != nullptr) client_->DropConnection();
 }
 
+Status StartConnectorSession(MqttSession& session, const mqtt::BrokerAddress& broker,
+                             std::chrono::milliseconds connect_timeout, MqttSession::Hooks hooks,
+                             std::atomic<ConnectorState>& state, const std::atomic<bool>& stopping,
+                             ConnectorCounters& counters, std::string_view what) {
+  hooks.on_connection_problem = [&state, &stopping, &counters](const Status& s) {
+    if (!stopping) state = ConnectorState::kDegraded;
+    counters.Problem("connection", 1, s.message());
+  };
+  MqttSession::Timing timing;
+  timing.connect_timeout = connect_timeout;
+  Status s = session.Start(broker, std::move(hooks), timing);
+  if (!s.ok()) {
+    state = ConnectorState::kFailed;
+    counters.Problem("connection", 1, s.message());
+    return s.WithContext(what);
+  }
+  return Status::Ok();
+}
+
 }  // namespace weft::edge

@@ -34,6 +34,8 @@
 #include <thread>
 
 #include "common/status.h"
+#include "edge/connector.h"
+#include "edge/connectors/mqtt/connector_counters.h"
 #include "mqtt/client.h"
 
 namespace weft::edge {
@@ -96,6 +98,15 @@ class MqttSession {
   bool stopping_ = false;                 // GUARDED_BY(mu_)
   std::thread supervisor_;
 };
+
+//! Starts `session` on behalf of a connector, with the lifecycle both MQTT connectors share: a
+//! lost connection or a failed reconnect marks `state` degraded (unless `stopping`) and is
+//! counted as "connection"; a failed first connection marks it failed, is counted, and comes
+//! back with `what` as context. `hooks.on_connection_problem` is set here.
+Status StartConnectorSession(MqttSession& session, const mqtt::BrokerAddress& broker,
+                             std::chrono::milliseconds connect_timeout, MqttSession::Hooks hooks,
+                             std::atomic<ConnectorState>& state, const std::atomic<bool>& stopping,
+                             ConnectorCounters& counters, std::string_view what);
 
 }  // namespace weft::edge
 

@@ -159,19 +159,9 @@ Status SparkplugConnector::Start(ConnectorSinks sinks) {
       (void)c.WaitForAcks(std::chrono::seconds(2));
     }
   };
-  hooks.on_connection_problem = [this](const Status& s) {
-    if (!stopping_) state_ = ConnectorState::kDegraded;
-    counters_.Problem("connection", 1, s.message());
-  };
-  MqttSession::Timing timing;
-  timing.connect_timeout = options_.connect_timeout;
-  Status s = session_.Start(options_.broker, std::move(hooks), timing);
-  if (!s.ok()) {
-    state_ = ConnectorState::kFailed;
-    counters_.Problem("connection", 1, s.message());
-    return s.WithContext("Sparkplug connector");
-  }
-  return Status::Ok();
+  return StartConnectorSession(session_, options_.broker, options_.connect_timeout,
+                               std::move(hooks), state_, stopping_, counters_,
+                               "Sparkplug connector");
 }
 
 void SparkplugConnector::Stop() {
