@@ -21,16 +21,19 @@ check() {  # check NAME COMMAND...
   local name="$1"; shift
   if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
 }
-free_port() {
-  local p
+free_port() {  # free_port [N]: the first of N consecutive ports nobody listens on
+  local p i n=${1:-1} busy
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+    p=$((20000 + RANDOM % 12000)); busy=0  # below the ephemeral range (32768+)
+    for ((i = 0; i < n; i++)); do
+      (echo >/dev/tcp/127.0.0.1/$((p + i))) 2>/dev/null && { busy=1; break; }
+    done
+    ((busy == 0)) && { echo $p; return; }
   done
   return 1
 }
 wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-site_port=$(free_port); up_port=$(free_port); plc_port=$(free_port)
+site_port=$(free_port); up_port=$(free_port); plc_port=$(free_port 6)
 mkdir -p "$tmp/up-db"; chmod 777 "$tmp/up-db"
 cat >"$tmp/site.conf" <<CONF
 listener $site_port 127.0.0.1
@@ -95,6 +98,9 @@ sim_seconds=$((outage + 40))
   >/dev/null 2>"$tmp/sim.log" &
 sim_pid=$!
 sleep 8
+# A simulator that could not start (e.g. a PLC port taken meanwhile) would make every later check
+# fail for the wrong reason: say so.
+kill -0 "$sim_pid" 2>/dev/null || { echo "FAIL weft-sim exited early:"; cat "$tmp/sim.log"; exit 1; }
 check "/health answers 200" test "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$http_port/health")" = 200
 check "/metrics counts samples in" test "$(metric weft_edge_samples_in_total)" -gt 0 2>/dev/null
 

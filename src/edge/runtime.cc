@@ -96,7 +96,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const std::string& config_path,
   rt->sender_ = std::make_unique<UplinkSender>(rt->queue_.get(), rt->uplink_client_.get(), so);
 
   rt->sink_ = std::make_unique<Sink>(rt.get());
-  rt->gen_->pipeline = std::make_unique<Pipeline>(*rt->gen_->table, rt->gen_->policies, *rt->sink_);
+  rt->gen_->pipeline =
+      std::make_unique<Pipeline>(*rt->gen_->table, std::move(rt->gen_->policies), *rt->sink_);
   WEFT_RETURN_IF_ERROR(rt->StartConnectors(*rt->gen_));
   rt->sender_->Start();
   rt->processor_ = std::thread([r = rt.get()] { r->Process(); });
@@ -427,7 +428,7 @@ Status Runtime::DoReload() {
   }
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<Generation> next, Build(*file));
   RetireGeneration();
-  next->pipeline = std::make_unique<Pipeline>(*next->table, next->policies, *sink_);
+  next->pipeline = std::make_unique<Pipeline>(*next->table, std::move(next->policies), *sink_);
   gen_ = std::move(next);
   config_.scope = c.scope;
   config_.sources = c.sources;

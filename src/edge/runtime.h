@@ -109,7 +109,7 @@ class Runtime {
   struct Generation {
     std::shared_ptr<const model::Plant> plant;
     std::shared_ptr<const SignalTable> table;
-    std::vector<SignalPolicy> policies;
+    std::vector<SignalPolicy> policies;  //!< moved into `pipeline` once it is made
     std::unique_ptr<Pipeline> pipeline;
     std::unique_ptr<inference::InferenceEngine> inference;
     std::vector<std::unique_ptr<Connector>> connectors;
