@@ -63,10 +63,12 @@ double WallSeconds() {
 class BatchingSink : public PipelineSink {
  public:
   explicit BatchingSink(const SignalTable& table) : table_(table) {
+    auto contexts = std::make_shared<uplink::BatchContextCache>();  // as the runtime does
     for (int p = 0; p < kPriorityCount; ++p) {
       uplink::BatchBuilderOptions options;
       options.codec = uplink::BatchCodec::kZstd;
       options.zstd_level = kZstdLevel;
+      options.contexts = contexts;
       builders_[static_cast<size_t>(p)] =
           std::make_unique<uplink::BatchBuilder>("edge-bench", static_cast<Priority>(p), options);
     }

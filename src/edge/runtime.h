@@ -157,6 +157,9 @@ class Runtime {
   std::unique_ptr<Generation> gen_;
   std::unique_ptr<Sink> sink_;
   std::array<Open, kPriorityCount> open_;
+  //! The batch contexts of the current table, shared by the builders of `open_`.
+  std::shared_ptr<uplink::BatchContextCache> contexts_ =
+      std::make_shared<uplink::BatchContextCache>();
   std::vector<Sample> work_;
   std::vector<Event> work_events_;
   uint64_t subscribed_connects_ = 0;

@@ -1,9 +1,15 @@
 #include "edge/signal_table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 
 namespace weft::edge {
+
+const std::map<std::string, std::string>& SignalInfo::tags() const {
+  static const std::map<std::string, std::string> kNone;
+  return asset_model != nullptr ? asset_model->tags : kNone;
+}
 
 uint64_t SignalTable::Key(std::initializer_list<std::string_view> parts) {
   uint64_t h = 14695981039346656037ull;
@@ -42,8 +48,10 @@ Result<SignalTable> SignalTable::FromPlant(const model::Plant& plant, const Edge
     }
     return hit;
   };
+  static std::atomic<uint64_t> epochs{0};
   SignalTable t;
   t.plant_ = &plant;
+  t.epoch_ = ++epochs;
   t.signals_.reserve(plant.SignalCount());  // an upper bound; SignalInfo is large
   for (const model::Asset* a : plant.AllAssets()) {
     if (!in_scope(*a)) continue;
@@ -67,7 +75,6 @@ Result<SignalTable> SignalTable::FromPlant(const model::Plant& plant, const Edge
       info.address = s.address;
       info.asset_model = a;
       info.signal_model = &s;
-      info.tags = a->tags;
       t.by_asset_signal_.emplace(Key({a->id, s.spec.name}), info.id);
       if (s.protocol == model::Protocol::kSparkplugB && a->connection.sparkplug &&
           s.spec.source.sparkplug) {

@@ -26,20 +26,24 @@
 
 namespace weft::edge {
 
-//! A signal with its context: everything enrichment adds to a sample.
+//! A signal with its context: everything enrichment adds to a sample. The strings are views
+//! into the Plant the table was built from (which outlives it): a 5,000-signal edge holds one
+//! copy of its context, the plant's.
 struct SignalInfo {
   SignalId id = 0;
-  std::string site, area, line, asset, asset_type;
-  std::string signal;  //!< signal name within the asset
-  std::string unit, quantity;
+  std::string_view site, area, line, asset, asset_type;
+  std::string_view signal;  //!< signal name within the asset
+  std::string_view unit, quantity;
   model::DataType type = model::DataType::kFloat64;
   std::optional<double> min, max;  //!< valid range, inclusive
   Micros period{0};                //!< nominal sampling period
   model::Protocol protocol = model::Protocol::kSparkplugB;
-  std::string address;                        //!< human-readable source, as model::Signal::address
+  std::string_view address;                   //!< human-readable source, as model::Signal::address
   const model::Asset* asset_model = nullptr;  //!< into the Plant the table was built from
   const model::Signal* signal_model = nullptr;  //!< idem (holds the protocol binding)
-  std::map<std::string, std::string> tags;      //!< the asset's free metadata
+
+  //! The asset's free metadata (none without an asset_model).
+  const std::map<std::string, std::string>& tags() const;
 };
 
 //! Which assets an edge serves: every listed id (site, area, line or asset) selects what is
@@ -58,6 +62,9 @@ class SignalTable {
   const SignalInfo& at(SignalId id) const { return signals_[id]; }
   const std::vector<SignalInfo>& signals() const { return signals_; }
   const model::Plant& plant() const { return *plant_; }
+  //! Distinct for every table FromPlant builds (copies share it: they hold the same signals), so
+  //! a cache of per-signal data can tell that the table it was made from was replaced.
+  uint64_t epoch() const { return epoch_; }
 
   std::optional<SignalId> Find(std::string_view asset, std::string_view signal) const;
   //! A Sparkplug metric of a device ("" = the node's own metrics).
@@ -80,6 +87,7 @@ class SignalTable {
                                  uint64_t key, Match match) const;
 
   const model::Plant* plant_ = nullptr;
+  uint64_t epoch_ = 0;
   std::vector<SignalInfo> signals_;
   std::unordered_multimap<uint64_t, SignalId> by_asset_signal_, by_sparkplug_, by_json_;
   std::map<std::string, std::vector<SignalId>, std::less<>> by_asset_;

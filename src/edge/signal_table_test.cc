@@ -19,7 +19,7 @@ TEST(SignalTable, WholePlantHasEverySignalWithContext) {
   EXPECT_EQ(s.site, "lyon");
   EXPECT_EQ(s.line, "l1-machining");
   EXPECT_EQ(s.asset_type, "cnc_spindle");
-  EXPECT_EQ(s.tags.at("manufacturer"), "DMG Mori");
+  EXPECT_EQ(s.tags().at("manufacturer"), "DMG Mori");
   EXPECT_EQ(s.period, std::chrono::milliseconds(100));
   EXPECT_EQ(t->FindSparkplug("lyon", "edge-l1", "l1-sp-01",
                              s.signal_model->spec.source.sparkplug->metric),

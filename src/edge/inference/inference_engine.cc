@@ -146,7 +146,8 @@ void InferenceEngine::OnSamples(std::span<const Sample> samples) {
         std::string_view kind = DetectorTypeName(d.type);
         Emit(Event{s.signal, s.ts_us, std::string(kind), std::string(kind), det.statistic,
                    d.threshold,
-                   info.asset + "." + info.signal + ": " + std::string(kind) + " statistic " +
+                   std::string(info.asset) + "." + std::string(info.signal) + ": " +
+                       std::string(kind) + " statistic " +
                        Num(det.statistic) + " beyond " + Num(d.threshold)});
         continue;
       }

@@ -336,7 +336,7 @@ Result<std::vector<SignalPolicy>> ParsePipelineSection(YamlReader& r, const Yaml
   if (auto v = f.Get("assets")) {
     std::vector<std::string> served;
     for (const SignalInfo& info : table.signals()) {
-      if (served.empty() || served.back() != info.asset) served.push_back(info.asset);
+      if (served.empty() || served.back() != info.asset) served.emplace_back(info.asset);
     }
     ForEachNamedKey(
         r, *v, [&](const std::string& id, const YamlValue& key, const YamlValue& value) {
@@ -353,7 +353,7 @@ Result<std::vector<SignalPolicy>> ParsePipelineSection(YamlReader& r, const Yaml
             return;
           }
           std::vector<std::string> signal_names;
-          for (SignalId sid : *ids) signal_names.push_back(table.at(sid).signal);
+          for (SignalId sid : *ids) signal_names.emplace_back(table.at(sid).signal);
           const model::Asset* asset = table.at(ids->front()).asset_model;
           assets[id] = ParseLevel(r, value, signal_names, [&](const std::string& s) {
             if (asset != nullptr && std::find(asset->missing.begin(), asset->missing.end(), s) !=
@@ -375,7 +375,7 @@ Result<std::vector<SignalPolicy>> ParsePipelineSection(YamlReader& r, const Yaml
     ApplyLevel(defaults, info.signal, &p, &route_at);
     // The asset's type and its ancestors, root first.
     std::vector<std::string> chain;
-    for (std::string t = info.asset_type; !t.empty() && chain.size() <= plant.asset_types.size();) {
+    for (std::string t(info.asset_type); !t.empty() && chain.size() <= plant.asset_types.size();) {
       chain.push_back(t);
       const model::AssetType* at = plant.FindAssetType(t);
       t = at == nullptr ? "" : at->extends;
@@ -393,7 +393,7 @@ Result<std::vector<SignalPolicy>> ParsePipelineSection(YamlReader& r, const Yaml
       if (reported.insert({at.line, at.column}).second) {
         r.Err(kInconsistentPolicy, at, path,
               "route '" + std::string(RouteName(p.route)) + "' needs a window, but signal '" +
-                  info.signal + "' of asset '" + info.asset +
+                  std::string(info.signal) + "' of asset '" + std::string(info.asset) +
                   "' has none; add e.g. `window: 10s` at this level or above");
       }
     }

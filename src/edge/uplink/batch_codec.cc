@@ -34,67 +34,47 @@ Status BatchError(std::string message) {
   return InvalidArgumentError("uplink batch: " + std::move(message));
 }
 
-// The context of one signal as a serialised `contexts` entry of Batch (field 5: tag, length,
-// SignalContext), with the strings it was made from. Contexts change only when the table does,
-// so Finish reuses the bytes after checking that the strings are still the same (comparing is
-// several times cheaper than building and serialising the message).
-struct CachedContext {
-  bool valid = false;
-  BatchContext strings;
-  std::string wire;
-
-  bool Matches(const SignalInfo& info) const {
-    const BatchContext& c = strings;
-    return valid && c.id == info.id && c.signal == info.signal && c.asset == info.asset &&
-           c.line == info.line && c.area == info.area && c.site == info.site &&
-           c.asset_type == info.asset_type && c.unit == info.unit && c.quantity == info.quantity &&
-           c.protocol == model::ProtocolName(info.protocol) && c.address == info.address &&
-           c.tags == info.tags;
-  }
-
-  void Rebuild(const SignalInfo& info, SignalContext* scratch) {
-    BatchContext& c = strings;
-    c.id = info.id;
-    c.site = info.site;
-    c.area = info.area;
-    c.line = info.line;
-    c.asset = info.asset;
-    c.asset_type = info.asset_type;
-    c.signal = info.signal;
-    c.unit = info.unit;
-    c.quantity = info.quantity;
-    c.protocol = std::string(model::ProtocolName(info.protocol));
-    c.address = info.address;
-    c.tags = info.tags;
-    scratch->Clear();
-    scratch->set_id(c.id);
-    scratch->set_site(c.site);
-    scratch->set_area(c.area);
-    scratch->set_line(c.line);
-    scratch->set_asset(c.asset);
-    scratch->set_asset_type(c.asset_type);
-    scratch->set_signal(c.signal);
-    scratch->set_unit(c.unit);
-    scratch->set_quantity(c.quantity);
-    scratch->set_protocol(c.protocol);
-    scratch->set_address(c.address);
-    for (const auto& [k, v] : c.tags) (*scratch->mutable_tags())[k] = v;
-    const std::string body = scratch->SerializeAsString();
-    wire.clear();
-    wire.push_back(static_cast<char>((Batch::kContextsFieldNumber << 3) | 2));  // length-delimited
-    for (uint64_t n = body.size();; n >>= 7) {                                  // varint length
-      if (n < 0x80) {
-        wire.push_back(static_cast<char>(n));
-        break;
-      }
-      wire.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    }
-    wire += body;
-    valid = true;
-  }
-};
-
 }  // namespace
+
+const std::string& BatchContextCache::Wire(const SignalTable& table, SignalId id) {
+  if (epoch_ != table.epoch()) {
+    wires_.clear();
+    epoch_ = table.epoch();
+  }
+  if (wires_.size() < table.size()) wires_.resize(table.size());
+  std::string& wire = wires_[id];
+  if (!wire.empty()) return wire;  // a context entry is never empty: it starts with its tag
+  const SignalInfo& info = table.at(id);
+  SignalContext c;
+  c.set_id(info.id);
+  for (auto [field, value] : {std::pair{c.mutable_site(), info.site},
+                               {c.mutable_area(), info.area},
+                               {c.mutable_line(), info.line},
+                               {c.mutable_asset(), info.asset},
+                               {c.mutable_asset_type(), info.asset_type},
+                               {c.mutable_signal(), info.signal},
+                               {c.mutable_unit(), info.unit},
+                               {c.mutable_quantity(), info.quantity},
+                               {c.mutable_protocol(), model::ProtocolName(info.protocol)},
+                               {c.mutable_address(), info.address}}) {
+    field->assign(value);
+  }
+  for (const auto& [k, v] : info.tags()) (*c.mutable_tags())[k] = v;
+  const size_t body = c.ByteSizeLong();
+  wire.push_back(static_cast<char>((Batch::kContextsFieldNumber << 3) | 2));  // length-delimited
+  for (uint64_t n = body;; n >>= 7) {                                         // varint length
+    if (n < 0x80) {
+      wire.push_back(static_cast<char>(n));
+      break;
+    }
+    wire.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  }
+  const size_t head = wire.size();
+  wire.resize(head + body);
+  c.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(wire.data() + head));
+  wire.shrink_to_fit();
+  return wire;
+}
 
 struct BatchBuilder::Impl {
   Batch msg;
@@ -112,8 +92,8 @@ struct BatchBuilder::Impl {
   std::vector<uint32_t> seen;
   uint32_t generation = 0;
   std::vector<SignalId> used;
-  std::vector<CachedContext> contexts;  // by signal id
-  SignalContext context_scratch;
+  std::vector<const std::string*> wires;  // the contexts of `used`, in the same order
+  std::shared_ptr<BatchContextCache> contexts;
   std::string scratch;  // serialised protobuf before compression
 
   void Clear() {
@@ -130,6 +110,8 @@ BatchBuilder::BatchBuilder(std::string edge_id, Priority stream, BatchBuilderOpt
   impl_->edge_id = std::move(edge_id);
   impl_->stream = stream;
   impl_->options = options;
+  impl_->contexts = options.contexts != nullptr ? options.contexts
+                                                : std::make_shared<BatchContextCache>();
   impl_->signals = impl_->msg.mutable_sample_signal();
   impl_->deltas = impl_->msg.mutable_sample_ts_delta();
   impl_->values = impl_->msg.mutable_sample_value();
@@ -199,6 +181,69 @@ void BatchBuilder::Reset() {
   approx_bytes_ = 0;
 }
 
+namespace {
+
+// The zstd frame of the message (serialised body, then the context entries), streamed: the
+// contexts go from the cache into the compressor through a staging buffer of kStageBytes, and
+// the output grows as it fills, so a batch never needs its whole uncompressed form, nor a
+// compressBound-sized output, in memory (a 5,000-signal batch is ~1 MB before compression).
+constexpr size_t kStageBytes = 64 << 10;
+
+}  // namespace
+
+Result<std::string> BatchBuilder::Compress(Impl& d, size_t body_size, size_t size) {
+  // One compression context per thread, shared by the builders of all priorities (each holds
+  // tables; an edge's batches are built on one thread).
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
+                                                                       ZSTD_freeCCtx);
+  if (cctx == nullptr) return InternalError("uplink batch: ZSTD_createCCtx failed");
+  ZSTD_CCtx* z = cctx.get();
+  ZSTD_CCtx_reset(z, ZSTD_reset_session_only);
+  size_t r = ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, d.options.zstd_level);
+  // A 128 KiB window: batches are a few hundred KiB at most, and the level's default window
+  // and hash tables (megabytes) would cost the edge more memory than they gain in ratio.
+  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, 17);
+  if (ZSTD_isError(r)) {
+    return InvalidArgumentError("uplink batch: zstd level " + std::to_string(d.options.zstd_level) +
+                                ": " + ZSTD_getErrorName(r));
+  }
+  r = ZSTD_CCtx_setPledgedSrcSize(z, size);  // the frame header declares the size
+  if (ZSTD_isError(r)) {
+    return InternalError(std::string("uplink batch: zstd: ") + ZSTD_getErrorName(r));
+  }
+
+  std::string out(kBatchHeaderBytes + std::max<size_t>(size / 4, 4096), '\0');
+  size_t pos = kBatchHeaderBytes;
+  auto feed = [&](std::string_view in_bytes, ZSTD_EndDirective mode) -> Status {
+    ZSTD_inBuffer in{in_bytes.data(), in_bytes.size(), 0};
+    for (;;) {
+      if (out.size() - pos < 1024) out.resize(out.size() + out.size() / 2);
+      ZSTD_outBuffer o{out.data(), out.size(), pos};
+      const size_t left = ZSTD_compressStream2(z, &o, &in, mode);
+      pos = o.pos;
+      if (ZSTD_isError(left)) {
+        return InternalError(std::string("uplink batch: zstd compression failed: ") +
+                             ZSTD_getErrorName(left));
+      }
+      if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size) return Status::Ok();
+    }
+  };
+  std::string& stage = d.scratch;
+  stage.resize(body_size);
+  d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(stage.data()));
+  for (const std::string* w : d.wires) {
+    if (stage.size() >= kStageBytes) {
+      WEFT_RETURN_IF_ERROR(feed(stage, ZSTD_e_continue));
+      stage.clear();
+    }
+    stage += *w;
+  }
+  WEFT_RETURN_IF_ERROR(feed(stage, ZSTD_e_end));
+  if (stage.capacity() > 2 * kStageBytes) std::string().swap(stage);  // a large body's buffer
+  out.resize(pos);
+  return out;
+}
+
 Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
                                          const SignalTable& table) {
   Impl& d = *impl_;
@@ -244,13 +289,11 @@ Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
     WEFT_RETURN_IF_ERROR(use(d.msg.events(i).signal(), "event", i));
   }
   std::sort(d.used.begin(), d.used.end());
-  if (d.contexts.size() < n_signals) d.contexts.resize(n_signals);
+  d.wires.clear();
   size_t context_bytes = 0;
   for (SignalId id : d.used) {
-    CachedContext& c = d.contexts[id];
-    const SignalInfo& info = table.at(id);
-    if (!c.Matches(info)) c.Rebuild(info, &d.context_scratch);
-    context_bytes += c.wire.size();
+    d.wires.push_back(&d.contexts->Wire(table, id));
+    context_bytes += d.wires.back()->size();
   }
 
   d.msg.set_edge_id(d.edge_id);
@@ -267,44 +310,15 @@ Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
                       std::to_string(kMaxDecodedBatchBytes) +
                       " bytes a decoder accepts; finish batches earlier (ApproxBytes)");
   }
-  auto serialize = [&](char* dst) {
-    d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(dst));
-    dst += body_size;
-    for (SignalId id : d.used) {
-      const std::string& w = d.contexts[id].wire;
-      std::memcpy(dst, w.data(), w.size());
-      dst += w.size();
-    }
-  };
   std::string out;
   if (d.options.codec == BatchCodec::kNone) {
     out.resize(kBatchHeaderBytes + size);
-    serialize(out.data() + kBatchHeaderBytes);
+    char* dst = out.data() + kBatchHeaderBytes;
+    d.msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(dst));
+    dst += body_size;
+    for (const std::string* w : d.wires) dst = std::copy(w->begin(), w->end(), dst);
   } else {
-    // One compression context per thread, shared by the builders of all priorities (each holds
-    // megabytes of tables; an edge's batches are built on one thread).
-    thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(),
-                                                                         ZSTD_freeCCtx);
-    if (cctx == nullptr) return InternalError("uplink batch: ZSTD_createCCtx failed");
-    size_t r = ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, d.options.zstd_level);
-    // A 128 KiB window: batches are a few hundred KiB at most, and the level's default window
-    // and hash tables (megabytes) would cost the edge more memory than they gain in ratio.
-    if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, 17);
-    if (ZSTD_isError(r)) {
-      return InvalidArgumentError("uplink batch: zstd level " +
-                                  std::to_string(d.options.zstd_level) + ": " +
-                                  ZSTD_getErrorName(r));
-    }
-    d.scratch.resize(size);
-    serialize(d.scratch.data());
-    out.resize(kBatchHeaderBytes + ZSTD_compressBound(size));
-    const size_t n = ZSTD_compress2(cctx.get(), out.data() + kBatchHeaderBytes,
-                                    out.size() - kBatchHeaderBytes, d.scratch.data(), size);
-    if (ZSTD_isError(n)) {
-      return InternalError(std::string("uplink batch: zstd compression failed: ") +
-                           ZSTD_getErrorName(n));
-    }
-    out.resize(kBatchHeaderBytes + n);
+    WEFT_ASSIGN_OR_RETURN(out, Compress(d, body_size, size));
   }
   std::memcpy(out.data(), kBatchMagic.data(), kBatchMagic.size());
   out[4] = static_cast<char>(d.options.codec);

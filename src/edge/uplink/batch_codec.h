@@ -19,8 +19,8 @@
 // taken from the SignalTable, so the receiver needs no copy of the edge's table.
 //
 // Cost: Add(Sample) appends to four preallocated columns (no allocation once the builder has
-// seen a batch of that size); Finish serialises, compresses with a reused ZSTD_CCtx and copies
-// the contexts of the signals seen. Measured figures are in README.md.
+// seen a batch of that size); Finish serialises and streams the message, then the cached
+// contexts of the signals seen, through a reused ZSTD_CCtx. Measured figures are in README.md.
 //
 // Thread-safety: a BatchBuilder is not thread-safe (one per stream, owned by one thread).
 // DecodeBatch is thread-safe.
@@ -48,9 +48,25 @@ inline constexpr size_t kMaxDecodedBatchBytes = size_t{64} << 20;
 
 enum class BatchCodec : uint8_t { kNone = 0, kZstd = 1 };
 
+//! The serialised context entry of each signal of one table, made on first use and reused by
+//! every batch that names the signal; rebuilt when the table is replaced (SignalTable::epoch).
+//! The builders of one edge share one (BatchBuilderOptions::contexts): a 5,000-signal edge keeps
+//! one copy of its contexts (~150 bytes a signal), not one per priority. Not thread-safe.
+class BatchContextCache {
+ public:
+  //! The `contexts` entry of `id` (tag, length, SignalContext). `id` < table.size().
+  const std::string& Wire(const SignalTable& table, SignalId id);
+
+ private:
+  uint64_t epoch_ = 0;
+  std::vector<std::string> wires_;  // by signal id; empty = not made yet
+};
+
 struct BatchBuilderOptions {
   BatchCodec codec = BatchCodec::kZstd;
   int zstd_level = 1;  //!< any level zstd accepts, negative (faster) levels included
+  //! Shared with the other builders of the same thread; null: the builder makes its own.
+  std::shared_ptr<BatchContextCache> contexts = nullptr;
 };
 
 class BatchBuilder {
@@ -84,6 +100,7 @@ class BatchBuilder {
 
  private:
   struct Impl;
+  static Result<std::string> Compress(Impl& d, size_t body_size, size_t size);
   std::unique_ptr<Impl> impl_;
   size_t approx_bytes_ = 0;
 };

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "edge/uplink/uplink.pb.h"
+#include "model/plant_loader.h"
 #include "testing/example_plant.h"
 
 namespace weft::edge::uplink {
@@ -146,7 +147,7 @@ TEST_P(BatchCodecTest, RoundTripWithContextsAggregatesAndEvents) {
     EXPECT_EQ(c->quantity, info.quantity);
     EXPECT_EQ(c->protocol, model::ProtocolName(info.protocol));
     EXPECT_EQ(c->address, info.address);
-    EXPECT_EQ(c->tags, info.tags);
+    EXPECT_EQ(c->tags, info.tags());
   }
   EXPECT_EQ(d->ContextOf(5), nullptr);
   EXPECT_FALSE(d->ContextOf(0)->tags.empty()) << "l1-sp-01 has tags in the example plant";
@@ -370,6 +371,110 @@ TEST(FuzzSeeds, DecodeAndCanBeRegenerated) {
 }
 
 // Encode cost, printed (not asserted: it depends on the machine and the build type).
+// Every context of `d` is the one `table` gives its id.
+void ExpectContextsOf(const DecodedBatch& d, const SignalTable& table) {
+  for (const BatchContext& c : d.contexts) {
+    ASSERT_LT(c.id, table.size());
+    const SignalInfo& info = table.at(c.id);
+    EXPECT_EQ(c.asset, info.asset) << "signal " << c.id;
+    EXPECT_EQ(c.signal, info.signal) << "signal " << c.id;
+    EXPECT_EQ(c.line, info.line) << "signal " << c.id;
+    EXPECT_EQ(c.unit, info.unit) << "signal " << c.id;
+    EXPECT_EQ(c.address, info.address) << "signal " << c.id;
+    EXPECT_EQ(c.tags, info.tags()) << "signal " << c.id;
+  }
+}
+
+TEST(BatchContextCache, SharedByBuildersAndRebuiltForAReplacedTable) {
+  // Signal id 0 of the whole plant is on line 1; id 0 of an edge scoped to line 2 is another
+  // signal: a cache keyed by id alone would send line 1's context for it.
+  const SignalTable& whole = Table();
+  Result<SignalTable> line2 = SignalTable::FromPlant(testing::ExamplePlant(), {{"l2-assembly"}});
+  ASSERT_TRUE(line2.ok()) << line2.status().ToString();
+  ASSERT_NE(whole.at(0).asset, line2->at(0).asset);
+  ASSERT_NE(whole.epoch(), line2->epoch());
+
+  auto cache = std::make_shared<BatchContextCache>();
+  BatchBuilder high("e", Priority::kHigh, {.contexts = cache});
+  BatchBuilder low("e", Priority::kLow, {.contexts = cache});
+  const SignalTable& other = *line2;
+  using Step = std::pair<BatchBuilder*, const SignalTable*>;
+  for (auto [builder, table] :
+       {Step{&high, &whole}, Step{&low, &whole}, Step{&high, &other}, Step{&low, &whole}}) {
+    builder->Add(Sample{.signal = 0, .ts_us = 10, .value = 1, .quality = quality::kGood});
+    builder->Add(Sample{.signal = 1, .ts_us = 20, .value = 2, .quality = quality::kGood});
+    Result<std::string> bytes = builder->Finish(1, 1, *table);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    Result<DecodedBatch> d = DecodeBatch(*bytes);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_EQ(d->contexts.size(), 2u);
+    ExpectContextsOf(*d, *table);
+  }
+}
+
+// A plant of `motors` generated motors (10 signals each, as bench/gen_plant.py makes).
+model::Plant GeneratedPlant(int motors) {
+  std::string yaml =
+      "weft: 1\nenterprise: {name: Generated}\n"
+      "economics: {currency: EUR, energy_price: 0.19 EUR/kWh, grid_carbon_factor: 0.056 kgCO2e/kWh, "
+      "labour_rate: 68 EUR/h, downtime_cost: 3200 EUR/h}\nsites:\n  - id: gen\n    name: Gen\n"
+      "    timezone: UTC\n    areas:\n      - id: hall\n        name: Hall\n        lines:\n"
+      "          - id: gl1\n            name: Line\n            assets:\n";
+  for (int i = 0; i < motors; ++i) {
+    const std::string id = "gl1-mo-" + std::to_string(10000 + i);
+    yaml += "              - {id: " + id + ", name: M" + std::to_string(i) +
+            ", type: motor, fitted: [bearing_temp_nde], connection: {sparkplug: {group: gen, "
+            "node: edge-1, device: " + id + "}}}\n";
+  }
+  Diagnostics diags;
+  Result<model::Plant> p = model::ParsePlant(yaml, "generated.yaml", &diags);
+  if (!p.ok()) {
+    ADD_FAILURE() << p.status().ToString();
+    std::abort();
+  }
+  return std::move(p).value();
+}
+
+TEST(BatchBuilder, ABatchOfManySignalsStreamsThroughTheCompressor) {
+  // 6,000 signals: ~1 MB of contexts, many times the staging buffer and the first output size.
+  const model::Plant plant = GeneratedPlant(600);
+  Result<SignalTable> table = SignalTable::FromPlant(plant, {});
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  ASSERT_EQ(table->size(), 6000u);
+  std::vector<Sample> samples;
+  for (SignalId id = 0; id < table->size(); ++id) {
+    samples.push_back(Sample{.signal = (id * 7919) % 6000,  // every id once, out of order
+                             .ts_us = 1'700'000'000'000'000 + id,
+                             .value = std::sin(id),
+                             .quality = quality::kGood});
+  }
+  DecodedBatch decoded[2];
+  size_t sizes[2] = {0, 0};
+  for (BatchCodec codec : {BatchCodec::kNone, BatchCodec::kZstd}) {
+    BatchBuilder builder("edge-big", Priority::kNormal, {.codec = codec});
+    for (int round = 0; round < 2; ++round) {  // the second round reuses the cached contexts
+      for (const Sample& s : samples) builder.Add(s);
+      Result<std::string> bytes = builder.Finish(7, 8, *table);
+      ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+      Result<DecodedBatch> d = DecodeBatch(*bytes);
+      ASSERT_TRUE(d.ok()) << d.status().ToString();
+      ASSERT_EQ(d->samples.size(), samples.size());
+      for (size_t i = 0; i < samples.size(); ++i) {
+        ASSERT_EQ(d->samples[i].signal, samples[i].signal) << i;
+        ASSERT_EQ(d->samples[i].ts_us, samples[i].ts_us) << i;
+        ASSERT_EQ(d->samples[i].value, samples[i].value) << i;
+      }
+      ASSERT_EQ(d->contexts.size(), table->size());
+      ExpectContextsOf(*d, *table);
+      const auto c = static_cast<size_t>(codec);
+      decoded[c] = std::move(d).value();
+      sizes[c] = bytes->size();
+    }
+  }
+  EXPECT_EQ(decoded[0].contexts.size(), decoded[1].contexts.size());
+  EXPECT_LT(sizes[1] * 4, sizes[0]) << "zstd should shrink repetitive contexts several times";
+}
+
 TEST(BatchBuilderCost, FiveThousandSamplesOverTheTable) {
   const SignalTable& table = Table();
   const auto n_signals = static_cast<uint32_t>(table.size());

@@ -19,7 +19,7 @@ struct Located {
 };
 
 std::string SignalName(const SignalInfo& s) {
-  return "signal " + s.asset + "." + s.signal;
+  return "signal " + std::string(s.asset) + "." + std::string(s.signal);
 }
 
 Status ValidateOptions(const PollPlanOptions& o) {
@@ -102,7 +102,7 @@ Result<PollPlan> BuildPollPlan(const SignalTable& table, const PollPlanOptions& 
       return InvalidArgumentError(SignalName(s) + ": Modbus signal without a register binding");
     }
     if (s.asset_model == nullptr || !s.asset_model->connection.modbus.has_value()) {
-      return InvalidArgumentError(SignalName(s) + ": asset '" + s.asset +
+      return InvalidArgumentError(SignalName(s) + ": asset '" + std::string(s.asset) +
                                   "' has no Modbus connection");
     }
     const model::ModbusBinding& b = *s.signal_model->spec.source.modbus;
@@ -110,7 +110,7 @@ Result<PollPlan> BuildPollPlan(const SignalTable& table, const PollPlanOptions& 
     Status valid = ValidateBinding(b);
     if (!valid.ok()) return valid.WithContext(SignalName(s));
     if (ep.host.empty()) {
-      return InvalidArgumentError(SignalName(s) + ": asset '" + s.asset +
+      return InvalidArgumentError(SignalName(s) + ": asset '" + std::string(s.asset) +
                                   "' has an empty Modbus host");
     }
     const uint64_t start = uint64_t{ep.base} + b.address;

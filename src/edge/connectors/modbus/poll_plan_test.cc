@@ -42,7 +42,7 @@ std::string Describe(const SignalTable& t, const PollGroup& g) {
            std::to_string(r.count) + ":";
     for (size_t i = 0; i < r.items.size(); ++i) {
       if (i > 0) out += ",";
-      out += t.at(r.items[i].signal).signal + "@" + std::to_string(r.items[i].offset);
+      out += std::string(t.at(r.items[i].signal).signal) + "@" + std::to_string(r.items[i].offset);
     }
   }
   return out;

@@ -80,7 +80,7 @@ class Walker {
       return Status::Ok();
     }
     const SignalInfo& info = table_.at(target->id);
-    const std::string who = info.asset + "/" + info.signal;
+    const std::string who = std::string(info.asset) + "/" + std::string(info.signal);
     if (type == dom::element_type::NULL_VALUE) {
       ++out_->null_fields;
       Keep(*path, "null_value", "values." + *path + " (signal " + who + ") is null");
