@@ -188,6 +188,7 @@ sources:
 uplink:
   dir: $tmp/buffer
   fsync: never
+  ack: broker   # no core here
 http: {listen: "127.0.0.1:$http_port"}
 pipeline:   # as examples/edge.yaml: windows on the motors' vibration
   defaults: {max_interval: 60s, priority: normal}

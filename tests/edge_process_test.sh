@@ -79,6 +79,7 @@ sources:
   modbus: {timeout: 300ms, endpoints: {${endpoints%, }}}
 uplink:
   broker: {url: "mqtt://127.0.0.1:$up_port"}
+  ack: broker   # no core in this test: the broker's PUBACK removes a batch
   dir: $tmp/buffer
   batch: {max_samples: 2000, max_interval: 500ms}
 http: {listen: "127.0.0.1:0"}

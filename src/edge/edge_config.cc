@@ -112,7 +112,8 @@ void ParseSources(YamlReader& r, const YamlValue& v, SourcesConfig* s) {
 
 void ParseUplink(YamlReader& r, const YamlValue& v, UplinkConfig* u) {
   YamlFields f = r.OpenMap(v, {"broker", "topic", "dir", "max_bytes", "fsync", "fsync_interval",
-                               "batch", "zstd_level", "inflight"});
+                               "batch", "zstd_level", "inflight", "ack", "uncommitted",
+                               "resend_after"});
   if (!f.ok()) return;
   if (auto b = f.Get("broker")) {
     mqtt::BrokerAddress address;
@@ -173,6 +174,22 @@ void ParseUplink(YamlReader& r, const YamlValue& v, UplinkConfig* u) {
   }
   if (auto n = f.Get("inflight")) {
     if (auto i = r.Int(*n, 1, 10'000)) u->inflight = static_cast<uint32_t>(*i);
+  }
+  if (auto a = f.Get("ack")) {
+    std::optional<std::string> s = r.Str(*a);
+    if (s == "core" || s == "broker") {
+      u->ack_by_core = *s == "core";
+    } else if (s) {
+      r.Err(ye::kInvalidValue, *a,
+            "ack is core (a batch leaves the buffer when the core has committed it) or broker "
+            "(when the broker has it; for edges without a core); got " + model::Quote(*s));
+    }
+  }
+  if (auto n = f.Get("uncommitted")) {
+    if (auto i = r.Int(*n, 1, 100'000)) u->uncommitted = static_cast<uint32_t>(*i);
+  }
+  if (auto d = f.Get("resend_after")) {
+    if (auto dur = r.Duration(*d)) u->resend_after = *dur;
   }
 }
 

@@ -28,6 +28,9 @@
 //     batch: {max_samples: 5000, max_interval: 1s}
 //     zstd_level: 1
 //     inflight: 32                     # batches published and not yet acknowledged
+//     ack: core                        # core: kept until the core committed it | broker
+//     uncommitted: 512                 # batches sent and not yet committed (ack: core)
+//     resend_after: 30s                # not acknowledged / committed by then: sent again
 //   http: {listen: 127.0.0.1:9464}     # /metrics, /health; port 0 = any free port
 //   pipeline: ...                      # see pipeline/README.md
 //   inference: ...                     # see inference/README.md
@@ -66,6 +69,11 @@ struct UplinkConfig {
   Micros batch_max_interval{std::chrono::seconds(1)};
   int zstd_level = 1;
   uint32_t inflight = 32;
+  //! true (`ack: core`): a batch leaves the buffer when the core has committed it; false
+  //! (`ack: broker`): when the broker has acknowledged it (an edge without a core).
+  bool ack_by_core = true;
+  uint32_t uncommitted = 512;  //!< with ack_by_core: batches sent and not yet committed
+  Micros resend_after{std::chrono::seconds(30)};  //!< not acknowledged/committed: send again
 };
 
 struct SourcesConfig {

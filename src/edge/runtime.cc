@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -93,6 +94,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const std::string& config_path,
   so.topic = c.uplink.topic;
   so.edge_id = c.id;
   so.inflight = c.uplink.inflight;
+  so.wait_for_commit = c.uplink.ack_by_core;
+  so.uncommitted = c.uplink.uncommitted;
+  so.resend_after = std::chrono::duration_cast<std::chrono::milliseconds>(c.uplink.resend_after);
+  so.floor_topic = c.commands_topic + "/" + c.id + "/floor";
   rt->sender_ = std::make_unique<UplinkSender>(rt->queue_.get(), rt->uplink_client_.get(), so);
 
   rt->sink_ = std::make_unique<Sink>(rt.get());
@@ -331,6 +336,10 @@ void Runtime::Process() {
     if (uplink_client_->connected() && uplink_client_->connects() != subscribed_connects_) {
       std::string topic = config_.commands_topic + "/" + config_.id + "/cmd/+";
       Status s = uplink_client_->Subscribe(topic, 1);
+      if (s.ok() && config_.uplink.ack_by_core) {
+        topic = config_.commands_topic + "/" + config_.id + "/committed/+";
+        s = uplink_client_->Subscribe(topic, 1);
+      }
       if (s.ok()) {
         subscribed_connects_ = uplink_client_->connects();
       } else {
@@ -465,6 +474,22 @@ Status Runtime::DeployModel(const ModelDeployment& d) {
 }
 
 void Runtime::OnCommandMessage(const mqtt::Message& m) {
+  const std::string committed = config_.commands_topic + "/" + config_.id + "/committed/";
+  if (m.topic.compare(0, committed.size(), committed) == 0) {
+    // The core's watermark: "<seq>" on .../committed/<priority>.
+    std::optional<Priority> p = ParsePriority(std::string_view(m.topic).substr(committed.size()));
+    uint64_t seq = 0;
+    auto [end, ec] = std::from_chars(m.payload.data(), m.payload.data() + m.payload.size(), seq);
+    if (!p || ec != std::errc() || end != m.payload.data() + m.payload.size()) {
+      spdlog::warn("weft-edge: ignoring a malformed commit watermark on {} ({} bytes)", m.topic,
+                   m.payload.size());
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      ++stats_.bad_watermarks;
+      return;
+    }
+    if (sender_) sender_->OnCommitted(*p, seq);
+    return;
+  }
   std::string prefix = config_.commands_topic + "/" + config_.id + "/cmd/";
   if (m.topic.compare(0, prefix.size(), prefix) != 0) return;
   std::string name = m.topic.substr(prefix.size());
@@ -517,7 +542,9 @@ std::string Runtime::MetricsText() const {
       .Counter("weft_edge_store_errors_total", "Batches that could not be stored.",
                static_cast<double>(s.append_errors))
       .Counter("weft_edge_commands_total", "Commands run.", static_cast<double>(s.commands))
-      .Counter("weft_edge_reloads_total", "Successful reloads.", static_cast<double>(s.reloads));
+      .Counter("weft_edge_reloads_total", "Successful reloads.", static_cast<double>(s.reloads))
+      .Counter("weft_edge_bad_watermarks_total", "Malformed commit watermarks from the core.",
+               static_cast<double>(s.bad_watermarks));
   for (const ConnectorHealth& h : health) {
     std::string l = "connector=\"" + LabelValue(h.name) + "\"";
     m.Counter("weft_edge_connector_messages_total", "Messages received or polls done.",
@@ -560,6 +587,9 @@ std::string Runtime::MetricsText() const {
                  static_cast<double>(u.acked))
         .Counter("weft_edge_uplink_resent_total", "Batches published again.",
                  static_cast<double>(u.resent))
+        .Counter("weft_edge_uplink_committed_total",
+                 "Batches the core confirmed committed to the lake (ack: core).",
+                 static_cast<double>(u.committed))
         .Gauge("weft_edge_uplink_inflight", "Batches published and not yet acknowledged.",
                static_cast<double>(u.inflight))
         .Gauge("weft_edge_uplink_connected", "1 when the uplink connection is up.",

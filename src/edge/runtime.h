@@ -79,6 +79,7 @@ struct RuntimeStats {
   uint64_t append_errors = 0;
   uint64_t reloads = 0;
   uint64_t commands = 0;
+  uint64_t bad_watermarks = 0;  //!< malformed commit watermarks from the core
 };
 
 class Runtime {

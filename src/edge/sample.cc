@@ -22,6 +22,13 @@ std::string QualityName(uint8_t flags) {
   return out.empty() ? "unknown" : out;
 }
 
+std::optional<Priority> ParsePriority(std::string_view name) {
+  for (int c = 0; c < kPriorityCount; ++c) {
+    if (PriorityName(static_cast<Priority>(c)) == name) return static_cast<Priority>(c);
+  }
+  return std::nullopt;
+}
+
 std::string_view PriorityName(Priority p) {
   switch (p) {
     case Priority::kCritical: return "critical";

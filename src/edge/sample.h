@@ -14,6 +14,7 @@
 #define WEFT_EDGE_SAMPLE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,7 @@ struct Sample {
 enum class Priority : uint8_t { kCritical = 0, kHigh = 1, kNormal = 2, kLow = 3 };
 inline constexpr int kPriorityCount = 4;
 std::string_view PriorityName(Priority p);  //!< "critical", "high", "normal", "low"
+std::optional<Priority> ParsePriority(std::string_view name);  //!< PriorityName's inverse
 
 //! Statistics of one tumbling window of one signal.
 struct Aggregate {

@@ -17,6 +17,18 @@
 // everything not acknowledged is read from the queue and sent again. The core makes it exactly
 // once by (edge id, priority, seq), which every batch carries.
 //
+// Acknowledgement: with `wait_for_commit` (edge.yaml `uplink.ack: core`, the default) a batch
+// leaves the queue only when the core says it is committed to the lake (OnCommitted, from the
+// core's retained message on `<commit_topic>/<priority>`), not when the broker has it: the
+// broker acknowledges on receipt, and a core that crashes between receiving and committing
+// would lose what the broker already counted as delivered. Then at most `uncommitted` batches
+// are out at a time; batches not committed within `resend_after` are sent again, and so are the
+// batches after a watermark that the core repeats (its way to say "the next one is missing",
+// answered once a batch is `nack_after` old). The core commits each stream contiguously; to let
+// it skip seqs the queue evicted, the sender publishes the oldest seq it still holds per class
+// (retained, on `<floor_topic>/<priority>`) at start and after every eviction. Without
+// `wait_for_commit` (`ack: broker`, for edges without a core) the broker's PUBACK removes.
+//
 // Thread-safety: Start/Stop from one thread; stats() from any. The sender runs one thread; acks
 // arrive on the MQTT client's network thread.
 #ifndef WEFT_EDGE_UPLINK_SENDER_H_
@@ -43,8 +55,12 @@ namespace weft::edge {
 struct UplinkSenderOptions {
   std::string topic = "weft/v1/uplink";
   std::string edge_id;
-  uint32_t inflight = 32;
+  uint32_t inflight = 32;  //!< published and not acknowledged by the broker
   std::chrono::milliseconds resend_after{30000};
+  bool wait_for_commit = false;
+  uint32_t uncommitted = 512;  //!< with wait_for_commit: published and not committed
+  std::chrono::milliseconds nack_after{1000};
+  std::string floor_topic = "";  //!< with wait_for_commit: "<floor_topic>/<priority>", retained
 };
 
 struct UplinkSenderStats {
@@ -53,6 +69,7 @@ struct UplinkSenderStats {
   uint64_t resent = 0;
   uint64_t publish_errors = 0;
   uint64_t inflight = 0;
+  uint64_t committed = 0;  //!< batches the core confirmed (wait_for_commit)
 };
 
 //! "<topic>/<edge id>/<priority name>".
@@ -70,6 +87,9 @@ class UplinkSender {
   void Stop();
   //! Wakes the sender (e.g. after an Append) instead of waiting for its next 50 ms round.
   void Notify();
+  //! The core has committed every batch of class `p` up to `seq` (wait_for_commit). A repeated
+  //! watermark asks for the batches after it again. Thread-safe.
+  void OnCommitted(Priority p, uint64_t seq);
   UplinkSenderStats stats() const;
 
  private:
@@ -85,6 +105,8 @@ class UplinkSender {
   //! REQUIRES: mu_ held, mid in by_mid_.
   void AckLocked(int mid);
   void Publish(int cls, uint64_t seq, const std::string& bytes);
+  //! Publishes each class's oldest queued seq when it changed by eviction (or was never sent).
+  void PublishFloors();
 
   uplink::DurableQueue* queue_;
   mqtt::Client* client_;
@@ -100,6 +122,10 @@ class UplinkSender {
   std::unordered_map<int, std::pair<int, uint64_t>> by_mid_;  //!< mid -> (class, seq)
   std::array<uint64_t, kPriorityCount> next_seq_{};           //!< next seq to read per class
   std::unordered_set<int> early_acks_;  //!< acks whose publication was not registered yet
+  std::array<uint64_t, kPriorityCount> committed_{};  //!< the core's watermark per class
+  std::array<uint64_t, kPriorityCount> floor_evictions_{};  //!< evictions at the last floor
+  bool floors_sent_ = false;                                //!< owned by the sender thread
+  std::unordered_set<int> ignored_mids_;  //!< floor announcements: their acks are not batches'
   UplinkSenderStats stats_;
   std::thread thread_;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -154,6 +155,72 @@ TEST_F(UplinkSenderTest, NothingIsLostWhileTheBrokerIsDown) {
     EXPECT_GE(b.seq, last) << "per-class order survives the reconnect";
     last = b.seq;
   }
+}
+
+TEST_F(UplinkSenderTest, WaitingForCommitsKeepsBatchesUntilTheCoreConfirmsAndResendsOnRequest) {
+  Received got;
+  auto sub = Subscribe(&got);
+  std::mutex floors_mu;
+  std::map<std::string, std::string> floors;
+  auto floor_sub = Connect("floor-sub");
+  floor_sub->SetMessageHandler([&](const mqtt::Message& m) {
+    std::lock_guard<std::mutex> lock(floors_mu);
+    floors[m.topic] = m.payload;
+  });
+  auto client = Connect("edge-t");
+  for (int i = 0; i < 6; ++i) Append(Priority::kNormal, 5);
+  UplinkSender sender(queue_.get(), client.get(),
+                      {.edge_id = "edge-t",
+                       .resend_after = seconds(60),
+                       .wait_for_commit = true,
+                       .uncommitted = 4,
+                       .nack_after = milliseconds(100),
+                       .floor_topic = "weft/v1/edge/edge-t/floor"});
+  sender.Start();
+  ASSERT_TRUE(WaitFor([&] { return got.size() >= 4; }, seconds(10)));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(got.size(), 4u) << "at most `uncommitted` batches out before a commit";
+  EXPECT_EQ(sender.stats().acked, 4u) << "the broker has them";
+  EXPECT_EQ(queue_->stats().classes[2].batches, 6u) << "a broker ack removes nothing";
+
+  sender.OnCommitted(Priority::kNormal, 3);
+  ASSERT_TRUE(WaitFor([&] { return got.size() >= 6; }, seconds(10)));
+  EXPECT_EQ(queue_->stats().classes[2].first_live_seq, 4u);
+  EXPECT_EQ(sender.stats().committed, 3u);
+
+  // The core repeats watermark 3: batch 4 (and the later ones) are sent again.
+  std::this_thread::sleep_for(milliseconds(200));
+  sender.OnCommitted(Priority::kNormal, 3);
+  ASSERT_TRUE(WaitFor([&] { return got.size() >= 9; }, seconds(10)));
+  {
+    std::lock_guard<std::mutex> lock(got.mu);
+    std::vector<uint64_t> seqs;
+    for (const auto& [t, b] : got.batches) seqs.push_back(b.seq);
+    EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 4, 5, 6}));
+  }
+  EXPECT_EQ(sender.stats().resent, 3u);
+
+  sender.OnCommitted(Priority::kNormal, 6);
+  EXPECT_EQ(queue_->stats().bytes, 0u);
+  // A watermark above anything the queue handed out (an older buffer's) drops nothing.
+  Append(Priority::kNormal, 5);
+  sender.OnCommitted(Priority::kNormal, 99);
+  EXPECT_EQ(queue_->stats().classes[2].batches, 1u);
+  sender.OnCommitted(Priority::kNormal, 7);  // and the real one still counts
+  EXPECT_EQ(queue_->stats().classes[2].batches, 0u);
+  sender.Stop();
+
+  // The floors were announced, retained: a subscriber that comes later still gets them.
+  ASSERT_TRUE(floor_sub->Subscribe("weft/v1/edge/edge-t/floor/+", 1).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(floors_mu);
+        return floors.size() == 4;
+      },
+      seconds(5)));
+  std::lock_guard<std::mutex> lock(floors_mu);
+  EXPECT_EQ(floors["weft/v1/edge/edge-t/floor/normal"], "1");
+  EXPECT_EQ(floors["weft/v1/edge/edge-t/floor/low"], "1");
 }
 
 }  // namespace
