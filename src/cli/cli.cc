@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/demo_cli.h"
 #include "cli/lake_cli.h"
 #include "cli/uplink_cli.h"
 #include "common/log.h"
@@ -91,6 +92,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* lake_cmd = AddLakeCommands(app, &lake);
   UplinkArgs uplink;
   CLI::App* uplink_cmd = AddUplinkCommands(app, &uplink);
+  DemoArgs demo;
+  CLI::App* demo_cmd = AddDemoCommand(app, &demo);
 
   try {
     app.parse(argc, argv);
@@ -118,6 +121,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (lake_cmd->parsed()) return RunLake(lake, out, err, clock);
   if (uplink_cmd->parsed()) return RunUplink(uplink, out, err);
+  if (demo_cmd->parsed()) return RunDemo(demo, out, err, clock);
   return kExitUsage;
 }
 

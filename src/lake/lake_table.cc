@@ -440,11 +440,24 @@ Result<std::vector<delta::AddFile>> LakeTable::WriteFiles(const delta::Snapshot&
 }
 
 Result<AppendResult> LakeTable::Append(const RecordBatch& rows, std::optional<delta::Txn> txn) {
+  std::vector<delta::Txn> txns;
+  if (txn) txns.push_back(std::move(*txn));
+  return Append(rows, std::move(txns));
+}
+
+Result<std::map<std::string, int64_t>> LakeTable::TxnVersions() const {
+  WEFT_ASSIGN_OR_RETURN(delta::Snapshot snapshot, Load(std::nullopt, std::nullopt));
+  std::map<std::string, int64_t> out;
+  for (const auto& [app, t] : snapshot.txns()) out[app] = t.version;
+  return out;
+}
+
+Result<AppendResult> LakeTable::Append(const RecordBatch& rows, std::vector<delta::Txn> txns) {
   WEFT_ASSIGN_OR_RETURN(delta::Snapshot snapshot, Load(std::nullopt, std::nullopt));
   AppendResult result;
-  if (txn) {
-    const std::optional<int64_t> done = snapshot.TxnVersion(txn->app_id);
-    if (done && *done >= txn->version) {  // checked before writing files: no orphans
+  for (const delta::Txn& txn : txns) {
+    const std::optional<int64_t> done = snapshot.TxnVersion(txn.app_id);
+    if (done && *done >= txn.version) {  // checked before writing files: no orphans
       result.version = snapshot.version();
       result.already_committed = true;
       return result;
@@ -480,7 +493,7 @@ Result<AppendResult> LakeTable::Append(const RecordBatch& rows, std::optional<de
     table_rows.column(c) = src;
   }
   result.rows = rows.num_rows();
-  if (rows.num_rows() == 0 && !txn) {
+  if (rows.num_rows() == 0 && txns.empty()) {
     result.version = snapshot.version();
     return result;  // nothing to commit
   }
@@ -490,7 +503,8 @@ Result<AppendResult> LakeTable::Append(const RecordBatch& rows, std::optional<de
   }
   result.files = adds.size();
   delta::DeltaTable table(store_.get(), clock_);
-  WEFT_ASSIGN_OR_RETURN(delta::CommitResult commit, table.Append(snapshot, std::move(adds), txn));
+  WEFT_ASSIGN_OR_RETURN(delta::CommitResult commit,
+                        table.Append(snapshot, std::move(adds), std::move(txns)));
   result.version = commit.version;
   result.already_committed = commit.already_committed;
   if (!commit.checkpoint_status.ok()) {

@@ -20,6 +20,7 @@
 // arbitrated by the store's put-if-absent); each call works on its own snapshot.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,13 @@ class LakeTable {
   //! Appends `rows` (columns matched by name to the table's; a missing nullable column is null).
   //! With `txn`, idempotent per (app id, version).
   Result<AppendResult> Append(const RecordBatch& rows, std::optional<delta::Txn> txn = {});
+  //! Appends `rows` and records every txn (appId -> version) in the same commit, so that rows
+  //! from several streams commit exactly once together. If the table already holds a version >=
+  //! the given one for ANY of the apps (another writer got there first), nothing is written and
+  //! `already_committed` is set: re-read TxnVersions and retry with the rows still missing.
+  Result<AppendResult> Append(const RecordBatch& rows, std::vector<delta::Txn> txns);
+  //! The latest committed txn version of every appId.
+  Result<std::map<std::string, int64_t>> TxnVersions() const;
 
   //! Calls `sink` with batches of matching rows (the requested columns), in file order.
   Status Scan(const ScanOptions& options, const std::function<Status(const RecordBatch&)>& sink,

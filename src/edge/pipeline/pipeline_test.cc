@@ -300,11 +300,11 @@ TEST_F(PipelineTest, StaleAfterNoSampleAndBackOnTheNextOne) {
   EXPECT_EQ(p->stats().Flagged(quality::kStale), 1u);
 }
 
-TEST_F(PipelineTest, DefaultStaleAfterIsThreePeriods) {
+TEST_F(PipelineTest, DefaultStaleAfterIsThreePeriodsButAtLeastTwoSeconds) {
   std::vector<SignalPolicy> policies = DefaultPolicies(*table_);
   EXPECT_EQ(policies[id_].stale_after, std::chrono::seconds(3));
-  SignalId spindle_load = table_->Find("l1-sp-01", "spindle_load").value();
-  EXPECT_EQ(policies[spindle_load].stale_after, std::chrono::milliseconds(300));
+  SignalId spindle_load = table_->Find("l1-sp-01", "spindle_load").value();  // 100 ms period
+  EXPECT_EQ(policies[spindle_load].stale_after, std::chrono::seconds(2));
   EXPECT_EQ(policies[id_].min, -20.0);
   EXPECT_EQ(policies[id_].max, 200.0);
 }

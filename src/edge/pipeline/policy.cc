@@ -267,7 +267,10 @@ SignalPolicy BasePolicy(const SignalInfo& info) {
   p.signal = info.id;
   p.min = info.min;
   p.max = info.max;
-  p.stale_after = info.period * 3;
+  // Three periods, but never below 2 s: sources deliver in bursts (a Sparkplug node publishes
+  // several samples per DDATA, brokers and networks add jitter), and a 100 ms signal flagged
+  // stale after 300 ms flaps between good and stale on every burst.
+  p.stale_after = std::max(info.period * 3, Micros(std::chrono::seconds(2)));
   return p;
 }
 

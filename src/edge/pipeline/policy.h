@@ -112,8 +112,9 @@ struct SignalPolicy {
   Priority priority = Priority::kNormal;
 };
 
-//! The built-in policy of every signal: range from the table, stale after 3 periods, no stuck
-//! check, deadband 0, no rate limit, no heartbeat, no window, route raw, priority normal.
+//! The built-in policy of every signal: range from the table, stale after 3 periods (at least
+//! 2 s), no stuck check, deadband 0, no rate limit, no heartbeat, no window, route raw,
+//! priority normal.
 std::vector<SignalPolicy> DefaultPolicies(const SignalTable& table);
 
 //! Reads the `pipeline:` section of edge.yaml (see the top of this file).

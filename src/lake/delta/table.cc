@@ -168,6 +168,13 @@ Result<Snapshot> DeltaTable::Create(const CreateTableOptions& options) {
 
 Result<CommitResult> DeltaTable::Append(const Snapshot& read, std::vector<AddFile> files,
                                         std::optional<Txn> txn) const {
+  std::vector<Txn> txns;
+  if (txn) txns.push_back(std::move(*txn));
+  return Append(read, std::move(files), std::move(txns));
+}
+
+Result<CommitResult> DeltaTable::Append(const Snapshot& read, std::vector<AddFile> files,
+                                        std::vector<Txn> txns) const {
   Transaction t;
   t.operation = "WRITE";
   t.operation_parameters["mode"] = "Append";
@@ -178,9 +185,9 @@ Result<CommitResult> DeltaTable::Append(const Snapshot& read, std::vector<AddFil
     if (f.modification_time == 0) f.modification_time = now;
     t.actions.emplace_back(std::move(f));
   }
-  if (txn) {
-    if (!txn->last_updated) txn->last_updated = NowMs(*clock_);
-    t.actions.emplace_back(std::move(*txn));
+  for (Txn& txn : txns) {
+    if (!txn.last_updated) txn.last_updated = NowMs(*clock_);
+    t.actions.emplace_back(std::move(txn));
   }
   return Commit(read, t);
 }

@@ -89,6 +89,10 @@ class DeltaTable {
   //! `already_committed` is set.
   Result<CommitResult> Append(const Snapshot& read, std::vector<AddFile> files,
                               std::optional<Txn> txn = std::nullopt) const;
+  //! Idem with several txns (distinct appIds) in one commit: `already_committed` when ANY of
+  //! them was committed before (then nothing is written).
+  Result<CommitResult> Append(const Snapshot& read, std::vector<AddFile> files,
+                              std::vector<Txn> txns) const;
 
   //! Commits a transaction based on snapshot `read`. kAborted on a conflict (the message names
   //! the winning version and why), kFailedPrecondition for appendOnly violations,

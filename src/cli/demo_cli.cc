@@ -1,0 +1,389 @@
+#include "cli/demo_cli.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "cli/cli.h"
+#include "cli/embedded_plant.h"
+#include "common/diagnostic.h"
+#include "core/ingest/tables.h"
+#include "model/plant_loader.h"
+
+extern char** environ;
+
+namespace weft::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::atomic<int> g_demo_signal{0};
+void OnDemoSignal(int sig) { g_demo_signal.store(sig); }
+
+bool Listening(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+// The first of `n` consecutive loopback ports nobody listens on, below the ephemeral range.
+int FreePorts(int n) {
+  for (int base = 21000; base + n < 32000; base += n + 7) {
+    bool busy = false;
+    for (int i = 0; i < n && !busy; ++i) busy = Listening(base + i);
+    if (!busy) return base;
+  }
+  return 0;
+}
+
+bool WaitFor(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline || g_demo_signal.load() != 0) return false;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return true;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A child process in its own process group, stdout and stderr to files.
+struct Child {
+  std::string name;
+  pid_t pid = -1;
+  fs::path out, log;
+
+  static Result<Child> Spawn(const std::string& name, const std::vector<std::string>& argv,
+                             const fs::path& logs) {
+    Child c;
+    c.name = name;
+    c.out = logs / (name + ".out");
+    c.log = logs / (name + ".log");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, c.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int rc = posix_spawnp(&c.pid, args[0], &fa, &attr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+      return UnavailableError("could not start " + argv[0] + ": " + std::strerror(rc));
+    }
+    return c;
+  }
+
+  bool Running() const {
+    if (pid <= 0) return false;
+    int status = 0;
+    return waitpid(pid, &status, WNOHANG) == 0;
+  }
+
+  // SIGTERM, then SIGKILL after `grace`.
+  void Stop(milliseconds grace) {
+    if (pid <= 0) return;
+    kill(pid, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    pid = -1;
+  }
+
+  // The first match of `pattern`'s group 1 in the child's stdout or log, waiting up to `timeout`.
+  std::optional<std::string> WaitForLine(const std::string& pattern, milliseconds timeout) const {
+    const std::regex re(pattern);
+    std::optional<std::string> found;
+    WaitFor(
+        [&] {
+          for (const fs::path& p : {out, log}) {
+            std::smatch m;
+            const std::string text = ReadFile(p);
+            if (std::regex_search(text, m, re)) {
+              found = m[1].str();
+              return true;
+            }
+          }
+          return !Running();
+        },
+        timeout);
+    return found;
+  }
+};
+
+std::string FormatSeconds(double s) {
+  std::ostringstream o;
+  o << s << " s";
+  return o.str();
+}
+
+std::string Tail(const fs::path& p) {
+  std::string text = ReadFile(p);
+  if (text.size() > 1500) text = "..." + text.substr(text.size() - 1500);
+  return text;
+}
+
+}  // namespace
+
+CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
+  CLI::App* cmd = app.add_subcommand(
+      "demo",
+      "Run simulator, edge and core on the example plant (and mosquitto if none is running)");
+  cmd->add_option("--dir", args->dir, "working directory: lake, buffer, logs (default: "
+                                      "$TMPDIR/weft-demo)");
+  cmd->add_option("--duration", args->duration_s, "stop by itself after this many seconds");
+  cmd->add_option("--speed", args->speed, "simulated time per real time")->capture_default_str();
+  cmd->add_option("--broker-port", args->broker_port, "MQTT port on 127.0.0.1")
+      ->capture_default_str();
+  return cmd;
+}
+
+int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Clock& clock) {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path bin = self.parent_path();
+  const fs::path tmp = getenv("TMPDIR") != nullptr ? getenv("TMPDIR") : "/tmp";
+  const fs::path dir = args.dir.empty() ? tmp / "weft-demo" : fs::absolute(args.dir);
+  const fs::path logs = dir / "logs";
+  fs::create_directories(logs, ec);
+  if (ec) {
+    err << "weft demo: cannot create " << logs << ": " << ec.message() << "\n";
+    return kExitInvalidInput;
+  }
+  for (const char* program : {"weft-sim", "weft-edge", "weft-core"}) {
+    if (!fs::exists(bin / program)) {
+      err << "weft demo: " << (bin / program) << " not found (build all apps: "
+          << "bash scripts/build.sh build)\n";
+      return kExitInvalidInput;
+    }
+  }
+  // The example plant, embedded at build time.
+  const fs::path plant_file = dir / "plant.yaml";
+  std::ofstream(plant_file) << kExamplePlantYaml;
+  Diagnostics diags;
+  Result<model::Plant> plant = model::LoadPlantFile(plant_file.string(), &diags);
+  if (!plant.ok()) {
+    err << "weft demo: the embedded plant does not load: " << plant.status().message() << "\n";
+    return kExitInvalidInput;
+  }
+  std::set<std::string> plcs;  // distinct Modbus endpoints, as the simulator serves them
+  for (const model::Asset* a : plant->AllAssets()) {
+    if (a->connection.modbus) {
+      plcs.insert(a->connection.modbus->host + ":" + std::to_string(a->connection.modbus->port));
+    }
+  }
+
+  std::signal(SIGINT, OnDemoSignal);
+  std::signal(SIGTERM, OnDemoSignal);
+  std::vector<Child> children;  // started in order, stopped in reverse
+  auto stop_all = [&] {
+    for (auto it = children.rbegin(); it != children.rend(); ++it) it->Stop(seconds(10));
+    children.clear();
+  };
+  auto fail = [&](const std::string& what, const Child* c) {
+    err << "weft demo: " << what << "\n";
+    if (c != nullptr) err << "--- " << c->log.string() << ":\n" << Tail(c->log) << "\n";
+    stop_all();
+    return kExitInvalidInput;
+  };
+
+  // 1. The broker.
+  const std::string broker = "mqtt://127.0.0.1:" + std::to_string(args.broker_port);
+  std::string broker_note = "already running";
+  if (!Listening(args.broker_port)) {
+    const fs::path conf = dir / "mosquitto.conf";
+    fs::create_directories(dir / "mosquitto", ec);
+    // mosquitto started as root drops to its own user: let it write its persistence file.
+    fs::permissions(dir / "mosquitto", fs::perms::all, ec);
+    std::ofstream(conf) << "listener " << args.broker_port << " 127.0.0.1\n"
+                        << "allow_anonymous true\n"
+                        << "persistence true\n"
+                        << "persistence_location " << (dir / "mosquitto").string() << "/\n"
+                        << "max_queued_messages 0\n";
+    Result<Child> c = Child::Spawn("mosquitto", {"mosquitto", "-c", conf.string()}, logs);
+    if (!c.ok()) return fail(c.status().message() + " (is mosquitto installed?)", nullptr);
+    children.push_back(*c);
+    if (!WaitFor([&] { return Listening(args.broker_port); }, seconds(10))) {
+      return fail("mosquitto did not start on port " + std::to_string(args.broker_port),
+                  &children.back());
+    }
+    broker_note = "started by the demo, pid " + std::to_string(children.back().pid);
+  }
+
+  // 2. The core first, so that it is subscribed before the first batch.
+  Result<Child> core = Child::Spawn(
+      "weft-core",
+      {(bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
+       (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0"},
+      logs);
+  if (!core.ok()) return fail(core.status().message(), nullptr);
+  children.push_back(*core);
+  std::optional<std::string> core_port =
+      children.back().WaitForLine(R"(http=127\.0\.0\.1:(\d+))", seconds(20));
+  if (!core_port) return fail("weft-core did not start", &children.back());
+
+  // 3. The simulator, with its PLCs on free local ports.
+  const int plc_port = FreePorts(static_cast<int>(plcs.size()) + 1);
+  std::vector<std::string> sim_argv = {(bin / "weft-sim").string(), "--plant",
+                                       plant_file.string(), "--broker", broker,
+                                       "--speed", std::to_string(args.speed)};
+  if (!plcs.empty()) {
+    sim_argv.insert(sim_argv.end(), {"--modbus-port", std::to_string(plc_port)});
+  }
+  Result<Child> sim = Child::Spawn("weft-sim", sim_argv, logs);
+  if (!sim.ok()) return fail(sim.status().message(), nullptr);
+  children.push_back(*sim);
+  std::string endpoints;
+  if (!plcs.empty()) {
+    const Child& s = children.back();
+    if (!WaitFor(
+            [&] {
+              const std::string text = ReadFile(s.log);
+              size_t n = 0;
+              for (size_t p = text.find("weft-sim: PLC "); p != std::string::npos;
+                   p = text.find("weft-sim: PLC ", p + 1)) {
+                ++n;
+              }
+              return n >= plcs.size() || !s.Running();
+            },
+            seconds(20)) ||
+        !s.Running()) {
+      return fail("weft-sim did not start its PLCs", &s);
+    }
+    // "weft-sim: PLC 10.20.0.31:502/1 -> 127.0.0.1:21000" (the plant address with its unit id)
+    const std::regex re(R"(weft-sim: PLC ([^ /]+)(?:/\S*)? -> (127\.0\.0\.1:\d+))");
+    const std::string text = ReadFile(s.log);
+    for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) {
+      endpoints += (endpoints.empty() ? "" : ", ") + ("\"" + (*it)[1].str() + "\": \"" +
+                                                      (*it)[2].str() + "\"");
+    }
+  }
+
+  // 4. The edge.
+  const fs::path edge_yaml = dir / "edge.yaml";
+  std::ofstream(edge_yaml)
+      << "# Generated by `weft demo`.\n"
+      << "weft_edge: 1\nid: demo-edge\nplant: " << plant_file.string() << "\n"
+      << "broker: {url: \"" << broker << "\"}\n"
+      << "sources:\n  sparkplug: {enabled: true}\n  json: {enabled: true}\n"
+      << "  modbus: {enabled: " << (plcs.empty() ? "false" : "true")
+      << ", timeout: 500ms, endpoints: {" << endpoints << "}}\n"
+      << "uplink:\n  dir: " << (dir / "edge-buffer").string() << "\n  ack: core\n"
+      << "  batch: {max_samples: 5000, max_interval: 1s}\n"
+      << "http: {listen: \"127.0.0.1:0\"}\n"
+      << "pipeline:\n  defaults: {max_interval: 60s, priority: normal}\n"
+      << "  asset_types:\n    motor:\n      signals:\n"
+      << "        vibration_rms: {deadband: 1%, window: 10s, stats: [mean, max, std], "
+         "route: raw+aggregate}\n";
+  Result<Child> edge =
+      Child::Spawn("weft-edge", {(bin / "weft-edge").string(), "--config", edge_yaml.string()},
+                   logs);
+  if (!edge.ok()) return fail(edge.status().message(), nullptr);
+  children.push_back(*edge);
+  std::optional<std::string> edge_port =
+      children.back().WaitForLine(R"(http=127\.0\.0\.1:(\d+))", seconds(20));
+  if (!edge_port) return fail("weft-edge did not start", &children.back());
+
+  out << "weft demo: the example plant, simulated, through an edge into the lake\n"
+      << "  broker     " << broker << " (" << broker_note << ")\n"
+      << "  weft-sim   pid " << children[children.size() - 2].pid << ", speed " << args.speed
+      << "x: Sparkplug B and JSON on the broker";
+  if (!plcs.empty()) {
+    out << ", " << plcs.size() << " Modbus PLCs on 127.0.0.1:" << plc_port << "-"
+        << plc_port + static_cast<int>(plcs.size()) - 1;
+  }
+  out << "\n  weft-edge  pid " << children.back().pid << ", http://127.0.0.1:" << *edge_port
+      << "/metrics, config " << edge_yaml.string() << "\n"
+      << "  weft-core  http://127.0.0.1:" << *core_port << "/metrics\n"
+      << "  lake       " << (dir / "lake").string()
+      << "/{telemetry,aggregates,events,predictions} (Delta tables)\n"
+      << "  logs       " << logs.string() << "\n"
+      << (args.duration_s > 0 ? "running for " + FormatSeconds(args.duration_s)
+                              : std::string("Ctrl-C stops everything"))
+      << std::endl;
+
+  const auto started = std::chrono::steady_clock::now();
+  std::string stopped_by = "Ctrl-C";
+  while (g_demo_signal.load() == 0) {
+    if (args.duration_s > 0 && std::chrono::steady_clock::now() - started >=
+                                   std::chrono::duration<double>(args.duration_s)) {
+      stopped_by = "--duration";
+      break;
+    }
+    bool all_up = true;
+    for (const Child& c : children) {
+      if (!c.Running()) {
+        err << "weft demo: " << c.name << " exited\n" << Tail(c.log) << "\n";
+        all_up = false;
+      }
+    }
+    if (!all_up) {
+      stopped_by = "a failed process";
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  out << "weft demo: stopping (" << stopped_by << ")" << std::endl;
+  // The simulator first; the edge gets time to ship its last batches and the core to commit
+  // them, then the rest in reverse order of start.
+  for (Child& c : children) {
+    if (c.name == "weft-sim") c.Stop(seconds(10));
+  }
+  std::this_thread::sleep_for(seconds(3));
+  stop_all();
+  for (int t = 0; t < core::kLakeTableCount; ++t) {
+    const auto id = static_cast<core::LakeTableId>(t);
+    auto table = core::OpenTable((dir / "lake").string(), id, &clock);
+    if (!table.ok()) continue;
+    Result<int64_t> n = (*table)->Count();
+    out << "  " << core::LakeTableName(id) << ": " << (n.ok() ? std::to_string(*n) : "?")
+        << " rows\n";
+  }
+  return stopped_by == "a failed process" ? kExitInvalidInput : kExitOk;
+}
+
+}  // namespace weft::cli

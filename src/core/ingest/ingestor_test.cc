@@ -1,0 +1,220 @@
+#include "core/ingest/ingestor.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "edge/signal_table.h"
+#include "edge/uplink/batch_codec.h"
+#include "testing/example_plant.h"
+#include "testing/test_env.h"
+
+namespace weft::core {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+bool WaitFor(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return true;
+}
+
+class IngestorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto broker = weft::testing::MosquittoBroker::Start();
+    ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+    broker_ = std::move(*broker);
+    auto dir = weft::testing::TempDir::Make();
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::make_unique<weft::testing::TempDir>(std::move(*dir));
+    auto table = edge::SignalTable::FromPlant(weft::testing::ExamplePlant(), {});
+    ASSERT_TRUE(table.ok());
+    table_ = std::make_unique<edge::SignalTable>(std::move(*table));
+    mqtt::ClientOptions o;
+    o.client_id = "fake-edges";
+    auto c = mqtt::Client::Connect(*mqtt::BrokerAddress::Parse(broker_->url()), o, seconds(5));
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    pub_ = std::move(*c);
+  }
+
+  IngestOptions Options(uint32_t index = 0, uint32_t count = 1) {
+    IngestOptions o;
+    o.lake_root = dir_->path() + "/lake";
+    o.state_dir = dir_->path() + "/state";
+    o.broker = *mqtt::BrokerAddress::Parse(broker_->url());
+    o.worker_index = index;
+    o.worker_count = count;
+    o.commit_interval = milliseconds(100);
+    return o;
+  }
+
+  // A batch of `n` samples (values seq*1000 + i) and, when `event`, one detector event.
+  std::string Batch(const std::string& edge_id, edge::Priority p, uint64_t seq, int n,
+                    bool event = false) {
+    edge::uplink::BatchBuilder b(edge_id, p);
+    const int64_t t0 = 1'795'000'000'000'000 + static_cast<int64_t>(seq) * 1'000'000;
+    for (int i = 0; i < n; ++i) {
+      b.Add(edge::Sample{static_cast<edge::SignalId>(i % 20), t0 + i,
+                         static_cast<double>(seq * 1000 + static_cast<uint64_t>(i)), 0});
+    }
+    if (event) b.Add(edge::Event{3, t0, "ewma_z", "ewma", 4.5, 3, "high"});
+    auto bytes = b.Finish(seq, t0, *table_);
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    return bytes.ok() ? *bytes : "";
+  }
+
+  void Publish(const std::string& edge_id, const std::string& cls, const std::string& bytes) {
+    ASSERT_TRUE(pub_->Publish("weft/v1/uplink/" + edge_id + "/" + cls, bytes, 1, false).ok());
+  }
+
+  // (edge, seq, value) of every telemetry row.
+  std::multiset<std::tuple<std::string, int64_t, double>> TelemetryRows() {
+    std::multiset<std::tuple<std::string, int64_t, double>> out;
+    auto t = OpenTable(dir_->path() + "/lake", LakeTableId::kTelemetry, &clock_);
+    EXPECT_TRUE(t.ok());
+    if (!t.ok()) return out;
+    Status s = (*t)->Scan({.columns = {"edge", "seq", "value"}}, [&](const lake::RecordBatch& b) {
+      for (size_t r = 0; r < b.num_rows(); ++r) {
+        out.emplace(std::string(b.column(0).StringAt(r)), b.column(1).IntAt(r),
+                    b.column(2).DoubleAt(r));
+      }
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  int64_t Count(LakeTableId id) {
+    auto t = OpenTable(dir_->path() + "/lake", id, &clock_);
+    if (!t.ok()) return -1;
+    auto n = (*t)->Count();
+    return n.ok() ? *n : -1;
+  }
+
+  SystemClock clock_;
+  std::unique_ptr<weft::testing::MosquittoBroker> broker_;
+  std::unique_ptr<weft::testing::TempDir> dir_;
+  std::unique_ptr<edge::SignalTable> table_;
+  std::unique_ptr<mqtt::Client> pub_;
+};
+
+TEST_F(IngestorTest, CommitsEachBatchOnceInOrderAndAnnouncesTheWatermark) {
+  std::mutex mu;
+  std::map<std::string, std::string> marks;
+  mqtt::ClientOptions so;
+  so.client_id = "watch";
+  auto watch = mqtt::Client::Connect(*mqtt::BrokerAddress::Parse(broker_->url()), so, seconds(5));
+  ASSERT_TRUE(watch.ok());
+  (*watch)->SetMessageHandler([&](const mqtt::Message& m) {
+    std::lock_guard<std::mutex> lock(mu);
+    marks[m.topic] = m.payload;
+  });
+  ASSERT_TRUE((*watch)->Subscribe("weft/v1/edge/+/committed/+", 1).ok());
+
+  auto in = Ingestor::Start(Options(), &clock_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  // 1, 2, 3, 3 again, 5 before 4, then garbage and a batch on another edge's topic.
+  for (uint64_t seq : {1u, 2u, 3u, 3u, 5u, 4u}) {
+    Publish("e1", "normal", Batch("e1", edge::Priority::kNormal, seq, 50, seq == 2));
+  }
+  Publish("e1", "normal", "not a batch");
+  Publish("e2", "normal", Batch("e1", edge::Priority::kNormal, 6, 50));
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().batches_committed >= 5; }, seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().rejected >= 2; }, seconds(5)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return marks["weft/v1/edge/e1/committed/normal"] == "5";
+      },
+      seconds(5)));
+  IngestStats st = (*in)->stats();
+  EXPECT_EQ(st.duplicates, 1u);
+  EXPECT_GE(st.held, 1u);
+  (*in)->Stop();
+
+  auto rows = TelemetryRows();
+  EXPECT_EQ(rows.size(), 250u);
+  for (int64_t seq = 1; seq <= 5; ++seq) {
+    for (int i = 0; i < 50; ++i) {
+      EXPECT_EQ(rows.count({"e1", seq, static_cast<double>(seq * 1000 + i)}), 1u)
+          << "seq " << seq << " sample " << i;
+    }
+  }
+  EXPECT_EQ(Count(LakeTableId::kEvents), 1);
+  EXPECT_TRUE(std::filesystem::exists(dir_->path() + "/state/rejected"));
+
+  // A new ingestor over the same lake: everything redelivered is a duplicate.
+  auto again = Ingestor::Start(Options(), &clock_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    Publish("e1", "normal", Batch("e1", edge::Priority::kNormal, seq, 50, seq == 2));
+  }
+  Publish("e1", "normal", Batch("e1", edge::Priority::kNormal, 6, 10));
+  ASSERT_TRUE(WaitFor([&] { return (*again)->stats().batches_committed >= 1; }, seconds(20)));
+  EXPECT_EQ((*again)->stats().duplicates, 5u);
+  (*again)->Stop();
+  EXPECT_EQ(TelemetryRows().size(), 260u);
+  EXPECT_EQ(Count(LakeTableId::kEvents), 1);
+}
+
+TEST_F(IngestorTest, ACrashBetweenTablesIsRepairedWithoutDuplicates) {
+  // As if a core died after committing batch 1's events but before its telemetry.
+  ASSERT_TRUE(EnsureTables(dir_->path() + "/lake", &clock_).ok());
+  {
+    auto events = OpenTable(dir_->path() + "/lake", LakeTableId::kEvents, &clock_);
+    ASSERT_TRUE(events.ok());
+    lake::RecordBatch rows(LakeTableSchema(LakeTableId::kEvents));
+    std::vector<lake::delta::Txn> txns{{.app_id = "e1/high", .version = 1}};
+    // The row content does not matter here: only that the table holds batch 1 of e1/high.
+    auto r = (*events)->Append(rows, txns);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  auto in = Ingestor::Start(Options(), &clock_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  Publish("e1", "high", Batch("e1", edge::Priority::kHigh, 1, 20, /*event=*/true));
+  Publish("e1", "high", Batch("e1", edge::Priority::kHigh, 2, 20, /*event=*/true));
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().batches_committed >= 2; }, seconds(20)));
+  (*in)->Stop();
+  EXPECT_EQ(Count(LakeTableId::kTelemetry), 40) << "both batches' samples";
+  EXPECT_EQ(Count(LakeTableId::kEvents), 1) << "batch 1's event was there already; batch 2's added";
+}
+
+TEST_F(IngestorTest, TwoWorkersShareTheEdgesAndCommitEachBatchOnce) {
+  auto w0 = Ingestor::Start(Options(0, 2), &clock_);
+  auto w1 = Ingestor::Start(Options(1, 2), &clock_);
+  ASSERT_TRUE(w0.ok()) << w0.status().ToString();
+  ASSERT_TRUE(w1.ok()) << w1.status().ToString();
+  int owned0 = 0;
+  for (int e = 0; e < 6; ++e) {
+    const std::string id = "edge-" + std::to_string(e);
+    owned0 += (*w0)->Owns(id) ? 1 : 0;
+    EXPECT_NE((*w0)->Owns(id), (*w1)->Owns(id)) << id;
+    for (uint64_t seq = 1; seq <= 4; ++seq) {
+      Publish(id, "normal", Batch(id, edge::Priority::kNormal, seq, 25));
+    }
+  }
+  EXPECT_GT(owned0, 0);
+  EXPECT_LT(owned0, 6);
+  ASSERT_TRUE(WaitFor(
+      [&] { return (*w0)->stats().batches_committed + (*w1)->stats().batches_committed >= 24; },
+      seconds(30)));
+  (*w0)->Stop();
+  (*w1)->Stop();
+  auto rows = TelemetryRows();
+  EXPECT_EQ(rows.size(), 6u * 4u * 25u);
+  std::set<std::tuple<std::string, int64_t, double>> distinct(rows.begin(), rows.end());
+  EXPECT_EQ(distinct.size(), rows.size()) << "no row twice";
+}
+
+}  // namespace
+}  // namespace weft::core

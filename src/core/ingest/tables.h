@@ -1,0 +1,46 @@
+// The lake tables the core's ingest writes, one Delta table per folder under the lake root:
+//
+//   telemetry    one row per sample (narrow: a new signal needs no migration)
+//   aggregates   one row per tumbling window of a signal
+//   events       quality events, comm loss, detector alarms
+//   predictions  model outputs (events of kind "prediction"), with model name and version
+//
+// Every table is partitioned by `date` (the UTC day of its time column) and carries the batch's
+// provenance: edge, stream (priority class) and seq. Their txn actions, appId "<edge>/<stream>",
+// make each batch land exactly once (see ingestor.h).
+//
+//   WEFT_RETURN_IF_ERROR(EnsureTables("/var/lib/weft/lake", &clock));   // creates what is missing
+//   WEFT_ASSIGN_OR_RETURN(auto t, OpenTable("/var/lib/weft/lake", LakeTableId::kTelemetry, &clock));
+#ifndef WEFT_CORE_INGEST_TABLES_H_
+#define WEFT_CORE_INGEST_TABLES_H_
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "lake/lake_table.h"
+#include "lake/record_batch.h"
+
+namespace weft::core {
+
+enum class LakeTableId { kTelemetry = 0, kAggregates = 1, kEvents = 2, kPredictions = 3 };
+inline constexpr int kLakeTableCount = 4;
+
+std::string_view LakeTableName(LakeTableId t);  //!< "telemetry", ...
+//! The columns, in order (the partition column `date` first).
+const std::vector<lake::BatchField>& LakeTableSchema(LakeTableId t);
+//! "<root>/<name>" (root may be a path or s3://bucket/prefix).
+std::string LakeTablePath(std::string_view root, LakeTableId t);
+
+//! Creates the tables that do not exist yet (and the root directory, for a local root).
+Status EnsureTables(std::string_view root, const Clock* clock);
+Result<std::unique_ptr<lake::LakeTable>> OpenTable(std::string_view root, LakeTableId t,
+                                                   const Clock* clock);
+
+}  // namespace weft::core
+
+#endif  // WEFT_CORE_INGEST_TABLES_H_

@@ -1,0 +1,671 @@
+#include "core/registry/sqlite_registry_store.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <climits>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "common/time_format.h"
+#include "core/registry/tokens.h"
+
+namespace weft::registry {
+namespace {
+
+// The schema, one migration per element, applied in order; never edit a released migration,
+// append a new one. Version N means migrations [0, N) have run. Times are µs since the Unix
+// epoch (UTC). The SQL keeps to what PostgreSQL also accepts where that costs nothing, so the
+// PostgreSQL store can start from the same text.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+CREATE TABLE principals (
+  id            TEXT PRIMARY KEY NOT NULL,
+  kind          TEXT NOT NULL CHECK (kind IN ('user', 'service_account', 'device')),
+  display_name  TEXT NOT NULL,
+  disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at_us INTEGER NOT NULL,
+  cert_subject  TEXT UNIQUE,
+  CHECK ((kind = 'device') = (cert_subject IS NOT NULL))
+);
+CREATE TABLE grants (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  principal_id  TEXT NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+  role          TEXT NOT NULL,
+  scope         TEXT NOT NULL,
+  tag_key       TEXT NOT NULL DEFAULT '',  -- '' and '': no tag condition (UNIQUE needs non-NULL)
+  tag_value     TEXT NOT NULL DEFAULT '',
+  created_at_us INTEGER NOT NULL,
+  UNIQUE (principal_id, role, scope, tag_key, tag_value)
+);
+CREATE INDEX grants_by_principal ON grants (principal_id);
+CREATE TABLE api_tokens (
+  id              TEXT PRIMARY KEY NOT NULL,  -- public: the token's first 13 characters
+  principal_id    TEXT NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+  sha256_hex      TEXT NOT NULL UNIQUE,
+  created_at_us   INTEGER NOT NULL,
+  expires_at_us   INTEGER,
+  revoked         INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+  last_used_at_us INTEGER
+);
+CREATE INDEX api_tokens_by_principal ON api_tokens (principal_id);
+)sql",
+};
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr Micros kLastUsedResolution = std::chrono::minutes(1);
+constexpr size_t kMaxIdLength = 128;
+constexpr size_t kMaxTextLength = 256;
+
+Status MakeUnauthenticated(std::string message) {
+  return Status(StatusCode::kUnauthenticated, std::move(message));
+}
+
+// One place that turns SQLite result codes into Weft's canonical codes.
+Status SqliteError(sqlite3* db, int rc, const std::string& path, std::string_view what) {
+  const int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+  std::string message = "registry " + path + ": " + std::string(what) + ": " +
+                        (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return AlreadyExistsError(std::move(message));
+      }
+      if (extended == SQLITE_CONSTRAINT_FOREIGNKEY) return NotFoundError(std::move(message));
+      return InvalidArgumentError(std::move(message));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return UnavailableError(std::move(message) + " (the database is locked; retry)");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return DataLossError(std::move(message));
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return FailedPreconditionError(std::move(message));
+    case SQLITE_FULL:
+      return Status(StatusCode::kResourceExhausted, std::move(message) + " (disk full)");
+    case SQLITE_IOERR: return UnavailableError(std::move(message));
+    default: return InternalError(std::move(message));
+  }
+}
+
+// A prepared statement; finalized on destruction. Text parameters are bound without copying
+// (SQLITE_STATIC, spelled nullptr): the caller keeps them alive until the last Step().
+class Statement {
+ public:
+  static Result<Statement> Prepare(sqlite3* db, const std::string& path, std::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return SqliteError(db, rc, path, "preparing a statement");
+    }
+    return Statement(db, &path, stmt);
+  }
+  Statement(Statement&& other) noexcept
+      : db_(other.db_), path_(other.path_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+  Statement& operator=(Statement&&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  Status Bind(int index, std::string_view text) {
+    if (text.size() > INT_MAX) return InvalidArgumentError("registry: text parameter too long");
+    // A null data pointer would bind SQL NULL; an empty view binds ''.
+    const char* data = text.data() != nullptr ? text.data() : "";
+    return Check(sqlite3_bind_text(stmt_, index, data, static_cast<int>(text.size()), nullptr),
+                 "binding a parameter");
+  }
+  Status Bind(int index, int64_t value) {
+    return Check(sqlite3_bind_int64(stmt_, index, value), "binding a parameter");
+  }
+  Status Bind(int index, std::optional<int64_t> value) {
+    if (!value) return Check(sqlite3_bind_null(stmt_, index), "binding a parameter");
+    return Bind(index, *value);
+  }
+
+  //! True when a row is ready, false when done.
+  Result<bool> Step(std::string_view what) {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, rc, *path_, what);
+  }
+  //! Runs a statement that returns no rows.
+  Status Run(std::string_view what) {
+    WEFT_ASSIGN_OR_RETURN(bool row, Step(what));
+    (void)row;
+    return Status::Ok();
+  }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::optional<int64_t> OptionalInt(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
+  }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    if (p == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(p),
+                       static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+
+ private:
+  Statement(sqlite3* db, const std::string* path, sqlite3_stmt* stmt)
+      : db_(db), path_(path), stmt_(stmt) {}
+  Status Check(int rc, std::string_view what) {
+    return rc == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc, *path_, what);
+  }
+
+  sqlite3* db_;
+  const std::string* path_;
+  sqlite3_stmt* stmt_;
+};
+
+// For fixed SQL text only (pragmas, transactions, migrations): never for input.
+Status ExecFixed(sqlite3* db, const std::string& path, const char* sql, std::string_view what) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, path, what);
+}
+
+bool IsControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+Status ValidatePrincipalId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLength) {
+    return InvalidArgumentError("principal id must be 1 to 128 characters, got " +
+                                std::to_string(id.size()));
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '@' || c == ':' || c == '-';
+    if (!ok) {
+      return InvalidArgumentError("principal id '" + std::string(id) +
+                                  "' may contain only letters, digits and . _ @ : -");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateText(std::string_view field, std::string_view text) {
+  if (text.size() > kMaxTextLength) {
+    return InvalidArgumentError(std::string(field) + " is longer than 256 characters");
+  }
+  for (char c : text) {
+    if (IsControl(c)) {
+      return InvalidArgumentError(std::string(field) + " contains a control character");
+    }
+  }
+  return Status::Ok();
+}
+
+constexpr std::string_view kPrincipalColumns =
+    "id, kind, display_name, disabled, created_at_us, cert_subject";
+
+Result<Principal> ReadPrincipal(const Statement& row, const std::string& path) {
+  Principal p;
+  p.id = row.Text(0);
+  Result<PrincipalKind> kind = ParsePrincipalKind(row.Text(1));
+  if (!kind.ok()) {
+    return DataLossError("registry " + path + ": principal '" + p.id +
+                         "': " + kind.status().message());
+  }
+  p.kind = *kind;
+  p.display_name = row.Text(2);
+  p.disabled = row.Int(3) != 0;
+  p.created_at = TimeFromUnixMicros(row.Int(4));
+  p.cert_subject = row.Text(5);
+  return p;
+}
+
+constexpr std::string_view kGrantColumns =
+    "id, principal_id, role, scope, tag_key, tag_value, created_at_us";
+
+Result<Grant> ReadGrant(const Statement& row, const std::string& path) {
+  Grant g;
+  g.id = row.Int(0);
+  g.principal_id = row.Text(1);
+  Result<Role> role = ParseRole(row.Text(2));
+  if (!role.ok()) {
+    return DataLossError("registry " + path + ": grant #" + std::to_string(g.id) + ": " +
+                         role.status().message());
+  }
+  g.role = *role;
+  g.scope = row.Text(3);
+  std::string tag_key = row.Text(4);
+  if (!tag_key.empty()) g.tag = TagCondition{std::move(tag_key), row.Text(5)};
+  g.created_at = TimeFromUnixMicros(row.Int(6));
+  return g;
+}
+
+constexpr std::string_view kTokenColumns =
+    "id, principal_id, sha256_hex, created_at_us, expires_at_us, revoked, last_used_at_us";
+
+TokenRecord ReadToken(const Statement& row) {
+  TokenRecord t;
+  t.id = row.Text(0);
+  t.principal_id = row.Text(1);
+  t.sha256_hex = row.Text(2);
+  t.created_at = TimeFromUnixMicros(row.Int(3));
+  if (auto v = row.OptionalInt(4)) t.expires_at = TimeFromUnixMicros(*v);
+  t.revoked = row.Int(5) != 0;
+  if (auto v = row.OptionalInt(6)) t.last_used_at = TimeFromUnixMicros(*v);
+  return t;
+}
+
+std::string Sql(std::string_view head, std::string_view columns, std::string_view tail) {
+  return std::string(head) + std::string(columns) + std::string(tail);
+}
+
+// The statement is finalized on return, so it holds no read transaction afterwards.
+Result<int64_t> ReadSchemaVersion(sqlite3* db, const std::string& path) {
+  WEFT_ASSIGN_OR_RETURN(Statement get, Statement::Prepare(db, path, "PRAGMA user_version"));
+  WEFT_ASSIGN_OR_RETURN(bool has_row, get.Step("reading the schema version"));
+  return has_row ? get.Int(0) : 0;
+}
+
+Status Migrate(sqlite3* db, const std::string& path) {
+  WEFT_ASSIGN_OR_RETURN(const int64_t version, ReadSchemaVersion(db, path));
+  const auto known = static_cast<int64_t>(kMigrations.size());
+  if (version > known) {
+    return FailedPreconditionError("registry " + path + " has schema version " +
+                                   std::to_string(version) + " but this weft-core knows up to " +
+                                   std::to_string(known) +
+                                   "; run a newer weft-core (downgrades are not supported)");
+  }
+  if (version < 0) {
+    return DataLossError("registry " + path + " has a negative schema version " +
+                         std::to_string(version));
+  }
+  for (auto i = static_cast<size_t>(version); i < kMigrations.size(); ++i) {
+    const std::string step = "migration to schema version " + std::to_string(i + 1);
+    // IMMEDIATE: take the write lock first, so two processes opening a new file do not both
+    // run the same migration.
+    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "BEGIN IMMEDIATE", step));
+    // Re-read under the lock: another process may have migrated meanwhile.
+    Result<int64_t> now = ReadSchemaVersion(db, path);
+    if (!now.ok() || *now > static_cast<int64_t>(i)) {
+      (void)ExecFixed(db, path, "ROLLBACK", step);
+      if (!now.ok()) return now.status();
+      if (*now > known) return Migrate(db, path);  // reports the newer version
+      continue;
+    }
+    const std::string sql =
+        std::string(kMigrations[i]) + "\nPRAGMA user_version = " + std::to_string(i + 1) + ";";
+    Status applied = ExecFixed(db, path, sql.c_str(), step);
+    if (!applied.ok()) {
+      (void)ExecFixed(db, path, "ROLLBACK", step);
+      return applied;
+    }
+    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "COMMIT", step));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int SqliteRegistryStore::SchemaVersion() {
+  return static_cast<int>(kMigrations.size());
+}
+
+Result<std::unique_ptr<SqliteRegistryStore>> SqliteRegistryStore::Open(const std::string& path,
+                                                                       const Clock* clock) {
+  if (clock == nullptr) return InvalidArgumentError("registry " + path + ": no clock given");
+  if (path.empty()) return InvalidArgumentError("registry: empty database path");
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(db, rc, path, "opening the database");
+    sqlite3_close(db);
+    return s;
+  }
+  // From here the store owns `db`, so every early return closes it.
+  std::unique_ptr<SqliteRegistryStore> store(new SqliteRegistryStore(path, db, clock));
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+
+  if (!existed && path != ":memory:") {
+    // The registry holds who may do what: readable by weft-core's user only. SQLite gives the
+    // -wal and -shm files the same mode.
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+        std::filesystem::perm_options::replace, ec);
+  }
+
+  {
+    // The first statement that reads the file: "file is not a database" surfaces here.
+    WEFT_ASSIGN_OR_RETURN(Statement wal, Statement::Prepare(db, path, "PRAGMA journal_mode=WAL"));
+    WEFT_ASSIGN_OR_RETURN(bool row, wal.Step("setting journal_mode=WAL"));
+    const std::string mode = row ? wal.Text(0) : "";
+    if (mode != "wal" && !(path == ":memory:" && mode == "memory")) {
+      return FailedPreconditionError("registry " + path +
+                                     ": could not enable WAL (journal_mode "
+                                     "is '" +
+                                     mode + "'); is the file on a network filesystem?");
+    }
+  }
+  WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "PRAGMA synchronous=FULL", "setting synchronous"));
+  WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "PRAGMA foreign_keys=ON", "enabling foreign keys"));
+  WEFT_RETURN_IF_ERROR(Migrate(db, path));
+  return store;
+}
+
+SqliteRegistryStore::SqliteRegistryStore(std::string path, sqlite3* db, const Clock* clock)
+    : path_(std::move(path)), clock_(clock), db_(db) {}
+
+SqliteRegistryStore::~SqliteRegistryStore() {
+  sqlite3_close_v2(db_);
+}
+
+Result<Principal> SqliteRegistryStore::CreatePrincipal(const NewPrincipal& principal) {
+  WEFT_RETURN_IF_ERROR(ValidatePrincipalId(principal.id));
+  WEFT_RETURN_IF_ERROR(ValidateText("display name", principal.display_name));
+  WEFT_RETURN_IF_ERROR(ValidateText("certificate subject", principal.cert_subject));
+  const bool is_device = principal.kind == PrincipalKind::kDevice;
+  if (is_device && principal.cert_subject.empty()) {
+    return InvalidArgumentError("device '" + principal.id +
+                                "' needs a cert_subject (its client certificate's subject CN)");
+  }
+  if (!is_device && !principal.cert_subject.empty()) {
+    return InvalidArgumentError(std::string(PrincipalKindName(principal.kind)) + " '" +
+                                principal.id +
+                                "' cannot have a cert_subject: only devices authenticate by "
+                                "certificate");
+  }
+  Principal out{principal.id, principal.kind, principal.display_name,
+                false,        clock_->Now(),  principal.cert_subject};
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(
+      Statement insert,
+      Statement::Prepare(db_, path_,
+                         "INSERT INTO principals (id, kind, display_name, disabled, "
+                         "created_at_us, cert_subject) VALUES (?1, ?2, ?3, 0, ?4, ?5)"));
+  WEFT_RETURN_IF_ERROR(insert.Bind(1, out.id));
+  WEFT_RETURN_IF_ERROR(insert.Bind(2, PrincipalKindName(out.kind)));
+  WEFT_RETURN_IF_ERROR(insert.Bind(3, out.display_name));
+  WEFT_RETURN_IF_ERROR(insert.Bind(4, UnixMicros(out.created_at)));
+  if (is_device) {
+    WEFT_RETURN_IF_ERROR(insert.Bind(5, out.cert_subject));
+  } else {
+    WEFT_RETURN_IF_ERROR(insert.Bind(5, std::optional<int64_t>()));
+  }
+  Status s = insert.Run("creating principal '" + out.id + "'");
+  if (s.code() == StatusCode::kAlreadyExists) {
+    const bool id_taken = GetPrincipalLocked(out.id).ok();
+    return AlreadyExistsError(id_taken ? "principal '" + out.id + "' already exists"
+                                       : "certificate subject '" + out.cert_subject +
+                                             "' already belongs to another device");
+  }
+  WEFT_RETURN_IF_ERROR(s);
+  return out;
+}
+
+Result<Principal> SqliteRegistryStore::GetPrincipalLocked(std::string_view id) {
+  WEFT_ASSIGN_OR_RETURN(
+      Statement select,
+      Statement::Prepare(db_, path_,
+                         Sql("SELECT ", kPrincipalColumns, " FROM principals WHERE id = ?1")));
+  WEFT_RETURN_IF_ERROR(select.Bind(1, id));
+  WEFT_ASSIGN_OR_RETURN(bool row, select.Step("reading principal"));
+  if (!row) return NotFoundError("unknown principal '" + std::string(id) + "'");
+  return ReadPrincipal(select, path_);
+}
+
+Result<Principal> SqliteRegistryStore::GetPrincipal(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return GetPrincipalLocked(id);
+}
+
+Result<std::vector<Principal>> SqliteRegistryStore::ListPrincipals() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(Statement select, Statement::Prepare(db_, path_,
+                                                             Sql("SELECT ", kPrincipalColumns,
+                                                                 " FROM principals ORDER BY id")));
+  std::vector<Principal> out;
+  while (true) {
+    WEFT_ASSIGN_OR_RETURN(bool row, select.Step("listing principals"));
+    if (!row) break;
+    WEFT_ASSIGN_OR_RETURN(Principal p, ReadPrincipal(select, path_));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status SqliteRegistryStore::DisablePrincipal(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(
+      Statement update,
+      Statement::Prepare(db_, path_, "UPDATE principals SET disabled = 1 WHERE id = ?1"));
+  WEFT_RETURN_IF_ERROR(update.Bind(1, id));
+  WEFT_RETURN_IF_ERROR(update.Run("disabling principal"));
+  if (sqlite3_changes(db_) == 0) {
+    return NotFoundError("unknown principal '" + std::string(id) + "'");
+  }
+  return Status::Ok();
+}
+
+Result<Principal> SqliteRegistryStore::PrincipalByCertSubject(std::string_view cert_subject) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(Statement select,
+                        Statement::Prepare(db_, path_,
+                                           Sql("SELECT ", kPrincipalColumns,
+                                               " FROM principals WHERE cert_subject = ?1")));
+  WEFT_RETURN_IF_ERROR(select.Bind(1, cert_subject));
+  WEFT_ASSIGN_OR_RETURN(bool row, select.Step("finding device by certificate subject"));
+  if (!row) {
+    return NotFoundError("no device has certificate subject '" + std::string(cert_subject) + "'");
+  }
+  return ReadPrincipal(select, path_);
+}
+
+Result<Grant> SqliteRegistryStore::AddGrant(const NewGrant& grant) {
+  WEFT_RETURN_IF_ERROR(ValidatePrincipalId(grant.principal_id));
+  WEFT_RETURN_IF_ERROR(ValidateScope(grant.scope));
+  if (RoleName(grant.role) == "unknown_role") return InvalidArgumentError("grant: invalid role");
+  if (grant.tag) {
+    // Round-trip through the parser so stored conditions always read back.
+    WEFT_RETURN_IF_ERROR(ParseTagCondition(FormatTagCondition(*grant.tag)).status());
+    if (grant.tag->key.find('=') != std::string::npos) {
+      return InvalidArgumentError("tag condition key '" + grant.tag->key + "' contains '='");
+    }
+  }
+  Grant out;
+  out.principal_id = grant.principal_id;
+  out.role = grant.role;
+  out.scope = grant.scope;
+  out.tag = grant.tag;
+  out.created_at = clock_->Now();
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_RETURN_IF_ERROR(GetPrincipalLocked(grant.principal_id).status());
+  WEFT_ASSIGN_OR_RETURN(
+      Statement insert,
+      Statement::Prepare(db_, path_,
+                         "INSERT INTO grants (principal_id, role, scope, tag_key, tag_value, "
+                         "created_at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  WEFT_RETURN_IF_ERROR(insert.Bind(1, out.principal_id));
+  WEFT_RETURN_IF_ERROR(insert.Bind(2, RoleName(out.role)));
+  WEFT_RETURN_IF_ERROR(insert.Bind(3, out.scope));
+  WEFT_RETURN_IF_ERROR(insert.Bind(4, out.tag ? std::string_view(out.tag->key) : ""));
+  WEFT_RETURN_IF_ERROR(insert.Bind(5, out.tag ? std::string_view(out.tag->value) : ""));
+  WEFT_RETURN_IF_ERROR(insert.Bind(6, UnixMicros(out.created_at)));
+  Status s = insert.Run("adding grant");
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("principal '" + out.principal_id + "' already has the grant " +
+                              DescribeGrant(out));
+  }
+  WEFT_RETURN_IF_ERROR(s);
+  out.id = sqlite3_last_insert_rowid(db_);
+  return out;
+}
+
+Status SqliteRegistryStore::RemoveGrant(int64_t grant_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(Statement del,
+                        Statement::Prepare(db_, path_, "DELETE FROM grants WHERE id = ?1"));
+  WEFT_RETURN_IF_ERROR(del.Bind(1, grant_id));
+  WEFT_RETURN_IF_ERROR(del.Run("removing grant"));
+  if (sqlite3_changes(db_) == 0) {
+    return NotFoundError("unknown grant #" + std::to_string(grant_id));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<Grant>> SqliteRegistryStore::GrantsOf(std::string_view principal_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_RETURN_IF_ERROR(GetPrincipalLocked(principal_id).status());
+  WEFT_ASSIGN_OR_RETURN(
+      Statement select,
+      Statement::Prepare(
+          db_, path_,
+          Sql("SELECT ", kGrantColumns, " FROM grants WHERE principal_id = ?1 ORDER BY id")));
+  WEFT_RETURN_IF_ERROR(select.Bind(1, principal_id));
+  std::vector<Grant> out;
+  while (true) {
+    WEFT_ASSIGN_OR_RETURN(bool row, select.Step("listing grants"));
+    if (!row) break;
+    WEFT_ASSIGN_OR_RETURN(Grant g, ReadGrant(select, path_));
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+Result<IssuedToken> SqliteRegistryStore::IssueToken(std::string_view principal_id,
+                                                    std::optional<Micros> ttl) {
+  if (ttl && ttl->count() <= 0) {
+    return InvalidArgumentError("token lifetime must be positive, got " +
+                                std::to_string(ttl->count()) + " us");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(Principal principal, GetPrincipalLocked(principal_id));
+  if (principal.disabled) {
+    return FailedPreconditionError("principal '" + principal.id +
+                                   "' is disabled; no tokens can be issued for it");
+  }
+  if (principal.kind == PrincipalKind::kDevice) {
+    return FailedPreconditionError("principal '" + principal.id +
+                                   "' is a device: devices authenticate by client certificate, "
+                                   "not API tokens");
+  }
+  const TimePoint now = clock_->Now();
+  // The public id is 48 random bits: a collision is astronomically rare, but retry rather
+  // than fail if it happens.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    WEFT_ASSIGN_OR_RETURN(GeneratedToken token, GenerateToken());
+    IssuedToken issued;
+    issued.record.id = token.id;
+    issued.record.principal_id = principal.id;
+    issued.record.sha256_hex = token.sha256_hex;
+    issued.record.created_at = now;
+    if (ttl) issued.record.expires_at = now + *ttl;
+    WEFT_ASSIGN_OR_RETURN(
+        Statement insert,
+        Statement::Prepare(db_, path_,
+                           "INSERT INTO api_tokens (id, principal_id, sha256_hex, created_at_us, "
+                           "expires_at_us, revoked, last_used_at_us) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, 0, NULL)"));
+    WEFT_RETURN_IF_ERROR(insert.Bind(1, issued.record.id));
+    WEFT_RETURN_IF_ERROR(insert.Bind(2, issued.record.principal_id));
+    WEFT_RETURN_IF_ERROR(insert.Bind(3, issued.record.sha256_hex));
+    WEFT_RETURN_IF_ERROR(insert.Bind(4, UnixMicros(now)));
+    WEFT_RETURN_IF_ERROR(insert.Bind(
+        5, issued.record.expires_at ? std::optional<int64_t>(UnixMicros(*issued.record.expires_at))
+                                    : std::nullopt));
+    Status s = insert.Run("issuing a token");
+    if (s.code() == StatusCode::kAlreadyExists) continue;
+    WEFT_RETURN_IF_ERROR(s);
+    issued.plaintext = std::move(token.plaintext);
+    return issued;
+  }
+  return InternalError("registry " + path_ + ": token id collided 3 times (broken RNG?)");
+}
+
+Result<Principal> SqliteRegistryStore::Authenticate(std::string_view token_plaintext) {
+  // Messages below name at most the public token id (stored, and chosen to be shown), never
+  // the presented text.
+  if (!IsWellFormedToken(token_plaintext)) {
+    return MakeUnauthenticated(
+        "malformed API token: expected 'weft_' followed by 43 base64url characters");
+  }
+  WEFT_ASSIGN_OR_RETURN(std::string hash, HashToken(token_plaintext));
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(
+      Statement select,
+      Statement::Prepare(db_, path_,
+                         Sql("SELECT ", kTokenColumns, " FROM api_tokens WHERE sha256_hex = ?1")));
+  WEFT_RETURN_IF_ERROR(select.Bind(1, hash));
+  WEFT_ASSIGN_OR_RETURN(bool row, select.Step("looking up a token"));
+  // The lookup is by hash, so its timing tells an attacker nothing about stored secrets; the
+  // constant-time check is a second guard against a lookup that matched loosely.
+  if (!row) return MakeUnauthenticated("unknown API token");
+  const TokenRecord token = ReadToken(select);
+  if (!VerifyToken(token_plaintext, token.sha256_hex)) {
+    return MakeUnauthenticated("unknown API token");
+  }
+  if (token.revoked) return MakeUnauthenticated("API token " + token.id + " has been revoked");
+  const TimePoint now = clock_->Now();
+  if (token.expires_at && now >= *token.expires_at) {
+    return MakeUnauthenticated("API token " + token.id + " expired at " +
+                               FormatTimestampMicros(UnixMicros(*token.expires_at)));
+  }
+  WEFT_ASSIGN_OR_RETURN(Principal principal, GetPrincipalLocked(token.principal_id));
+  if (principal.disabled) {
+    return MakeUnauthenticated("principal '" + principal.id + "' of API token " + token.id +
+                               " is disabled");
+  }
+  if (!token.last_used_at || now - *token.last_used_at >= kLastUsedResolution) {
+    WEFT_ASSIGN_OR_RETURN(
+        Statement update,
+        Statement::Prepare(db_, path_, "UPDATE api_tokens SET last_used_at_us = ?1 WHERE id = ?2"));
+    WEFT_RETURN_IF_ERROR(update.Bind(1, UnixMicros(now)));
+    WEFT_RETURN_IF_ERROR(update.Bind(2, token.id));
+    WEFT_RETURN_IF_ERROR(update.Run("recording token use"));
+  }
+  return principal;
+}
+
+Status SqliteRegistryStore::RevokeToken(std::string_view token_id) {
+  // A caller that passes the whole token by mistake must not see it echoed in an error.
+  if (token_id.size() != kTokenIdLength ||
+      token_id.substr(0, kTokenPrefix.size()) != kTokenPrefix) {
+    return InvalidArgumentError(
+        "RevokeToken takes a token's public id ('weft_' + 8 characters, as listed), not the "
+        "token itself");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_ASSIGN_OR_RETURN(
+      Statement update,
+      Statement::Prepare(db_, path_, "UPDATE api_tokens SET revoked = 1 WHERE id = ?1"));
+  WEFT_RETURN_IF_ERROR(update.Bind(1, token_id));
+  WEFT_RETURN_IF_ERROR(update.Run("revoking a token"));
+  if (sqlite3_changes(db_) == 0) {
+    return NotFoundError("unknown API token id " + std::string(token_id));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<TokenRecord>> SqliteRegistryStore::TokensOf(std::string_view principal_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WEFT_RETURN_IF_ERROR(GetPrincipalLocked(principal_id).status());
+  WEFT_ASSIGN_OR_RETURN(Statement select,
+                        Statement::Prepare(db_, path_,
+                                           Sql("SELECT ", kTokenColumns,
+                                               " FROM api_tokens WHERE principal_id = ?1 "
+                                               "ORDER BY created_at_us, id")));
+  WEFT_RETURN_IF_ERROR(select.Bind(1, principal_id));
+  std::vector<TokenRecord> out;
+  while (true) {
+    WEFT_ASSIGN_OR_RETURN(bool row, select.Step("listing tokens"));
+    if (!row) break;
+    out.push_back(ReadToken(select));
+  }
+  return out;
+}
+
+}  // namespace weft::registry
