@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/core_cli.h"
 #include "cli/demo_cli.h"
 #include "cli/lake_cli.h"
 #include "cli/uplink_cli.h"
@@ -94,6 +95,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* uplink_cmd = AddUplinkCommands(app, &uplink);
   DemoArgs demo;
   CLI::App* demo_cmd = AddDemoCommand(app, &demo);
+  QueryArgs query;
+  CLI::App* query_cmd = AddQueryCommand(app, &query);
+  AuditArgs audit;
+  CLI::App* audit_cmd = AddAuditCommands(app, &audit);
 
   try {
     app.parse(argc, argv);
@@ -122,6 +127,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (lake_cmd->parsed()) return RunLake(lake, out, err, clock);
   if (uplink_cmd->parsed()) return RunUplink(uplink, out, err);
   if (demo_cmd->parsed()) return RunDemo(demo, out, err, clock);
+  if (query_cmd->parsed()) return RunQuery(query, out, err, clock);
+  if (audit_cmd->parsed()) return RunAudit(audit, out, err);
   return kExitUsage;
 }
 

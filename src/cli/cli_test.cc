@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "common/time_format.h"
+#include "core/audit/audit_log.h"
+#include "core/ingest/tables.h"
+#include "testing/test_env.h"
 
 namespace weft::cli {
 namespace {
@@ -93,6 +96,76 @@ TEST(Cli, UsageErrorsExit2) {
   EXPECT_NE(bad_date.err.find("expected YYYY-MM-DD"), std::string::npos);
   EXPECT_EQ(Cli({"--log-level", "chatty", "plan", ExamplePlant()}, clock).code, kExitUsage);
   EXPECT_EQ(Cli({"--help"}, clock).code, kExitOk);
+}
+
+TEST(Cli, QueryReadsAViewOfTheLakeAndAuditVerifyFindsTampering) {
+  auto dir = weft::testing::TempDir::Make();
+  ASSERT_TRUE(dir.ok());
+  SystemClock clock;
+  const std::string lake = dir->path() + "/lake";
+  ASSERT_TRUE(core::EnsureTables(lake, &clock).ok());
+  auto telemetry = core::OpenTable(lake, core::LakeTableId::kTelemetry, &clock);
+  ASSERT_TRUE(telemetry.ok());
+  lake::RecordBatch rows(core::LakeTableSchema(core::LakeTableId::kTelemetry));
+  const int64_t t0 = *ParseTimestampMicros("2026-11-25T10:00:00Z");
+  // Two winding_temp samples of one motor in the same second (mean 31), one in the next.
+  for (auto [dt, value] : {std::pair{0, 30.0}, {500'000, 32.0}, {1'000'000, 40.0}}) {
+    std::vector<std::string> text = {"e1",           "normal",     "lyon",  "lyon-hall-b",
+                                     "lb-utilities", "b1-mo-01",   "motor", "winding_temp",
+                                     "degC",         "temperature"};
+    size_t c = 0;
+    rows.column(c++).AppendInt((t0 + dt) / 86'400'000'000);
+    rows.column(c++).AppendInt(t0 + dt);
+    rows.column(c++).AppendString(text[0]);
+    rows.column(c++).AppendString(text[1]);
+    rows.column(c++).AppendInt(1);
+    for (size_t i = 2; i < text.size(); ++i) rows.column(c++).AppendString(text[i]);
+    rows.column(c++).AppendDouble(value);
+    rows.column(c++).AppendInt(0);
+  }
+  ASSERT_TRUE((*telemetry)->Append(rows).ok());
+  const std::string views =
+      std::string(std::getenv("WEFT_SOURCE_DIR") ? std::getenv("WEFT_SOURCE_DIR") : ".") +
+      "/examples/views.yaml";
+  CliRun q = Cli({"query", "motor_health", "--from", "2026-11-25T10:00:00Z", "--to",
+                  "2026-11-25T10:00:02Z", "--lake", lake, "--views", views},
+                 clock);
+  ASSERT_EQ(q.code, kExitOk) << q.err;
+  std::istringstream lines(q.out);
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(header.substr(0, 30), "ts,asset,winding_temp,bearing_");
+  EXPECT_EQ(first.substr(0, 49), "2026-11-25T10:00:00.000000Z,b1-mo-01,31,,,,,");
+  EXPECT_EQ(second.substr(0, 49), "2026-11-25T10:00:01.000000Z,b1-mo-01,40,,,,,");
+  CliRun typo = Cli({"query", "motor_helth", "--from", "2026-11-25T10:00:00Z", "--to",
+                     "2026-11-25T10:00:02Z", "--lake", lake, "--views", views},
+                    clock);
+  EXPECT_EQ(typo.code, kExitInvalidInput);
+  EXPECT_NE(typo.err.find("did you mean 'motor_health'"), std::string::npos) << typo.err;
+
+  const std::string audit_dir = dir->path() + "/audit";
+  {
+    auto log = core::audit::AuditLog::Open(audit_dir, &clock);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(
+          (*log)->Append({"admin", "grant.add", "principal/u" + std::to_string(i), "done"}).ok());
+    }
+  }
+  CliRun ok = Cli({"audit", "verify", audit_dir}, clock);
+  EXPECT_EQ(ok.code, kExitOk) << ok.err;
+  std::fstream f(audit_dir + "/audit.log", std::ios::in | std::ios::out);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t at = text.find("principal/u1");
+  ASSERT_NE(at, std::string::npos);
+  f.seekp(static_cast<std::streamoff>(at + 11));
+  f.put('9');  // principal/u1 -> principal/u9
+  f.close();
+  CliRun bad = Cli({"audit", "verify", audit_dir}, clock);
+  EXPECT_EQ(bad.code, kExitInvalidInput);
+  EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -1,18 +1,18 @@
 #include "cli/demo_cli.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -38,7 +38,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 std::atomic<int> g_demo_signal{0};
-void OnDemoSignal(int sig) { g_demo_signal.store(sig); }
+void OnDemoSignal(int sig) {
+  g_demo_signal.store(sig);
+}
 
 bool Listening(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -173,8 +175,9 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
   CLI::App* cmd = app.add_subcommand(
       "demo",
       "Run simulator, edge and core on the example plant (and mosquitto if none is running)");
-  cmd->add_option("--dir", args->dir, "working directory: lake, buffer, logs (default: "
-                                      "$TMPDIR/weft-demo)");
+  cmd->add_option("--dir", args->dir,
+                  "working directory: lake, buffer, logs (default: "
+                  "$TMPDIR/weft-demo)");
   cmd->add_option("--duration", args->duration_s, "stop by itself after this many seconds");
   cmd->add_option("--speed", args->speed, "simulated time per real time")->capture_default_str();
   cmd->add_option("--broker-port", args->broker_port, "MQTT port on 127.0.0.1")
@@ -255,11 +258,11 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   }
 
   // 2. The core first, so that it is subscribed before the first batch.
-  Result<Child> core = Child::Spawn(
-      "weft-core",
-      {(bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
-       (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0"},
-      logs);
+  Result<Child> core =
+      Child::Spawn("weft-core",
+                   {(bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
+                    (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0"},
+                   logs);
   if (!core.ok()) return fail(core.status().message(), nullptr);
   children.push_back(*core);
   std::optional<std::string> core_port =
@@ -268,9 +271,9 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
 
   // 3. The simulator, with its PLCs on free local ports.
   const int plc_port = FreePorts(static_cast<int>(plcs.size()) + 1);
-  std::vector<std::string> sim_argv = {(bin / "weft-sim").string(), "--plant",
-                                       plant_file.string(), "--broker", broker,
-                                       "--speed", std::to_string(args.speed)};
+  std::vector<std::string> sim_argv = {
+      (bin / "weft-sim").string(), "--plant", plant_file.string(), "--broker", broker, "--speed",
+      std::to_string(args.speed)};
   if (!plcs.empty()) {
     sim_argv.insert(sim_argv.end(), {"--modbus-port", std::to_string(plc_port)});
   }
@@ -298,8 +301,8 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
     const std::regex re(R"(weft-sim: PLC ([^ /]+)(?:/\S*)? -> (127\.0\.0\.1:\d+))");
     const std::string text = ReadFile(s.log);
     for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) {
-      endpoints += (endpoints.empty() ? "" : ", ") + ("\"" + (*it)[1].str() + "\": \"" +
-                                                      (*it)[2].str() + "\"");
+      endpoints += (endpoints.empty() ? "" : ", ") +
+                   ("\"" + (*it)[1].str() + "\": \"" + (*it)[2].str() + "\"");
     }
   }
 
@@ -319,9 +322,8 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
       << "  asset_types:\n    motor:\n      signals:\n"
       << "        vibration_rms: {deadband: 1%, window: 10s, stats: [mean, max, std], "
          "route: raw+aggregate}\n";
-  Result<Child> edge =
-      Child::Spawn("weft-edge", {(bin / "weft-edge").string(), "--config", edge_yaml.string()},
-                   logs);
+  Result<Child> edge = Child::Spawn(
+      "weft-edge", {(bin / "weft-edge").string(), "--config", edge_yaml.string()}, logs);
   if (!edge.ok()) return fail(edge.status().message(), nullptr);
   children.push_back(*edge);
   std::optional<std::string> edge_port =

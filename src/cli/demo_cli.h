@@ -22,9 +22,9 @@
 namespace weft::cli {
 
 struct DemoArgs {
-  std::string dir;         //!< "" = $TMPDIR/weft-demo
-  double duration_s = 0;   //!< 0 = until Ctrl-C
-  double speed = 1;        //!< the simulator's multiple of real time
+  std::string dir;        //!< "" = $TMPDIR/weft-demo
+  double duration_s = 0;  //!< 0 = until Ctrl-C
+  double speed = 1;       //!< the simulator's multiple of real time
   int broker_port = 1883;
 };
 

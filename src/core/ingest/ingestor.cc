@@ -177,8 +177,8 @@ Ingestor::Ingestor(IngestOptions options, const Clock* clock)
 
 Result<std::unique_ptr<Ingestor>> Ingestor::Start(IngestOptions options, const Clock* clock) {
   if (options.worker_count == 0 || options.worker_index >= options.worker_count) {
-    return InvalidArgumentError("ingest: worker " + std::to_string(options.worker_index) +
-                                " of " + std::to_string(options.worker_count) +
+    return InvalidArgumentError("ingest: worker " + std::to_string(options.worker_index) + " of " +
+                                std::to_string(options.worker_count) +
                                 ": the index must be below the count");
   }
   std::unique_ptr<Ingestor> in(new Ingestor(std::move(options), clock));
@@ -219,7 +219,8 @@ Ingestor::~Ingestor() {
 }
 
 bool Ingestor::Owns(std::string_view edge_id) const {
-  return options_.worker_count <= 1 || Fnv1a(edge_id) % options_.worker_count == options_.worker_index;
+  return options_.worker_count <= 1 ||
+         Fnv1a(edge_id) % options_.worker_count == options_.worker_index;
 }
 
 void Ingestor::Stop() {
@@ -334,10 +335,9 @@ void Ingestor::Handle(Message m, std::vector<Incoming>* ready) {
                                            std::string(where->first) + "'"));
   }
   if (edge::PriorityName(b->stream) != where->second) {
-    return Reject(m, InvalidArgumentError("batch of class " +
-                                          std::string(edge::PriorityName(b->stream)) +
-                                          " published on the topic of class " +
-                                          std::string(where->second)));
+    return Reject(
+        m, InvalidArgumentError("batch of class " + std::string(edge::PriorityName(b->stream)) +
+                                " published on the topic of class " + std::string(where->second)));
   }
   Incoming in;
   in.app = b->edge_id + "/" + std::string(edge::PriorityName(b->stream));
@@ -373,9 +373,8 @@ void Ingestor::Reject(const Message& m, const Status& why) {
     std::error_code ec;
     const std::filesystem::path dir = std::filesystem::path(options_.state_dir) / "rejected";
     std::filesystem::create_directories(dir, ec);
-    const std::filesystem::path file =
-        dir / (std::to_string(UnixMicros(clock_->Now())) + "-" + std::to_string(m.payload.size()) +
-               ".batch");
+    const std::filesystem::path file = dir / (std::to_string(UnixMicros(clock_->Now())) + "-" +
+                                              std::to_string(m.payload.size()) + ".batch");
     std::ofstream out(file, std::ios::binary);
     out.write(m.payload.data(), static_cast<std::streamsize>(m.payload.size()));
     if (out.good()) kept = "; kept in " + file.string();
@@ -417,9 +416,10 @@ Status Ingestor::CommitTable(LakeTableId t, const std::vector<Incoming>& cycle) 
     }
     WEFT_ASSIGN_OR_RETURN(versions, table.TxnVersions());
   }
-  return Status(StatusCode::kAborted, "lake table " + std::string(LakeTableName(t)) +
-                      ": streams keep being committed by another writer; is a second core "
-                      "worker configured with the same worker index?");
+  return Status(StatusCode::kAborted,
+                "lake table " + std::string(LakeTableName(t)) +
+                    ": streams keep being committed by another writer; is a second core "
+                    "worker configured with the same worker index?");
 }
 
 Status Ingestor::Commit(std::vector<Incoming>& cycle) {
@@ -448,8 +448,8 @@ Status Ingestor::Commit(std::vector<Incoming>& cycle) {
 void Ingestor::Announce(const std::string& app, uint64_t seq) {
   const size_t slash = app.find('/');
   if (slash == std::string::npos || client_ == nullptr) return;
-  const std::string topic = options_.edge_topic + "/" + app.substr(0, slash) + "/committed/" +
-                            app.substr(slash + 1);
+  const std::string topic =
+      options_.edge_topic + "/" + app.substr(0, slash) + "/committed/" + app.substr(slash + 1);
   Status s = client_->Publish(topic, std::to_string(seq), 1, /*retain=*/true);
   if (!s.ok()) {
     spdlog::warn("weft-core ingest: announcing {} committed up to {}: {}", app, seq, s.ToString());

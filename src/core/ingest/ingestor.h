@@ -85,16 +85,16 @@ class LakeLatency {
 };
 
 struct IngestStats {
-  uint64_t messages = 0;        //!< uplink publications received
-  uint64_t other_shard = 0;     //!< of edges another worker owns
-  uint64_t rejected = 0;        //!< undecodable, or the edge id does not match the topic
-  uint64_t duplicates = 0;      //!< batches already committed (or about to be)
-  uint64_t held = 0;            //!< batches that arrived ahead of a gap (total)
-  uint64_t dropped_held = 0;    //!< held beyond the bound (the edge sends them again)
+  uint64_t messages = 0;      //!< uplink publications received
+  uint64_t other_shard = 0;   //!< of edges another worker owns
+  uint64_t rejected = 0;      //!< undecodable, or the edge id does not match the topic
+  uint64_t duplicates = 0;    //!< batches already committed (or about to be)
+  uint64_t held = 0;          //!< batches that arrived ahead of a gap (total)
+  uint64_t dropped_held = 0;  //!< held beyond the bound (the edge sends them again)
   uint64_t batches_committed = 0;
-  uint64_t commits = 0;         //!< cycles committed
-  uint64_t commit_errors = 0;   //!< failed attempts (the cycle is retried)
-  uint64_t conflicts = 0;       //!< a table had a stream committed by someone else: re-read
+  uint64_t commits = 0;        //!< cycles committed
+  uint64_t commit_errors = 0;  //!< failed attempts (the cycle is retried)
+  uint64_t conflicts = 0;      //!< a table had a stream committed by someone else: re-read
   std::array<uint64_t, kLakeTableCount> rows{};  //!< rows committed per table
   uint64_t watermarks_published = 0;
   uint64_t floors = 0;
@@ -141,13 +141,13 @@ class Ingestor {
   std::unique_ptr<mqtt::Client> client_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;        // the commit thread waits for messages
-  std::condition_variable room_cv_;   // the network thread waits for room
-  std::deque<Message> inbox_;         // GUARDED_BY(mu_)
-  size_t inbox_bytes_ = 0;            // GUARDED_BY(mu_)
-  bool stop_ = false;                 // GUARDED_BY(mu_)
-  IngestStats stats_;                 // GUARDED_BY(mu_)
-  LakeLatency latency_;               // GUARDED_BY(mu_)
+  std::condition_variable cv_;       // the commit thread waits for messages
+  std::condition_variable room_cv_;  // the network thread waits for room
+  std::deque<Message> inbox_;        // GUARDED_BY(mu_)
+  size_t inbox_bytes_ = 0;           // GUARDED_BY(mu_)
+  bool stop_ = false;                // GUARDED_BY(mu_)
+  IngestStats stats_;                // GUARDED_BY(mu_)
+  LakeLatency latency_;              // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

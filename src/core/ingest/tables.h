@@ -10,7 +10,8 @@
 // make each batch land exactly once (see ingestor.h).
 //
 //   WEFT_RETURN_IF_ERROR(EnsureTables("/var/lib/weft/lake", &clock));   // creates what is missing
-//   WEFT_ASSIGN_OR_RETURN(auto t, OpenTable("/var/lib/weft/lake", LakeTableId::kTelemetry, &clock));
+//   WEFT_ASSIGN_OR_RETURN(auto t, OpenTable("/var/lib/weft/lake", LakeTableId::kTelemetry,
+//   &clock));
 #ifndef WEFT_CORE_INGEST_TABLES_H_
 #define WEFT_CORE_INGEST_TABLES_H_
 
