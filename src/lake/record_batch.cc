@@ -280,6 +280,23 @@ parquet::ColumnView Column::View() const {
   return parquet::ColumnView::Int32({}, {});
 }
 
+void Column::Clear() {
+  size_ = 0;
+  validity_.clear();
+  bools_.clear();
+  int32s_.clear();
+  int64s_.clear();
+  floats_.clear();
+  doubles_.clear();
+  offsets_.resize(1);
+  offsets_[0] = 0;
+  data_.clear();
+}
+
+void RecordBatch::Clear() {
+  for (Column& c : columns_) c.Clear();
+}
+
 void Column::Reserve(size_t rows) {
   switch (type_) {
     case ColumnType::kBoolean: bools_.reserve(rows); break;

@@ -91,6 +91,9 @@ class Column {
   parquet::ColumnView View() const;
 
   void Reserve(size_t rows);
+  //! Removes every value, keeping the buffers' capacity (a builder reused batch after batch
+  //! does not fault fresh pages in each time).
+  void Clear();
 
  private:
   void PushValidity(bool valid);
@@ -128,6 +131,8 @@ class RecordBatch {
   RecordBatch Project(const std::vector<std::string>& names) const;
   //! Appends other's rows. REQUIRES: same fields.
   void Append(const RecordBatch& other);
+  //! Removes every row, keeping the columns' capacity.
+  void Clear();
 
  private:
   std::vector<BatchField> fields_;

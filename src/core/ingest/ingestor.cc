@@ -7,20 +7,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/ingest/batch_rows.h"
 #include "edge/sample.h"
 
 namespace weft::core {
 namespace {
 
-using edge::uplink::BatchContext;
 using edge::uplink::DecodedBatch;
 using lake::RecordBatch;
 
-constexpr int64_t kMicrosPerDay = int64_t{86'400'000'000};
-
-int64_t DayOf(int64_t ts_us) {
-  return ts_us >= 0 ? ts_us / kMicrosPerDay : -((-ts_us + kMicrosPerDay - 1) / kMicrosPerDay);
-}
 
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;
@@ -42,99 +37,6 @@ std::optional<std::pair<std::string_view, std::string_view>> SplitTopic(std::str
   const size_t slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0) return std::nullopt;
   return std::pair{rest.substr(0, slash), rest.substr(slash + 1)};
-}
-
-// The contexts of a batch by signal id (ids are dense per edge: a vector beats a search).
-std::vector<const BatchContext*> ContextIndex(const DecodedBatch& b) {
-  uint32_t max_id = 0;
-  for (const BatchContext& c : b.contexts) max_id = std::max(max_id, c.id);
-  std::vector<const BatchContext*> out(b.contexts.empty() ? 0 : size_t{max_id} + 1, nullptr);
-  for (const BatchContext& c : b.contexts) out[c.id] = &c;
-  return out;
-}
-
-// Appends the columns every table shares: date, time column(s) are done by the caller.
-void AppendContext(RecordBatch& rows, size_t first, const Incoming& in, std::string_view stream,
-                   const BatchContext& c) {
-  rows.column(first + 0).AppendString(in.batch.edge_id);
-  rows.column(first + 1).AppendString(stream);
-  rows.column(first + 2).AppendInt(static_cast<int64_t>(in.seq));
-  rows.column(first + 3).AppendString(c.site);
-  rows.column(first + 4).AppendString(c.area);
-  rows.column(first + 5).AppendString(c.line);
-  rows.column(first + 6).AppendString(c.asset);
-  rows.column(first + 7).AppendString(c.asset_type);
-  rows.column(first + 8).AppendString(c.signal);
-}
-
-constexpr size_t kContextColumns = 9;
-
-// Rows of `t` from one batch.
-void AppendRows(LakeTableId t, const Incoming& in, RecordBatch& rows) {
-  const DecodedBatch& b = in.batch;
-  const std::vector<const BatchContext*> ctx = ContextIndex(b);
-  const std::string_view stream = edge::PriorityName(b.stream);
-  static const BatchContext kNone;
-  auto context_of = [&](uint32_t id) -> const BatchContext& {
-    return id < ctx.size() && ctx[id] != nullptr ? *ctx[id] : kNone;  // decoder guarantees one
-  };
-  switch (t) {
-    case LakeTableId::kTelemetry:
-      for (const edge::Sample& s : b.samples) {
-        const BatchContext& c = context_of(s.signal);
-        rows.column(0).AppendInt(DayOf(s.ts_us));
-        rows.column(1).AppendInt(s.ts_us);
-        AppendContext(rows, 2, in, stream, c);
-        size_t k = 2 + kContextColumns;
-        rows.column(k++).AppendString(c.unit);
-        rows.column(k++).AppendString(c.quantity);
-        rows.column(k++).AppendDouble(s.value);
-        rows.column(k++).AppendInt(s.quality);
-      }
-      break;
-    case LakeTableId::kAggregates:
-      for (const edge::Aggregate& a : b.aggregates) {
-        const BatchContext& c = context_of(a.signal);
-        rows.column(0).AppendInt(DayOf(a.start_us));
-        rows.column(1).AppendInt(a.start_us);
-        rows.column(2).AppendInt(a.end_us);
-        AppendContext(rows, 3, in, stream, c);
-        size_t k = 3 + kContextColumns;
-        rows.column(k++).AppendString(c.unit);
-        rows.column(k++).AppendInt(static_cast<int64_t>(a.count));
-        for (double v : {a.mean, a.min, a.max, a.std, a.last}) rows.column(k++).AppendDouble(v);
-        rows.column(k++).AppendInt(a.quality);
-      }
-      break;
-    case LakeTableId::kEvents:
-    case LakeTableId::kPredictions:
-      for (const edge::Event& e : b.events) {
-        const bool prediction = e.kind == "prediction";
-        if (prediction != (t == LakeTableId::kPredictions)) continue;
-        const BatchContext& c = context_of(e.signal);
-        rows.column(0).AppendInt(DayOf(e.ts_us));
-        rows.column(1).AppendInt(e.ts_us);
-        AppendContext(rows, 2, in, stream, c);
-        size_t k = 2 + kContextColumns;
-        if (prediction) {
-          // source is "<model>@<version>"
-          const size_t at = e.source.rfind('@');
-          rows.column(k++).AppendString(std::string_view(e.source).substr(0, at));
-          if (at == std::string::npos) {
-            rows.column(k++).AppendNull();
-          } else {
-            rows.column(k++).AppendString(std::string_view(e.source).substr(at + 1));
-          }
-        } else {
-          rows.column(k++).AppendString(e.kind);
-          rows.column(k++).AppendString(e.source);
-        }
-        rows.column(k++).AppendDouble(e.value);
-        rows.column(k++).AppendDouble(e.threshold);
-        rows.column(k++).AppendString(e.message);
-      }
-      break;
-  }
 }
 
 size_t Records(const Incoming& in) {
@@ -339,6 +241,7 @@ void Ingestor::Handle(Message m, std::vector<Incoming>* ready) {
         m, InvalidArgumentError("batch of class " + std::string(edge::PriorityName(b->stream)) +
                                 " published on the topic of class " + std::string(where->second)));
   }
+  if (options_.catalog != nullptr) Catalogue(*b);
   Incoming in;
   in.app = b->edge_id + "/" + std::string(edge::PriorityName(b->stream));
   in.seq = b->seq;
@@ -360,6 +263,46 @@ void Ingestor::Handle(Message m, std::vector<Incoming>* ready) {
       last = now;
       Announce(app, sequencer_.committed(app));
     }
+  }
+}
+
+void Ingestor::Catalogue(const DecodedBatch& b) {
+  const auto now = std::chrono::steady_clock::now();
+  auto due = [&](const std::string& key) {
+    auto [it, fresh] = catalogued_.try_emplace(key, now);
+    if (!fresh && now - it->second < options_.catalog_every) return false;
+    it->second = now;
+    return true;
+  };
+  auto count_error = [&](const Status& s, const std::string& what) {
+    spdlog::warn("weft-core ingest: cataloguing {}: {}", what, s.ToString());
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.catalog_errors;
+  };
+  for (const edge::uplink::BatchContext& c : b.contexts) {
+    if (!due(b.edge_id + "/" + std::to_string(c.id))) continue;
+    catalog::ObservedSignal o{.site = c.site,
+                              .area = c.area,
+                              .line = c.line,
+                              .asset = c.asset,
+                              .asset_type = c.asset_type,
+                              .signal = c.signal,
+                              .unit = c.unit,
+                              .quantity = c.quantity,
+                              .protocol = c.protocol,
+                              .address = c.address,
+                              .tags = c.tags,
+                              .edge = b.edge_id};
+    Status s = options_.catalog->Observe(o);
+    if (!s.ok()) count_error(s, c.asset + "/" + c.signal);
+  }
+  for (const edge::Event& e : b.events) {
+    if (e.kind != "prediction" || !due(e.source)) continue;
+    const size_t at = e.source.rfind('@');
+    Status s = options_.catalog->ObserveModel(
+        std::string_view(e.source).substr(0, at),
+        at == std::string::npos ? std::string_view() : std::string_view(e.source).substr(at + 1));
+    if (!s.ok()) count_error(s, "model " + e.source);
   }
 }
 
@@ -386,14 +329,16 @@ void Ingestor::Reject(const Message& m, const Status& why) {
 Status Ingestor::CommitTable(LakeTableId t, const std::vector<Incoming>& cycle) {
   auto& versions = versions_[static_cast<size_t>(t)];
   lake::LakeTable& table = *tables_[static_cast<size_t>(t)];
+  RecordBatch& rows = rows_[static_cast<size_t>(t)];
+  if (rows.num_columns() == 0) rows = RecordBatch(LakeTableSchema(t));
   for (int attempt = 0; attempt < 3; ++attempt) {
-    RecordBatch rows(LakeTableSchema(t));
+    rows.Clear();
     std::map<std::string, int64_t> txns;
     for (const Incoming& in : cycle) {
       auto v = versions.find(in.app);
       if (v != versions.end() && v->second >= static_cast<int64_t>(in.seq)) continue;  // has it
       const size_t before = rows.num_rows();
-      AppendRows(t, in, rows);
+      AppendBatchRows(t, in, rows);
       // Telemetry records every stream's progress; the others only where they got rows.
       if (t == LakeTableId::kTelemetry || rows.num_rows() > before) {
         txns[in.app] = static_cast<int64_t>(in.seq);

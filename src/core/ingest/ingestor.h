@@ -47,6 +47,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "core/catalog/catalog.h"
 #include "core/ingest/sequencer.h"
 #include "core/ingest/tables.h"
 #include "mqtt/client.h"
@@ -66,6 +67,10 @@ struct IngestOptions {
   size_t commit_max_rows = 1'000'000;
   size_t inbox_max_bytes = size_t{64} << 20;
   size_t max_held_per_stream = 256;
+  //! Signals (with their context, edge and tags) and prediction models are catalogued as they
+  //! arrive; each (edge, signal) at most every `catalog_every`. Null: no catalog.
+  catalog::Catalog* catalog = nullptr;
+  std::chrono::seconds catalog_every{30};
 };
 
 //! Latency from a sample's timestamp to the end of the commit that made it readable, in
@@ -98,6 +103,7 @@ struct IngestStats {
   std::array<uint64_t, kLakeTableCount> rows{};  //!< rows committed per table
   uint64_t watermarks_published = 0;
   uint64_t floors = 0;
+  uint64_t catalog_errors = 0;  //!< catalog writes that failed (ingest goes on)
   uint64_t inbox_bytes = 0;
   int64_t latency_p50_ms = -1, latency_p99_ms = -1;  //!< sample ts -> readable in the lake
 };
@@ -130,14 +136,20 @@ class Ingestor {
   Status CommitTable(LakeTableId t, const std::vector<Incoming>& cycle);
   void Announce(const std::string& app, uint64_t seq);
   void Reject(const Message& m, const Status& why);
+  //! Catalogues the batch's signals and models (rate-limited per signal).
+  void Catalogue(const edge::uplink::DecodedBatch& b);
 
   IngestOptions options_;
   const Clock* clock_;
   std::array<std::unique_ptr<lake::LakeTable>, kLakeTableCount> tables_;
   //! Per table: the committed txn version of every stream (owned by the commit thread).
   std::array<std::map<std::string, int64_t>, kLakeTableCount> versions_;
+  //! Per table: the rows of the cycle being committed, reused (owned by the commit thread).
+  std::array<lake::RecordBatch, kLakeTableCount> rows_;
   StreamSequencer sequencer_;  // owned by the commit thread
   std::map<std::string, std::chrono::steady_clock::time_point> last_gap_announce_;
+  //! When each "<edge>/<signal id>" and "<model>@<version>" was last catalogued.
+  std::map<std::string, std::chrono::steady_clock::time_point> catalogued_;
   std::unique_ptr<mqtt::Client> client_;
 
   mutable std::mutex mu_;

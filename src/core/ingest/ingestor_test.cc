@@ -216,5 +216,30 @@ TEST_F(IngestorTest, TwoWorkersShareTheEdgesAndCommitEachBatchOnce) {
   EXPECT_EQ(distinct.size(), rows.size()) << "no row twice";
 }
 
+TEST_F(IngestorTest, SignalsAreCataloguedWithTheirContextAndEdge) {
+  auto cat = catalog::Catalog::Open(dir_->path() + "/catalog.db", &clock_);
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  IngestOptions o = Options();
+  o.catalog = cat->get();
+  auto in = Ingestor::Start(o, &clock_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  Publish("e7", "normal", Batch("e7", edge::Priority::kNormal, 1, 20));
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().batches_committed >= 1; }, seconds(20)));
+  (*in)->Stop();
+  EXPECT_EQ((*in)->stats().catalog_errors, 0u);
+  for (edge::SignalId id : {0u, 19u}) {  // the batch used signals 0..19
+    const edge::SignalInfo& info = table_->at(id);
+    auto tags = (*cat)->SignalTags(std::string(info.asset), std::string(info.signal));
+    ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+    EXPECT_EQ((*tags)["edge"], "e7");
+    EXPECT_EQ((*tags)["unit"], std::string(info.unit));
+    EXPECT_EQ((*tags)["asset_type"], std::string(info.asset_type));
+    EXPECT_EQ((*tags)["site"], std::string(info.site));
+  }
+  auto found = (*cat)->FindSignals({{"edge", "e7"}});
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->size(), 20u);
+}
+
 }  // namespace
 }  // namespace weft::core
