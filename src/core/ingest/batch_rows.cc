@@ -115,5 +115,4 @@ void AppendBatchRows(LakeTableId t, const Incoming& in, lake::RecordBatch& rows)
   }
 }
 
-
 }  // namespace weft::core

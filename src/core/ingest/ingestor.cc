@@ -16,7 +16,6 @@ namespace {
 using edge::uplink::DecodedBatch;
 using lake::RecordBatch;
 
-
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;
   for (char c : s) {
@@ -113,6 +112,9 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Start(IngestOptions options, const C
   // again now rather than after its resend timeout.
   for (const auto& [app, seq] : in->sequencer_.CommittedAll()) in->Announce(app, seq);
   in->thread_ = std::thread([p = in.get()] { p->Run(); });
+  if (o.compact_every.count() > 0 && o.worker_index == 0) {
+    in->compactor_ = std::thread([p = in.get()] { p->Compact(); });
+  }
   return in;
 }
 
@@ -133,7 +135,9 @@ void Ingestor::Stop() {
   }
   cv_.notify_all();
   room_cv_.notify_all();
+  stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (compactor_.joinable()) compactor_.join();
   client_.reset();
 }
 
@@ -262,6 +266,39 @@ void Ingestor::Handle(Message m, std::vector<Incoming>* ready) {
     if (now - last >= std::chrono::seconds(1)) {
       last = now;
       Announce(app, sequencer_.committed(app));
+    }
+  }
+}
+
+void Ingestor::Compact() {
+  // Its own table handles: LakeTable calls are independent, and OPTIMIZE's commits are
+  // arbitrated against the ingest's appends by the Delta log.
+  std::array<std::unique_ptr<lake::LakeTable>, kLakeTableCount> tables;
+  for (int i = 0; i < kLakeTableCount; ++i) {
+    auto t = OpenTable(options_.lake_root, static_cast<LakeTableId>(i), clock_);
+    if (!t.ok()) {
+      spdlog::error("weft-core compaction: {}", t.status().ToString());
+      return;
+    }
+    tables[static_cast<size_t>(i)] = std::move(*t);
+  }
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stop_cv_.wait_for(lock, options_.compact_every, [&] { return stop_; })) return;
+    }
+    for (int i = 0; i < kLakeTableCount; ++i) {
+      Result<lake::OptimizeResult> r =
+          tables[static_cast<size_t>(i)]->Optimize(options_.compact_small_file_bytes);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!r.ok()) {
+        ++stats_.compaction_errors;
+        spdlog::warn("weft-core compaction of {}: {}", LakeTableName(static_cast<LakeTableId>(i)),
+                     r.status().ToString());
+      } else if (r->version >= 0) {
+        ++stats_.compactions;
+        stats_.files_compacted += r->files_removed;
+      }
     }
   }
 }

@@ -71,6 +71,11 @@ struct IngestOptions {
   //! arrive; each (edge, signal) at most every `catalog_every`. Null: no catalog.
   catalog::Catalog* catalog = nullptr;
   std::chrono::seconds catalog_every{30};
+  //! Background compaction: every `compact_every` (0 = never), each table's files smaller than
+  //! `compact_small_file_bytes` are rewritten into one file per partition (Delta OPTIMIZE,
+  //! dataChange=false; it does not conflict with the ingest's appends). Worker 0 only.
+  std::chrono::milliseconds compact_every{std::chrono::minutes(10)};
+  int64_t compact_small_file_bytes = int64_t{32} << 20;
 };
 
 //! Latency from a sample's timestamp to the end of the commit that made it readable, in
@@ -103,7 +108,10 @@ struct IngestStats {
   std::array<uint64_t, kLakeTableCount> rows{};  //!< rows committed per table
   uint64_t watermarks_published = 0;
   uint64_t floors = 0;
-  uint64_t catalog_errors = 0;  //!< catalog writes that failed (ingest goes on)
+  uint64_t catalog_errors = 0;   //!< catalog writes that failed (ingest goes on)
+  uint64_t compactions = 0;      //!< OPTIMIZE commits
+  uint64_t files_compacted = 0;  //!< small files rewritten by them
+  uint64_t compaction_errors = 0;
   uint64_t inbox_bytes = 0;
   int64_t latency_p50_ms = -1, latency_p99_ms = -1;  //!< sample ts -> readable in the lake
 };
@@ -135,6 +143,8 @@ class Ingestor {
   Status Commit(std::vector<Incoming>& cycle);
   Status CommitTable(LakeTableId t, const std::vector<Incoming>& cycle);
   void Announce(const std::string& app, uint64_t seq);
+  //! The compaction thread: OPTIMIZE every table every compact_every, until Stop.
+  void Compact();
   void Reject(const Message& m, const Status& why);
   //! Catalogues the batch's signals and models (rate-limited per signal).
   void Catalogue(const edge::uplink::DecodedBatch& b);
@@ -155,12 +165,14 @@ class Ingestor {
   mutable std::mutex mu_;
   std::condition_variable cv_;       // the commit thread waits for messages
   std::condition_variable room_cv_;  // the network thread waits for room
+  std::condition_variable stop_cv_;  // the compactor waits for its next round or Stop
   std::deque<Message> inbox_;        // GUARDED_BY(mu_)
   size_t inbox_bytes_ = 0;           // GUARDED_BY(mu_)
   bool stop_ = false;                // GUARDED_BY(mu_)
   IngestStats stats_;                // GUARDED_BY(mu_)
   LakeLatency latency_;              // GUARDED_BY(mu_)
   std::thread thread_;
+  std::thread compactor_;
 };
 
 }  // namespace weft::core

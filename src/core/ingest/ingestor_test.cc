@@ -55,6 +55,7 @@ class IngestorTest : public ::testing::Test {
     o.worker_index = index;
     o.worker_count = count;
     o.commit_interval = milliseconds(100);
+    o.compact_every = milliseconds(0);
     return o;
   }
 
@@ -239,6 +240,29 @@ TEST_F(IngestorTest, SignalsAreCataloguedWithTheirContextAndEdge) {
   auto found = (*cat)->FindSignals({{"edge", "e7"}});
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->size(), 20u);
+}
+
+TEST_F(IngestorTest, CompactionRewritesSmallFilesWithoutChangingTheRows) {
+  IngestOptions o = Options();
+  o.compact_every = milliseconds(300);
+  auto in = Ingestor::Start(o, &clock_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  for (uint64_t seq = 1; seq <= 6; ++seq) {
+    Publish("e1", "normal", Batch("e1", edge::Priority::kNormal, seq, 30));
+    std::this_thread::sleep_for(milliseconds(150));  // a commit each: small files
+  }
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().batches_committed >= 6; }, seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().files_compacted >= 2; }, seconds(10)));
+  (*in)->Stop();
+  EXPECT_EQ((*in)->stats().compaction_errors, 0u);
+  EXPECT_EQ(TelemetryRows().size(), 180u);
+  auto t = OpenTable(dir_->path() + "/lake", LakeTableId::kTelemetry, &clock_);
+  ASSERT_TRUE(t.ok());
+  auto history = (*t)->History();
+  ASSERT_TRUE(history.ok());
+  bool optimized = false;
+  for (const lake::HistoryEntry& h : *history) optimized = optimized || h.operation == "OPTIMIZE";
+  EXPECT_TRUE(optimized);
 }
 
 }  // namespace
