@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "cli/cli.h"
-#include "cli/embedded_plant.h"
+#include "cli/embedded_examples.h"
 #include "common/diagnostic.h"
 #include "core/ingest/tables.h"
 #include "model/plant_loader.h"
@@ -207,6 +207,9 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   // The example plant, embedded at build time.
   const fs::path plant_file = dir / "plant.yaml";
   std::ofstream(plant_file) << kExamplePlantYaml;
+  const fs::path views_file = dir / "views.yaml", rules_file = dir / "tag_rules.yaml";
+  std::ofstream(views_file) << kExampleViewsYaml;
+  std::ofstream(rules_file) << kExampleTagRulesYaml;
   Diagnostics diags;
   Result<model::Plant> plant = model::LoadPlantFile(plant_file.string(), &diags);
   if (!plant.ok()) {
@@ -258,16 +261,19 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   }
 
   // 2. The core first, so that it is subscribed before the first batch.
-  Result<Child> core =
-      Child::Spawn("weft-core",
-                   {(bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
-                    (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0"},
-                   logs);
+  Result<Child> core = Child::Spawn(
+      "weft-core",
+      {(bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
+       (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0", "--api-listen",
+       "127.0.0.1:0", "--views", views_file.string(), "--tag-rules", rules_file.string()},
+      logs);
   if (!core.ok()) return fail(core.status().message(), nullptr);
   children.push_back(*core);
   std::optional<std::string> core_port =
       children.back().WaitForLine(R"(http=127\.0\.0\.1:(\d+))", seconds(20));
   if (!core_port) return fail("weft-core did not start", &children.back());
+  const std::optional<std::string> api_url =
+      children.back().WaitForLine(R"(api=(https://\S+))", seconds(1));
 
   // 3. The simulator, with its PLCs on free local ports.
   const int plc_port = FreePorts(static_cast<int>(plcs.size()) + 1);
@@ -340,7 +346,12 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   }
   out << "\n  weft-edge  pid " << children.back().pid << ", http://127.0.0.1:" << *edge_port
       << "/metrics, config " << edge_yaml.string() << "\n"
-      << "  weft-core  http://127.0.0.1:" << *core_port << "/metrics\n"
+      << "  weft-core  http://127.0.0.1:" << *core_port << "/metrics"
+      << (api_url ? ", API " + *api_url + "/api/v1 (admin token in " +
+                        (dir / "core-state" / "admin.token").string() + ", certificate " +
+                        (dir / "core-state" / "tls" / "cert.pem").string() + ")"
+                  : std::string())
+      << "\n"
       << "  lake       " << (dir / "lake").string()
       << "/{telemetry,aggregates,events,predictions} (Delta tables)\n"
       << "  logs       " << logs.string() << "\n"

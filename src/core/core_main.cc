@@ -5,13 +5,19 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/log.h"
-#include "core/ingest/ingestor.h"
-#include "edge/http_endpoint.h"
 #include "common/time_format.h"
+#include "core/api/api_server.h"
+#include "core/audit/audit_log.h"
+#include "core/catalog/catalog.h"
+#include "core/catalog/tag_rules.h"
+#include "core/ingest/ingestor.h"
+#include "core/registry/sqlite_registry_store.h"
+#include "edge/http_endpoint.h"
 
 namespace weft::core {
 namespace {
@@ -22,9 +28,104 @@ void OnSignal(int sig) {
   g_signal.store(sig);
 }
 
-std::string Metrics(const Ingestor& in) {
+nlohmann::json IngestJson(const IngestStats& s) {
+  nlohmann::json rows = nlohmann::json::object();
+  for (int t = 0; t < kLakeTableCount; ++t) {
+    rows[std::string(LakeTableName(static_cast<LakeTableId>(t)))] = s.rows[static_cast<size_t>(t)];
+  }
+  return nlohmann::json{{"messages", s.messages},
+                        {"other_shard", s.other_shard},
+                        {"rejected", s.rejected},
+                        {"duplicates", s.duplicates},
+                        {"held", s.held},
+                        {"dropped_held", s.dropped_held},
+                        {"batches_committed", s.batches_committed},
+                        {"commits", s.commits},
+                        {"commit_errors", s.commit_errors},
+                        {"conflicts", s.conflicts},
+                        {"rows", rows},
+                        {"watermarks_published", s.watermarks_published},
+                        {"floors", s.floors},
+                        {"catalog_errors", s.catalog_errors},
+                        {"compactions", s.compactions},
+                        {"files_compacted", s.files_compacted},
+                        {"compaction_errors", s.compaction_errors},
+                        {"inbox_bytes", s.inbox_bytes},
+                        {"latency_p50_ms", s.latency_p50_ms},
+                        {"latency_p99_ms", s.latency_p99_ms}};
+}
+
+void ApiMetricsText(const api::ApiMetrics& a, edge::MetricsText* m) {
+  m->Counter("weft_core_api_requests_total", "API requests.", static_cast<double>(a.requests))
+      .Counter("weft_core_api_unauthenticated_total", "API requests refused with 401.",
+               static_cast<double>(a.unauthenticated))
+      .Counter("weft_core_api_forbidden_total", "API requests denied with 403.",
+               static_cast<double>(a.forbidden))
+      .Counter("weft_core_api_bad_json_total", "API requests with a malformed JSON body.",
+               static_cast<double>(a.bad_json))
+      .Counter("weft_core_api_payload_too_large_total", "API requests over the body limit.",
+               static_cast<double>(a.payload_too_large))
+      .Counter("weft_core_api_server_errors_total", "API answers with a 5xx status.",
+               static_cast<double>(a.server_errors))
+      .Counter("weft_core_api_audit_failures_total", "Audit records that could not be written.",
+               static_cast<double>(a.audit_failures))
+      .Counter("weft_core_api_exports_total", "View exports served (csv, parquet).",
+               static_cast<double>(a.exports));
+}
+
+//! The REST API with its registry and audit log in the state directory. Null members when
+//! `listen` is empty. The members outlive the server (declared first, destroyed last).
+struct ApiParts {
+  std::unique_ptr<registry::SqliteRegistryStore> registry;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<api::ApiServer> server;
+};
+
+Status StartApi(const std::string& listen, const std::string& cert, const std::string& key,
+                const std::string& views, const std::string& lake, const std::string& state,
+                Ingestor* ingestor, api::TagLookup tags, const Clock* clock, std::ostream& out,
+                ApiParts* parts) {
+  WEFT_ASSIGN_OR_RETURN(parts->registry,
+                        registry::SqliteRegistryStore::Open(state + "/registry.db", clock));
+  WEFT_ASSIGN_OR_RETURN(parts->audit, audit::AuditLog::Open(state + "/audit", clock));
+  api::ApiOptions ao;
+  ao.listen = listen;
+  ao.cert_file = cert;
+  ao.key_file = key;
+  if (cert.empty()) {
+    // First start without a certificate: a self-signed one in <state>/tls, kept for later starts.
+    ao.cert_file = state + "/tls/cert.pem";
+    ao.key_file = state + "/tls/key.pem";
+    if (!std::filesystem::exists(ao.cert_file) || !std::filesystem::exists(ao.key_file)) {
+      std::error_code ec;
+      std::filesystem::create_directories(state + "/tls", ec);
+      WEFT_RETURN_IF_ERROR(api::WriteSelfSignedCertificate(ao.cert_file, ao.key_file, "localhost",
+                                                           std::chrono::hours(24 * 825)));
+      out << "weft-core: generated a self-signed API certificate " << ao.cert_file
+          << " (clients trust it with e.g. curl --cacert; or pass --tls-cert/--tls-key)"
+          << std::endl;
+    }
+  }
+  ao.registry = parts->registry.get();
+  ao.audit = parts->audit.get();
+  ao.clock = clock;
+  ao.views_file = views;
+  ao.lake_root = lake;
+  ao.state_dir = state;
+  ao.ingest_stats = [ingestor] { return IngestJson(ingestor->stats()); };
+  ao.tag_lookup = std::move(tags);
+  WEFT_ASSIGN_OR_RETURN(parts->server, api::ApiServer::Start(std::move(ao)));
+  if (!parts->server->bootstrap_token_file().empty()) {
+    out << "weft-core: empty registry: the admin API token is in "
+        << parts->server->bootstrap_token_file() << std::endl;
+  }
+  return Status::Ok();
+}
+
+std::string Metrics(const Ingestor& in, const api::ApiServer* api) {
   const IngestStats s = in.stats();
   edge::MetricsText m;
+  if (api != nullptr) ApiMetricsText(api->metrics(), &m);
   m.Counter("weft_core_ingest_messages_total", "Uplink publications received.",
             static_cast<double>(s.messages))
       .Counter("weft_core_ingest_other_shard_total", "Publications of edges another worker owns.",
@@ -57,14 +158,38 @@ std::string Metrics(const Ingestor& in) {
   return m.str();
 }
 
+//! The catalog in the state directory, with the tag rules (if any) and the lake's tables.
+Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const std::string& state,
+                                                      const std::string& rules_file,
+                                                      const std::string& lake, const Clock* clock) {
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat,
+                        catalog::Catalog::Open(state + "/catalog.db", clock));
+  if (!rules_file.empty()) {
+    WEFT_ASSIGN_OR_RETURN(catalog::TagRules rules, catalog::LoadTagRulesFile(rules_file));
+    WEFT_RETURN_IF_ERROR(cat->SetRules(std::move(rules)));
+  }
+  for (int t = 0; t < kLakeTableCount; ++t) {
+    const auto id = static_cast<LakeTableId>(t);
+    catalog::TableDef def;
+    def.name = std::string(LakeTableName(id));
+    def.location = LakeTablePath(lake, id);
+    def.description = "Delta table written by weft-core's ingest, partitioned by date";
+    for (const lake::BatchField& f : LakeTableSchema(id)) {
+      def.columns.push_back({.name = f.name, .type = std::string(lake::TypeName(f.type))});
+    }
+    WEFT_RETURN_IF_ERROR(cat->RegisterTable(def));
+  }
+  return cat;
+}
+
 }  // namespace
 
 int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"weft-core: exactly-once ingest of edge batches into the lake", "weft-core"};
   std::string lake, state, broker = "mqtt://127.0.0.1:1883", worker = "0/1",
-                            http = "127.0.0.1:9470", commit_interval = "1s", log_level = "info";
-  app.add_option("--lake", lake, "lake root: a directory (one Delta table per folder)")
-      ->required();
+                           http = "127.0.0.1:9470", commit_interval = "1s", log_level = "info",
+                           api_listen = "127.0.0.1:8443", tls_cert, tls_key, views;
+  app.add_option("--lake", lake, "lake root: a directory (one Delta table per folder)")->required();
   app.add_option("--state", state, "state directory (rejected batches); default: <lake>/../state");
   app.add_option("--broker", broker, "MQTT broker the edges publish to")->capture_default_str();
   app.add_option("--worker", worker, "this worker's share: INDEX/COUNT")->capture_default_str();
@@ -74,6 +199,16 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
       ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
+  app.add_option("--api-listen", api_listen,
+                 "REST API (HTTPS) address; port 0: any free port; \"\": no API")
+      ->capture_default_str();
+  app.add_option("--tls-cert", tls_cert,
+                 "API certificate (PEM); default <state>/tls/cert.pem, self-signed at first start");
+  app.add_option("--tls-key", tls_key, "API private key (PEM); default <state>/tls/key.pem");
+  app.add_option("--views", views, "views file the API serves (e.g. examples/views.yaml)");
+  std::string tag_rules;
+  app.add_option("--tag-rules", tag_rules,
+                 "declarative tag rules for the catalog (e.g. examples/tag_rules.yaml)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -113,14 +248,55 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
   }
   o.commit_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
 
+  if (tls_cert.empty() != tls_key.empty()) {
+    err << "weft-core: give both --tls-cert and --tls-key, or neither (self-signed)\n";
+    return 2;
+  }
+  std::error_code dir_error;
+  std::filesystem::create_directories(o.state_dir, dir_error);
+  Result<std::unique_ptr<catalog::Catalog>> cat =
+      OpenCatalog(o.state_dir, tag_rules, lake, &SystemClock::Default());
+  if (!cat.ok()) {
+    err << "weft-core: catalog: " << cat.status().ToString() << "\n";
+    return cat.status().code() == StatusCode::kInvalidArgument ? 2 : 3;
+  }
+  o.catalog = cat->get();
   Result<std::unique_ptr<Ingestor>> in = Ingestor::Start(o, &SystemClock::Default());
   if (!in.ok()) {
     err << "weft-core: " << in.status().ToString() << "\n";
     return 3;
   }
   Ingestor* ingestor = in->get();
+
+  // The API. An address given with --api-listen must work; the default one is skipped with a
+  // warning when it cannot start (e.g. a second worker sharing the state directory or the port).
+  ApiParts api;
+  if (!api_listen.empty()) {
+    catalog::Catalog* c = cat->get();
+    api::TagLookup tags = [c](std::string_view asset, std::string_view signal) {
+      std::map<std::string, std::string> none;
+      if (signal.empty()) return none;  // the catalog tags signals; an asset has no own entry
+      Result<std::map<std::string, std::string>> t = c->SignalTags(asset, signal);
+      return t.ok() ? *t : none;
+    };
+    Status started = StartApi(api_listen, tls_cert, tls_key, views, lake, o.state_dir, ingestor,
+                              std::move(tags), &SystemClock::Default(), out, &api);
+    if (!started.ok()) {
+      api.server.reset();
+      if (app.count("--api-listen") > 0) {
+        err << "weft-core: API: " << started.ToString() << "\n";
+        (*in)->Stop();
+        return 3;
+      }
+      spdlog::warn(
+          "weft-core: the API is not started ({}); pass --api-listen to require it, "
+          "or --api-listen \"\" to turn it off",
+          started.ToString());
+    }
+  }
+  const api::ApiServer* api_server = api.server.get();
   edge::HttpEndpoint::Handlers h;
-  h.metrics = [ingestor] { return Metrics(*ingestor); };
+  h.metrics = [ingestor, api_server] { return Metrics(*ingestor, api_server); };
   h.health = [ingestor] {
     const bool up = ingestor->connected();
     nlohmann::json j{{"status", up ? "ok" : "degraded"}, {"broker_connected", up}};
@@ -132,10 +308,16 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
     return 3;
   }
   out << "weft-core worker " << index << "/" << count << " lake=" << lake
-      << " http=127.0.0.1:" << (*endpoint)->port() << std::endl;
+      << " http=127.0.0.1:" << (*endpoint)->port();
+  if (api_server != nullptr) {
+    out << " api=" << (api_server->tls() ? "https://" : "http://")
+        << api_listen.substr(0, api_listen.rfind(':')) << ":" << api_server->port();
+  }
+  out << std::endl;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   while (g_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  api.server.reset();  // no API request in flight past this point
   (*in)->Stop();
   const IngestStats s = (*in)->stats();
   spdlog::info("weft-core: stopped; {} batches committed in {} commits, {} telemetry rows",
