@@ -20,6 +20,7 @@ packages=(
   libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev  # Parquet codecs
   libcurl4-openssl-dev libssl-dev   # S3 object store (SigV4), TLS
   curl openssl                      # process tests: /metrics and /health; test certificates
+  python3                           # process tests and benches: result checks, generators
   libxgboost-dev                    # edge inference (XGBoost C API)
   libcpp-httplib-dev                # /metrics and health endpoints, the core's API
   libsimdjson-dev                   # JSON telemetry ingest on the edge
