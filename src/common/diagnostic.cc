@@ -64,4 +64,19 @@ Status Diagnostics::ToStatus(std::string_view what) const {
   return InvalidArgumentError(std::move(msg));
 }
 
+Status Diagnostics::ErrorsSince(const Mark& since, std::string_view file) const {
+  const size_t errors = errors_ - since.errors;
+  if (errors == 0) return Status::Ok();
+  std::string message =
+      std::string(file) + ": " + std::to_string(errors) + (errors == 1 ? " error" : " errors");
+  size_t listed = 0;
+  for (size_t i = since.recorded; i < items_.size(); ++i) {
+    if (items_[i].severity != Severity::kError) continue;
+    message += "\n" + items_[i].ToString();
+    ++listed;
+  }
+  if (listed < errors) message += "\n... " + std::to_string(errors - listed) + " more not shown";
+  return InvalidArgumentError(std::move(message));
+}
+
 }  // namespace weft

@@ -68,6 +68,16 @@ class Diagnostics {
   //! OK when there is no error; else InvalidArgument "<what>: N errors (first: ...)".
   Status ToStatus(std::string_view what) const;
 
+  //! A point to report from: the counts at the time it was taken.
+  struct Mark {
+    size_t errors = 0, recorded = 0;
+  };
+  Mark mark() const { return {errors_, items_.size()}; }
+  //! OK when no error was added since `since`; else InvalidArgument "<file>: N errors" followed
+  //! by every error recorded since, one per line (for parsers that report into a caller's
+  //! Diagnostics and also return a Status).
+  Status ErrorsSince(const Mark& since, std::string_view file) const;
+
  private:
   std::vector<Diagnostic> items_;
   size_t errors_ = 0;

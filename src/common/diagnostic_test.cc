@@ -51,5 +51,21 @@ TEST(Diagnostics, SortByLocationReadsLikeTheFile) {
   EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "second, found later", "third"}));
 }
 
+TEST(Diagnostics, ErrorsSinceReportsOnlyTheNewErrors) {
+  Diagnostics d;
+  d.Error("old", {"a.yaml", 1, 1}, "x", "before the mark");
+  const Diagnostics::Mark mark = d.mark();
+  EXPECT_TRUE(d.ErrorsSince(mark, "b.yaml").ok());
+  d.Warning("w", {"b.yaml", 2, 1}, "y", "a warning is not an error");
+  d.Error("bad_value", {"b.yaml", 3, 5}, "views.v.period", "period must be positive");
+  Status s = d.ErrorsSince(mark, "b.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("b.yaml: 1 error\n"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("b.yaml:3:5"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("before the mark"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("a warning"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace weft

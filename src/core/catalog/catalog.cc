@@ -10,10 +10,15 @@
 #include <system_error>
 #include <utility>
 
+#include "core/sqlite/statement.h"
 #include "model/yaml_reader.h"
 
 namespace weft::core::catalog {
 namespace {
+
+using ::weft::core::sqlite::ExecFixed;
+using ::weft::core::sqlite::SqliteError;
+using ::weft::core::sqlite::Statement;
 
 // The schema, one migration per element, applied in order; never edit a released migration,
 // append one. Version N means migrations [0, N) have run. Times are µs since the Unix epoch.
@@ -98,105 +103,6 @@ constexpr char kRulesMetaKey[] = "rules";
 
 constexpr std::array<std::string_view, 5> kKindNames = {"table", "column", "signal", "model",
                                                         "view"};
-
-Status SqliteError(sqlite3* db, int rc, const std::string& path, std::string_view what) {
-  std::string message = "catalog " + path + ": " + std::string(what) + ": " +
-                        (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: return InvalidArgumentError(std::move(message));
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return UnavailableError(std::move(message) + " (the database is locked; retry)");
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return DataLossError(std::move(message));
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM: return FailedPreconditionError(std::move(message));
-    case SQLITE_FULL:
-      return Status(StatusCode::kResourceExhausted, std::move(message) + " (disk full)");
-    case SQLITE_IOERR: return UnavailableError(std::move(message));
-    default: return InternalError(std::move(message));
-  }
-}
-
-// A prepared statement; finalized on destruction. Text is bound without copying (SQLITE_STATIC):
-// the caller keeps it alive until the last Step().
-class Statement {
- public:
-  static Result<Statement> Prepare(sqlite3* db, const std::string& path, std::string_view sql) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(stmt);
-      return SqliteError(db, rc, path, "preparing a statement");
-    }
-    return Statement(db, &path, stmt);
-  }
-  Statement(Statement&& other) noexcept
-      : db_(other.db_), path_(other.path_), stmt_(std::exchange(other.stmt_, nullptr)) {}
-  Statement& operator=(Statement&&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
-
-  Status Bind(int index, std::string_view text) {
-    if (text.size() > INT_MAX) return InvalidArgumentError("catalog: text parameter too long");
-    const char* data = text.data() != nullptr ? text.data() : "";
-    return Check(sqlite3_bind_text(stmt_, index, data, static_cast<int>(text.size()), nullptr),
-                 "binding a parameter");
-  }
-  Status Bind(int index, int64_t value) {
-    return Check(sqlite3_bind_int64(stmt_, index, value), "binding a parameter");
-  }
-  //! Binds each of `values` from index 1 on.
-  template <typename... Ts>
-  Status BindAll(const Ts&... values) {
-    int i = 0;
-    Status s;
-    ((s.ok() ? (void)(s = Bind(++i, values)) : (void)0), ...);
-    return s;
-  }
-
-  Result<bool> Step(std::string_view what) {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, rc, *path_, what);
-  }
-  Status Run(std::string_view what) {
-    WEFT_ASSIGN_OR_RETURN(bool row, Step(what));
-    (void)row;
-    return Reset();
-  }
-  //! Ready to bind and run again.
-  Status Reset() {
-    sqlite3_reset(stmt_);
-    return Check(sqlite3_clear_bindings(stmt_), "resetting a statement");
-  }
-
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string Text(int col) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    if (p == nullptr) return {};
-    return std::string(reinterpret_cast<const char*>(p),
-                       static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
-  }
-
- private:
-  Statement(sqlite3* db, const std::string* path, sqlite3_stmt* stmt)
-      : db_(db), path_(path), stmt_(stmt) {}
-  Status Check(int rc, std::string_view what) {
-    return rc == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc, *path_, what);
-  }
-
-  sqlite3* db_;
-  const std::string* path_;
-  sqlite3_stmt* stmt_;
-};
-
-// For fixed SQL text only (pragmas, transactions, migrations): never for input.
-Status ExecFixed(sqlite3* db, const std::string& path, const char* sql, std::string_view what) {
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, path, what);
-}
 
 Result<int64_t> ReadSchemaVersion(sqlite3* db, const std::string& path) {
   WEFT_ASSIGN_OR_RETURN(Statement get, Statement::Prepare(db, path, "PRAGMA user_version"));

@@ -10,9 +10,14 @@
 
 #include "common/time_format.h"
 #include "core/registry/tokens.h"
+#include "core/sqlite/statement.h"
 
 namespace weft::registry {
 namespace {
+
+using ::weft::core::sqlite::ExecFixed;
+using ::weft::core::sqlite::SqliteError;
+using ::weft::core::sqlite::Statement;
 
 // The schema, one migration per element, applied in order; never edit a released migration,
 // append a new one. Version N means migrations [0, N) have run. Times are µs since the Unix
@@ -60,110 +65,6 @@ constexpr size_t kMaxTextLength = 256;
 
 Status MakeUnauthenticated(std::string message) {
   return Status(StatusCode::kUnauthenticated, std::move(message));
-}
-
-// One place that turns SQLite result codes into Weft's canonical codes.
-Status SqliteError(sqlite3* db, int rc, const std::string& path, std::string_view what) {
-  const int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
-  std::string message = "registry " + path + ": " + std::string(what) + ": " +
-                        (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT:
-      if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        return AlreadyExistsError(std::move(message));
-      }
-      if (extended == SQLITE_CONSTRAINT_FOREIGNKEY) return NotFoundError(std::move(message));
-      return InvalidArgumentError(std::move(message));
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return UnavailableError(std::move(message) + " (the database is locked; retry)");
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return DataLossError(std::move(message));
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM: return FailedPreconditionError(std::move(message));
-    case SQLITE_FULL:
-      return Status(StatusCode::kResourceExhausted, std::move(message) + " (disk full)");
-    case SQLITE_IOERR: return UnavailableError(std::move(message));
-    default: return InternalError(std::move(message));
-  }
-}
-
-// A prepared statement; finalized on destruction. Text parameters are bound without copying
-// (SQLITE_STATIC, spelled nullptr): the caller keeps them alive until the last Step().
-class Statement {
- public:
-  static Result<Statement> Prepare(sqlite3* db, const std::string& path, std::string_view sql) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(stmt);
-      return SqliteError(db, rc, path, "preparing a statement");
-    }
-    return Statement(db, &path, stmt);
-  }
-  Statement(Statement&& other) noexcept
-      : db_(other.db_), path_(other.path_), stmt_(std::exchange(other.stmt_, nullptr)) {}
-  Statement& operator=(Statement&&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
-
-  Status Bind(int index, std::string_view text) {
-    if (text.size() > INT_MAX) return InvalidArgumentError("registry: text parameter too long");
-    // A null data pointer would bind SQL NULL; an empty view binds ''.
-    const char* data = text.data() != nullptr ? text.data() : "";
-    return Check(sqlite3_bind_text(stmt_, index, data, static_cast<int>(text.size()), nullptr),
-                 "binding a parameter");
-  }
-  Status Bind(int index, int64_t value) {
-    return Check(sqlite3_bind_int64(stmt_, index, value), "binding a parameter");
-  }
-  Status Bind(int index, std::optional<int64_t> value) {
-    if (!value) return Check(sqlite3_bind_null(stmt_, index), "binding a parameter");
-    return Bind(index, *value);
-  }
-
-  //! True when a row is ready, false when done.
-  Result<bool> Step(std::string_view what) {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, rc, *path_, what);
-  }
-  //! Runs a statement that returns no rows.
-  Status Run(std::string_view what) {
-    WEFT_ASSIGN_OR_RETURN(bool row, Step(what));
-    (void)row;
-    return Status::Ok();
-  }
-
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::optional<int64_t> OptionalInt(int col) const {
-    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
-  }
-  std::string Text(int col) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    if (p == nullptr) return {};
-    return std::string(reinterpret_cast<const char*>(p),
-                       static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
-  }
-
- private:
-  Statement(sqlite3* db, const std::string* path, sqlite3_stmt* stmt)
-      : db_(db), path_(path), stmt_(stmt) {}
-  Status Check(int rc, std::string_view what) {
-    return rc == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc, *path_, what);
-  }
-
-  sqlite3* db_;
-  const std::string* path_;
-  sqlite3_stmt* stmt_;
-};
-
-// For fixed SQL text only (pragmas, transactions, migrations): never for input.
-Status ExecFixed(sqlite3* db, const std::string& path, const char* sql, std::string_view what) {
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc, path, what);
 }
 
 bool IsControl(char c) {

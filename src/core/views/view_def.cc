@@ -239,23 +239,11 @@ std::string_view FillName(Fill fill) {
 
 Result<std::vector<ViewDef>> ParseViews(std::string_view yaml, const std::string& file_name,
                                         Diagnostics* diags) {
-  const size_t errors_before = diags->error_count();
-  const size_t recorded_before = diags->all().size();
+  const Diagnostics::Mark before = diags->mark();
   ViewsParser parser(file_name, diags);
   std::vector<ViewDef> views = parser.Parse(yaml);
-  const size_t errors = diags->error_count() - errors_before;
-  if (errors == 0) return views;
-  std::string message =
-      file_name + ": " + std::to_string(errors) + (errors == 1 ? " error" : " errors");
-  size_t listed = 0;
-  for (size_t i = recorded_before; i < diags->all().size(); ++i) {
-    const Diagnostic& d = diags->all()[i];
-    if (d.severity != Severity::kError) continue;
-    message += "\n" + d.ToString();
-    ++listed;
-  }
-  if (listed < errors) message += "\n... " + std::to_string(errors - listed) + " more not shown";
-  return InvalidArgumentError(std::move(message));
+  WEFT_RETURN_IF_ERROR(diags->ErrorsSince(before, file_name));
+  return views;
 }
 
 Result<std::vector<ViewDef>> ParseViews(std::string_view yaml, const std::string& file_name) {

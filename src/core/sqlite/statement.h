@@ -1,0 +1,88 @@
+// The core's SQLite helpers, shared by the registry and the catalog: result codes as canonical
+// Status values, and a prepared statement that binds and reads typed values.
+//
+//   WEFT_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db, path, "SELECT id FROM t WHERE k =
+//   ?1")); WEFT_RETURN_IF_ERROR(q.Bind(1, key)); while (true) {
+//     WEFT_ASSIGN_OR_RETURN(bool row, q.Step("reading t"));
+//     if (!row) break;
+//     ... q.Int(0), q.Text(1), q.OptionalInt(2) ...
+//   }
+//
+// Messages name the database file and the step: "/var/lib/weft/state/registry.db: adding a
+// grant: UNIQUE constraint failed: ...".
+//
+// Thread-safety: a Statement belongs to one thread (its connection's owner).
+#ifndef WEFT_CORE_SQLITE_STATEMENT_H_
+#define WEFT_CORE_SQLITE_STATEMENT_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace weft::core::sqlite {
+
+//! A SQLite result code as a canonical Status: UNIQUE/PRIMARY KEY constraint -> AlreadyExists,
+//! FOREIGN KEY -> NotFound, other constraints -> InvalidArgument, BUSY/LOCKED/IOERR ->
+//! Unavailable, CORRUPT/NOTADB -> DataLoss, CANTOPEN/READONLY/PERM -> FailedPrecondition, FULL
+//! -> ResourceExhausted, anything else Internal. `db` may be null (then only `rc` speaks).
+Status SqliteError(sqlite3* db, int rc, const std::string& path, std::string_view what);
+
+//! OK for SQLITE_OK, SqliteError otherwise.
+Status Check(sqlite3* db, int rc, const std::string& path, std::string_view what);
+
+//! Runs fixed SQL text (pragmas, transactions, migrations): never text built from input.
+Status ExecFixed(sqlite3* db, const std::string& path, const char* sql, std::string_view what);
+
+//! A prepared statement, finalized on destruction. Text is bound without copying
+//! (SQLITE_STATIC): the caller keeps it alive until the last Step(). `path` (for messages) must
+//! outlive the statement.
+class Statement {
+ public:
+  static Result<Statement> Prepare(sqlite3* db, const std::string& path, std::string_view sql);
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement();
+
+  Status Bind(int index, std::string_view text);  //!< an empty view binds '', never NULL
+  Status Bind(int index, int64_t value);
+  Status Bind(int index, std::optional<int64_t> value);  //!< nullopt binds NULL
+  //! Binds each of `values` from index 1 on.
+  template <typename... Ts>
+  Status BindAll(const Ts&... values) {
+    int i = 0;
+    Status s;
+    ((s.ok() ? (void)(s = Bind(++i, values)) : (void)0), ...);
+    return s;
+  }
+
+  //! True when a row is ready, false when the statement is done.
+  Result<bool> Step(std::string_view what);
+  //! Runs a statement that returns no rows, then resets it (ready to bind and run again).
+  Status Run(std::string_view what);
+  //! Ready to bind and run again (bindings cleared).
+  Status Reset();
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::optional<int64_t> OptionalInt(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
+  }
+  std::string Text(int col) const;
+
+ private:
+  Statement(sqlite3* db, const std::string* path, sqlite3_stmt* stmt)
+      : db_(db), path_(path), stmt_(stmt) {}
+
+  sqlite3* db_;
+  const std::string* path_;
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace weft::core::sqlite
+
+#endif  // WEFT_CORE_SQLITE_STATEMENT_H_
