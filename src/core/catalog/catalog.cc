@@ -92,7 +92,6 @@ CREATE INDEX lineage_by_downstream ON lineage (down_kind, down_key);
 )sql",
 };
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr int64_t kRankRule = 1;
 constexpr int64_t kRankIngest = 2;
 constexpr int64_t kRankManual = 3;
@@ -103,49 +102,6 @@ constexpr char kRulesMetaKey[] = "rules";
 
 constexpr std::array<std::string_view, 5> kKindNames = {"table", "column", "signal", "model",
                                                         "view"};
-
-Result<int64_t> ReadSchemaVersion(sqlite3* db, const std::string& path) {
-  WEFT_ASSIGN_OR_RETURN(Statement get, Statement::Prepare(db, path, "PRAGMA user_version"));
-  WEFT_ASSIGN_OR_RETURN(bool has_row, get.Step("reading the schema version"));
-  return has_row ? get.Int(0) : 0;
-}
-
-Status Migrate(sqlite3* db, const std::string& path) {
-  WEFT_ASSIGN_OR_RETURN(const int64_t version, ReadSchemaVersion(db, path));
-  const auto known = static_cast<int64_t>(kMigrations.size());
-  if (version > known) {
-    return FailedPreconditionError("catalog " + path + " has schema version " +
-                                   std::to_string(version) + " but this weft-core knows up to " +
-                                   std::to_string(known) +
-                                   "; run a newer weft-core (downgrades are not supported)");
-  }
-  if (version < 0) {
-    return DataLossError("catalog " + path + " has a negative schema version " +
-                         std::to_string(version));
-  }
-  for (auto i = static_cast<size_t>(version); i < kMigrations.size(); ++i) {
-    const std::string step = "migration to schema version " + std::to_string(i + 1);
-    // IMMEDIATE: take the write lock first, so two processes opening a new file do not both
-    // run the same migration; then re-read the version under the lock.
-    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "BEGIN IMMEDIATE", step));
-    Result<int64_t> now = ReadSchemaVersion(db, path);
-    if (!now.ok() || *now > static_cast<int64_t>(i)) {
-      (void)ExecFixed(db, path, "ROLLBACK", step);
-      if (!now.ok()) return now.status();
-      if (*now > known) return Migrate(db, path);  // reports the newer version
-      continue;
-    }
-    const std::string sql =
-        std::string(kMigrations[i]) + "\nPRAGMA user_version = " + std::to_string(i + 1) + ";";
-    Status applied = ExecFixed(db, path, sql.c_str(), step);
-    if (!applied.ok()) {
-      (void)ExecFixed(db, path, "ROLLBACK", step);
-      return applied;
-    }
-    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "COMMIT", step));
-  }
-  return Status::Ok();
-}
 
 // FNV-1a over every field the catalog stores or tags from, each followed by 0xff (a byte that
 // valid UTF-8 never holds), so that moving text between fields changes the hash. Stable across
@@ -380,43 +336,12 @@ int Catalog::SchemaVersion() {
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, const Clock* clock,
                                                CatalogOptions options) {
   if (clock == nullptr) return InvalidArgumentError("catalog " + path + ": no clock given");
-  if (path.empty()) return InvalidArgumentError("catalog: empty database path");
-  std::error_code ec;
-  const bool existed = std::filesystem::exists(path, ec);
-
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    Status s = SqliteError(db, rc, path, "opening the database");
-    sqlite3_close(db);
-    return s;
-  }
-  // From here the catalog owns `db`, so every early return closes it.
-  std::unique_ptr<Catalog> cat(new Catalog(path, db, clock, options));
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  if (!existed && path != ":memory:") {
-    // Tags say what is sensitive and who owns it: weft-core's user only.
-    std::filesystem::permissions(
-        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-        std::filesystem::perm_options::replace, ec);
-  }
-  {
-    WEFT_ASSIGN_OR_RETURN(Statement wal, Statement::Prepare(db, path, "PRAGMA journal_mode=WAL"));
-    WEFT_ASSIGN_OR_RETURN(bool row, wal.Step("setting journal_mode=WAL"));
-    const std::string mode = row ? wal.Text(0) : "";
-    if (mode != "wal" && !(path == ":memory:" && mode == "memory")) {
-      return FailedPreconditionError("catalog " + path +
-                                     ": could not enable WAL (journal_mode is '" + mode +
-                                     "'); is the file on a network filesystem?");
-    }
-  }
-  // NORMAL in WAL: a process crash loses nothing; a power cut may lose the last transactions,
-  // which the ingest observes again.
-  WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "PRAGMA synchronous=NORMAL", "setting synchronous"));
-  WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "PRAGMA foreign_keys=ON", "enabling foreign keys"));
-  WEFT_RETURN_IF_ERROR(Migrate(db, path));
+  // NORMAL: a process crash loses nothing; a power cut may lose the last transactions, which
+  // the ingest observes again.
+  WEFT_ASSIGN_OR_RETURN(sqlite3 * db,
+                        sqlite::OpenDatabase(path, "catalog", sqlite::Durability::kNormal));
+  std::unique_ptr<Catalog> cat(new Catalog(path, db, clock, options));  // owns db from here
+  WEFT_RETURN_IF_ERROR(sqlite::Migrate(db, path, "catalog", kMigrations));
   {
     std::lock_guard<std::mutex> lock(cat->mutex_);
     WEFT_RETURN_IF_ERROR(cat->LoadCacheLocked());

@@ -58,7 +58,6 @@ CREATE INDEX api_tokens_by_principal ON api_tokens (principal_id);
 )sql",
 };
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr Micros kLastUsedResolution = std::chrono::minutes(1);
 constexpr size_t kMaxIdLength = 128;
 constexpr size_t kMaxTextLength = 256;
@@ -158,51 +157,6 @@ std::string Sql(std::string_view head, std::string_view columns, std::string_vie
   return std::string(head) + std::string(columns) + std::string(tail);
 }
 
-// The statement is finalized on return, so it holds no read transaction afterwards.
-Result<int64_t> ReadSchemaVersion(sqlite3* db, const std::string& path) {
-  WEFT_ASSIGN_OR_RETURN(Statement get, Statement::Prepare(db, path, "PRAGMA user_version"));
-  WEFT_ASSIGN_OR_RETURN(bool has_row, get.Step("reading the schema version"));
-  return has_row ? get.Int(0) : 0;
-}
-
-Status Migrate(sqlite3* db, const std::string& path) {
-  WEFT_ASSIGN_OR_RETURN(const int64_t version, ReadSchemaVersion(db, path));
-  const auto known = static_cast<int64_t>(kMigrations.size());
-  if (version > known) {
-    return FailedPreconditionError("registry " + path + " has schema version " +
-                                   std::to_string(version) + " but this weft-core knows up to " +
-                                   std::to_string(known) +
-                                   "; run a newer weft-core (downgrades are not supported)");
-  }
-  if (version < 0) {
-    return DataLossError("registry " + path + " has a negative schema version " +
-                         std::to_string(version));
-  }
-  for (auto i = static_cast<size_t>(version); i < kMigrations.size(); ++i) {
-    const std::string step = "migration to schema version " + std::to_string(i + 1);
-    // IMMEDIATE: take the write lock first, so two processes opening a new file do not both
-    // run the same migration.
-    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "BEGIN IMMEDIATE", step));
-    // Re-read under the lock: another process may have migrated meanwhile.
-    Result<int64_t> now = ReadSchemaVersion(db, path);
-    if (!now.ok() || *now > static_cast<int64_t>(i)) {
-      (void)ExecFixed(db, path, "ROLLBACK", step);
-      if (!now.ok()) return now.status();
-      if (*now > known) return Migrate(db, path);  // reports the newer version
-      continue;
-    }
-    const std::string sql =
-        std::string(kMigrations[i]) + "\nPRAGMA user_version = " + std::to_string(i + 1) + ";";
-    Status applied = ExecFixed(db, path, sql.c_str(), step);
-    if (!applied.ok()) {
-      (void)ExecFixed(db, path, "ROLLBACK", step);
-      return applied;
-    }
-    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "COMMIT", step));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 int SqliteRegistryStore::SchemaVersion() {
@@ -212,46 +166,12 @@ int SqliteRegistryStore::SchemaVersion() {
 Result<std::unique_ptr<SqliteRegistryStore>> SqliteRegistryStore::Open(const std::string& path,
                                                                        const Clock* clock) {
   if (clock == nullptr) return InvalidArgumentError("registry " + path + ": no clock given");
-  if (path.empty()) return InvalidArgumentError("registry: empty database path");
-  std::error_code ec;
-  const bool existed = std::filesystem::exists(path, ec);
-
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    Status s = SqliteError(db, rc, path, "opening the database");
-    sqlite3_close(db);
-    return s;
-  }
-  // From here the store owns `db`, so every early return closes it.
+  // FULL: a revoked token or a disabled principal survives a power cut.
+  WEFT_ASSIGN_OR_RETURN(
+      sqlite3 * db, ::weft::core::sqlite::OpenDatabase(path, "registry",
+                                                       ::weft::core::sqlite::Durability::kFull));
   std::unique_ptr<SqliteRegistryStore> store(new SqliteRegistryStore(path, db, clock));
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-
-  if (!existed && path != ":memory:") {
-    // The registry holds who may do what: readable by weft-core's user only. SQLite gives the
-    // -wal and -shm files the same mode.
-    std::filesystem::permissions(
-        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-        std::filesystem::perm_options::replace, ec);
-  }
-
-  {
-    // The first statement that reads the file: "file is not a database" surfaces here.
-    WEFT_ASSIGN_OR_RETURN(Statement wal, Statement::Prepare(db, path, "PRAGMA journal_mode=WAL"));
-    WEFT_ASSIGN_OR_RETURN(bool row, wal.Step("setting journal_mode=WAL"));
-    const std::string mode = row ? wal.Text(0) : "";
-    if (mode != "wal" && !(path == ":memory:" && mode == "memory")) {
-      return FailedPreconditionError("registry " + path +
-                                     ": could not enable WAL (journal_mode "
-                                     "is '" +
-                                     mode + "'); is the file on a network filesystem?");
-    }
-  }
-  WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "PRAGMA synchronous=FULL", "setting synchronous"));
-  WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "PRAGMA foreign_keys=ON", "enabling foreign keys"));
-  WEFT_RETURN_IF_ERROR(Migrate(db, path));
+  WEFT_RETURN_IF_ERROR(::weft::core::sqlite::Migrate(db, path, "registry", kMigrations));
   return store;
 }
 

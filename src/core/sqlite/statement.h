@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,28 @@ Status Check(sqlite3* db, int rc, const std::string& path, std::string_view what
 
 //! Runs fixed SQL text (pragmas, transactions, migrations): never text built from input.
 Status ExecFixed(sqlite3* db, const std::string& path, const char* sql, std::string_view what);
+
+//! How a database survives a power cut: kFull syncs every commit (a revoked token stays
+//! revoked); kNormal may lose the last commits (data derived from elsewhere, observed again).
+enum class Durability { kFull, kNormal };
+
+//! Opens (creating) the database at `path` for one thread at a time (SQLITE_OPEN_NOMUTEX: the
+//! owner serialises), with extended result codes, a 5 s busy timeout, WAL (FailedPrecondition
+//! when the file system refuses it), the durability's synchronous mode and foreign keys on. A
+//! file it creates is made readable by its owner only (0600). The caller owns the handle
+//! (sqlite3_close_v2); on error nothing is left open. `what` names the database in messages.
+Result<sqlite3*> OpenDatabase(const std::string& path, std::string_view what,
+                              Durability durability);
+
+//! PRAGMA user_version (0 for a new file).
+Result<int64_t> ReadSchemaVersion(sqlite3* db, const std::string& path);
+
+//! Brings the schema to version migrations.size(): step i (0-based) takes version i to i + 1,
+//! each in its own IMMEDIATE transaction (two processes opening a new file do not both run a
+//! step; the version is re-read under the lock). A file newer than the code is refused with
+//! FailedPrecondition naming both versions; `what` names the database in messages ("registry").
+Status Migrate(sqlite3* db, const std::string& path, std::string_view what,
+               std::span<const std::string_view> migrations);
 
 //! A prepared statement, finalized on destruction. Text is bound without copying
 //! (SQLITE_STATIC): the caller keeps it alive until the last Step(). `path` (for messages) must
