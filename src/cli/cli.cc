@@ -99,6 +99,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* query_cmd = AddQueryCommand(app, &query);
   AuditArgs audit;
   CLI::App* audit_cmd = AddAuditCommands(app, &audit);
+  CatalogArgs catalog;
+  CLI::App* catalog_cmd = AddCatalogCommands(app, &catalog);
 
   try {
     app.parse(argc, argv);
@@ -129,6 +131,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (demo_cmd->parsed()) return RunDemo(demo, out, err, clock);
   if (query_cmd->parsed()) return RunQuery(query, out, err, clock);
   if (audit_cmd->parsed()) return RunAudit(audit, out, err);
+  if (catalog_cmd->parsed()) return RunCatalog(catalog, out, err, clock);
   return kExitUsage;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 
 #include "common/time_format.h"
 #include "core/audit/audit_log.h"
+#include "core/catalog/catalog.h"
 #include "core/ingest/tables.h"
 #include "testing/test_env.h"
 
@@ -166,6 +168,39 @@ TEST(Cli, QueryReadsAViewOfTheLakeAndAuditVerifyFindsTampering) {
   CliRun bad = Cli({"audit", "verify", audit_dir}, clock);
   EXPECT_EQ(bad.code, kExitInvalidInput);
   EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
+}
+
+TEST(Cli, CatalogSignalsFiltersByTags) {
+  auto dir = weft::testing::TempDir::Make();
+  ASSERT_TRUE(dir.ok());
+  SystemClock clock;
+  {
+    auto cat = core::catalog::Catalog::Open(dir->path() + "/catalog.db", &clock);
+    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+    for (const char* q : {"power", "temperature"}) {
+      core::catalog::ObservedSignal o;
+      o.site = "lyon";
+      o.line = "l1";
+      o.asset = "m1";
+      o.asset_type = "motor";
+      o.signal = std::string(q) == "power" ? "power" : "winding_temp";
+      o.quantity = q;
+      o.unit = std::string(q) == "power" ? "kW" : "degC";
+      o.edge = "e1";
+      ASSERT_TRUE((*cat)->Observe(o).ok());
+    }
+  }
+  CliRun r =
+      Cli({"catalog", "signals", "--tag", "quantity=power,edge=e1", "--state", dir->path()}, clock);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;  // header + one signal
+  EXPECT_NE(r.out.find("m1,power,motor,kW,power,e1,"), std::string::npos) << r.out;
+  CliRun all = Cli({"catalog", "signals", "--state", dir->path()}, clock);
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 3) << all.out;
+  CliRun bad = Cli({"catalog", "signals", "--tag", "no-equals", "--state", dir->path()}, clock);
+  EXPECT_EQ(bad.code, kExitUsage) << bad.err;
+  CliRun missing = Cli({"catalog", "signals", "--state", dir->path() + "/nowhere"}, clock);
+  EXPECT_EQ(missing.code, kExitInvalidInput);
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 #include "cli/core_cli.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/cli.h"
 #include "common/diagnostic.h"
 #include "common/time_format.h"
 #include "core/audit/audit_log.h"
+#include "core/catalog/catalog.h"
 #include "core/ingest/tables.h"
 #include "core/views/view_def.h"
 #include "core/views/view_reader.h"
@@ -95,6 +97,54 @@ int RunAudit(const AuditArgs& a, std::ostream& out, std::ostream& err) {
   }
   (report->ok ? out : err) << report->ToString() << "\n";
   return report->ok ? kExitOk : kExitInvalidInput;
+}
+
+CLI::App* AddCatalogCommands(CLI::App& app, CatalogArgs* a) {
+  CLI::App* cmd = app.add_subcommand("catalog", "The core's catalog of signals and their tags");
+  cmd->require_subcommand(1);
+  CLI::App* signals = cmd->add_subcommand("signals", "Signals whose tags match, with their tags");
+  signals->add_option("--tag", a->tags, "k=v conditions joined by commas (all must hold)");
+  signals->add_option("--state", a->state,
+                      "weft-core's state directory (default: $TMPDIR/weft-demo/core-state)");
+  return cmd;
+}
+
+int RunCatalog(const CatalogArgs& a, std::ostream& out, std::ostream& err, const Clock& clock) {
+  auto fail = [&](const Status& s, int code) {
+    err << "weft catalog: " << s.message() << "\n";
+    return code;
+  };
+  std::string state = a.state;
+  if (state.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    state = std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/core-state";
+  }
+  core::catalog::TagQuery query;
+  if (!a.tags.empty()) {
+    Result<core::catalog::TagQuery> q = core::catalog::ParseTagQuery(a.tags);
+    if (!q.ok()) return fail(q.status().WithContext("--tag"), kExitUsage);
+    query = *q;
+  }
+  const std::string path = state + "/catalog.db";
+  if (!std::filesystem::exists(path)) {
+    return fail(NotFoundError(path + " does not exist (is --state weft-core's state directory?)"),
+                kExitInvalidInput);
+  }
+  auto cat = core::catalog::Catalog::Open(path, &clock);
+  if (!cat.ok()) return fail(cat.status(), kExitInvalidInput);
+  Result<std::vector<core::catalog::SignalRecord>> found = (*cat)->FindSignals(query);
+  if (!found.ok()) return fail(found.status(), kExitInvalidInput);
+  out << "asset,signal,asset_type,unit,quantity,edge,tags\n";
+  for (const core::catalog::SignalRecord& r : *found) {
+    Result<std::map<std::string, std::string>> tags = (*cat)->SignalTags(r.asset, r.signal);
+    std::string joined;
+    if (tags.ok()) {
+      for (const auto& [k, v] : *tags) joined += (joined.empty() ? "" : ";") + k + "=" + v;
+    }
+    out << r.asset << "," << r.signal << "," << r.asset_type << "," << r.unit << "," << r.quantity
+        << "," << r.edge << ",\"" << joined << "\"\n";
+  }
+  return kExitOk;
 }
 
 }  // namespace weft::cli
