@@ -83,7 +83,7 @@ struct ApiParts {
 
 Status StartApi(const std::string& listen, const std::string& cert, const std::string& key,
                 const std::string& views, const std::string& lake, const std::string& state,
-                Ingestor* ingestor, api::TagLookup tags, const Clock* clock, std::ostream& out,
+                Ingestor* ingestor, catalog::Catalog* cat, const Clock* clock, std::ostream& out,
                 ApiParts* parts) {
   WEFT_ASSIGN_OR_RETURN(parts->registry,
                         registry::SqliteRegistryStore::Open(state + "/registry.db", clock));
@@ -113,7 +113,26 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
   ao.lake_root = lake;
   ao.state_dir = state;
   ao.ingest_stats = [ingestor] { return IngestJson(ingestor->stats()); };
-  ao.tag_lookup = std::move(tags);
+  ao.tag_lookup = [cat](std::string_view asset, std::string_view signal) {
+    std::map<std::string, std::string> none;
+    if (signal.empty()) return none;  // the catalog tags signals; an asset has no own entry
+    Result<std::map<std::string, std::string>> t = cat->SignalTags(asset, signal);
+    return t.ok() ? *t : none;
+  };
+  ao.catalog_search = [cat](std::string_view query) -> Result<std::vector<api::CatalogSignal>> {
+    catalog::TagQuery q;
+    if (!query.empty()) {
+      WEFT_ASSIGN_OR_RETURN(q, catalog::ParseTagQuery(query));
+    }
+    WEFT_ASSIGN_OR_RETURN(std::vector<catalog::SignalRecord> found, cat->FindSignals(q));
+    std::vector<api::CatalogSignal> signals;
+    for (const catalog::SignalRecord& r : found) {
+      Result<std::map<std::string, std::string>> tags = cat->SignalTags(r.asset, r.signal);
+      signals.push_back({r.site, r.area, r.line, r.asset, r.signal,
+                         tags.ok() ? *tags : std::map<std::string, std::string>{}});
+    }
+    return signals;
+  };
   WEFT_ASSIGN_OR_RETURN(parts->server, api::ApiServer::Start(std::move(ao)));
   if (!parts->server->bootstrap_token_file().empty()) {
     out << "weft-core: empty registry: the admin API token is in "
@@ -272,15 +291,8 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
   // warning when it cannot start (e.g. a second worker sharing the state directory or the port).
   ApiParts api;
   if (!api_listen.empty()) {
-    catalog::Catalog* c = cat->get();
-    api::TagLookup tags = [c](std::string_view asset, std::string_view signal) {
-      std::map<std::string, std::string> none;
-      if (signal.empty()) return none;  // the catalog tags signals; an asset has no own entry
-      Result<std::map<std::string, std::string>> t = c->SignalTags(asset, signal);
-      return t.ok() ? *t : none;
-    };
     Status started = StartApi(api_listen, tls_cert, tls_key, views, lake, o.state_dir, ingestor,
-                              std::move(tags), &SystemClock::Default(), out, &api);
+                              cat->get(), &SystemClock::Default(), out, &api);
     if (!started.ok()) {
       api.server.reset();
       if (app.count("--api-listen") > 0) {

@@ -332,6 +332,7 @@ class ApiServer::Impl {
   Result<Reply> ReadAudit(Call& c);
   Result<Reply> VerifyAudit(Call& c);
   Result<Reply> IngestStatus(Call& c);
+  Result<Reply> CatalogSignals(Call& c);
 
   ApiOptions options_;
   std::vector<views::ViewDef> views_;
@@ -373,6 +374,8 @@ const std::vector<ApiServer::Impl::RouteSpec>& ApiServer::Impl::Specs() {
        "audit.verify", &Impl::VerifyAudit},
       {"GET", "/api/v1/ingest", Access::kAnywhere, P::kReadCatalog, false, false, false,
        "ingest.read", &Impl::IngestStatus},
+      {"GET", "/api/v1/catalog/signals", Access::kAnywhere, P::kReadCatalog, false, false, false,
+       "catalog.signals", &Impl::CatalogSignals},
   };
   return specs;
 }
@@ -871,6 +874,37 @@ Result<Reply> ApiServer::Impl::IngestStatus(Call&) {
     return UnavailableError("this process does not run an ingest worker");
   }
   return JsonReply(200, options_.ingest_stats());
+}
+
+Result<Reply> ApiServer::Impl::CatalogSignals(Call& c) {
+  for (const auto& [k, v] : c.req.params) {
+    if (k != "tag")
+      return InvalidArgumentError("unknown query parameter '" + k + "'; expected tag");
+  }
+  if (!options_.catalog_search) return UnavailableError("this weft-core has no catalog");
+  WEFT_ASSIGN_OR_RETURN(std::vector<CatalogSignal> found,
+                        options_.catalog_search(c.req.get_param_value("tag")));
+  // Each signal is a resource of its own: listed only where the grants allow reading the
+  // catalog at its place, with its tags (a restricted signal needs a grant for its tag).
+  json out = json::array();
+  for (const CatalogSignal& s : found) {
+    std::string path;
+    if (!s.site.empty() && !s.area.empty() && !s.line.empty() && !s.asset.empty()) {
+      path = s.site + "/" + s.area + "/" + s.line + "/" + s.asset;
+    }
+    if (!registry::Authorize(c.grants, c.principal.disabled, Permission::kReadCatalog,
+                             Resource{path, s.tags})
+             .allowed) {
+      continue;
+    }
+    out.push_back(json{{"site", s.site},
+                       {"area", s.area},
+                       {"line", s.line},
+                       {"asset", s.asset},
+                       {"signal", s.signal},
+                       {"tags", s.tags}});
+  }
+  return JsonReply(200, json{{"signals", out}});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,6 +58,15 @@
 
 namespace weft::core::api {
 
+//! A catalogued signal as GET /api/v1/catalog/signals lists it: where it is, and its tags.
+struct CatalogSignal {
+  std::string site, area, line, asset, signal;
+  std::map<std::string, std::string> tags;  //!< effective tags (the catalog's)
+};
+//! The catalog's signals whose tags match a query "k=v,k2=v2" ("" = all); InvalidArgument for
+//! a malformed query.
+using CatalogSearch = std::function<Result<std::vector<CatalogSignal>>(std::string_view query)>;
+
 //! One registered route: "GET", "/api/v1/principals/{id}/tokens".
 struct ApiRoute {
   std::string method;
@@ -89,6 +98,8 @@ struct ApiOptions {
   //! GET /api/v1/ingest's body (e.g. the Ingestor's stats); unset -> 503 for that route.
   std::function<nlohmann::json()> ingest_stats;
   TagLookup tag_lookup;  //!< see TagLookup; unset = no tags
+  //! GET /api/v1/catalog/signals's search; unset -> 503 for that route.
+  CatalogSearch catalog_search;
   size_t max_body_bytes = size_t{64} << 10;
   //! A view query may span at most this many periods of the view (bounds memory and time).
   int64_t max_query_periods = 2'000'000;

@@ -53,6 +53,27 @@ std::map<std::string, std::string> LookupTags(std::string_view asset, std::strin
   return it == g_tags.end() ? std::map<std::string, std::string>{} : it->second;
 }
 
+// A catalog of two signals, one per line; the l2 one restricted.
+Result<std::vector<CatalogSignal>> SearchCatalog(std::string_view query) {
+  std::vector<CatalogSignal> all = {
+      {"lyon", "machining", "l1-machining", kL1Asset, "current", {{"unit", "A"}}},
+      {"lyon",
+       "assembly",
+       "l2-assembly",
+       kL2Asset,
+       "power",
+       {{"unit", "kW"}, {"sensitivity", "restricted"}}}};
+  if (query.empty()) return all;
+  if (query.find('=') == std::string_view::npos) return InvalidArgumentError("bad tag query");
+  const std::string key(query.substr(0, query.find('='))), value(query.substr(query.find('=') + 1));
+  std::vector<CatalogSignal> out;
+  for (const CatalogSignal& s : all) {
+    auto it = s.tags.find(key);
+    if (it != s.tags.end() && it->second == value) out.push_back(s);
+  }
+  return out;
+}
+
 struct Resp {
   int status = 0;
   std::string body;
@@ -126,6 +147,7 @@ class ApiServerTest : public ::testing::Test {
     o.state_dir = d + "/state";
     o.ingest_stats = [] { return json{{"messages", 7}}; };
     o.tag_lookup = LookupTags;
+    o.catalog_search = SearchCatalog;
     auto api = ApiServer::Start(std::move(o));
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(api).value().release();
@@ -325,6 +347,11 @@ TEST_F(ApiServerTest, RbacMatrixEveryRouteRoleAndScope) {
       {"ingest status",
        "GET",
        "/api/v1/ingest",
+       {200, 200, 200, 200, 200, 403, 200},
+       {200, 200, 200, 200, 200, 403, 200}},
+      {"catalog signals",
+       "GET",
+       "/api/v1/catalog/signals",
        {200, 200, 200, 200, 200, 403, 200},
        {200, 200, 200, 200, 200, 403, 200}},
   };
@@ -655,6 +682,36 @@ TEST_F(ApiServerTest, CatalogTagsRestrictRowsAndCells) {
   assets = AssetsOf(r2.body, false);
   EXPECT_EQ(assets.count(kL1Asset), 3u) << r2.body;
   EXPECT_EQ(assets.count(kL2Asset), 3u) << r2.body;
+}
+
+TEST_F(ApiServerTest, CatalogSignalsAreListedOnlyWhereTheGrantsReach) {
+  auto signals_of = [](const Resp& r) {
+    std::set<std::string> out;
+    const json body = json::parse(r.body);
+    for (const json& s : body["signals"]) {
+      out.insert(s["asset"].get<std::string>() + "/" + s["signal"].get<std::string>());
+    }
+    return out;
+  };
+  const std::string l1 = std::string(kL1Asset) + "/current", l2 = std::string(kL2Asset) + "/power";
+  const std::string line = MakePrincipal("cat-line", Role::kViewer, kL1Scope);
+  Resp r = Call("GET", "/api/v1/catalog/signals", line);
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  EXPECT_EQ(signals_of(r), std::set<std::string>{l1}) << "out of scope: not listed";
+  const std::string star = MakePrincipal("cat-star", Role::kViewer, "*");
+  r = Call("GET", "/api/v1/catalog/signals", star);
+  EXPECT_EQ(signals_of(r), std::set<std::string>{l1}) << "restricted: not without a tag grant";
+  ASSERT_TRUE(registry_
+                  ->AddGrant({"cat-star", Role::kViewer, "*",
+                              registry::TagCondition{"sensitivity", "restricted"}})
+                  .ok());
+  r = Call("GET", "/api/v1/catalog/signals", star);
+  EXPECT_EQ(signals_of(r), (std::set<std::string>{l1, l2}));
+  r = Call("GET", "/api/v1/catalog/signals?tag=unit%3DkW", star);  // '=' encoded
+  EXPECT_EQ(signals_of(r), std::set<std::string>{l2}) << r.body;
+  EXPECT_EQ(Call("GET", "/api/v1/catalog/signals?tag=nonsense", star).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/catalog/signals?colour=red", star).status, 400);
 }
 
 TEST_F(ApiServerTest, OpenApiFileDescribesExactlyTheRegisteredRoutes) {
