@@ -3,7 +3,8 @@
 #   1. the normal build (g++, warnings as errors): all unit, golden and process tests;
 #   2. an ASan+UBSan build (clang) of every library and test, with the libFuzzer targets: all
 #      tests again under the sanitizers, and each fuzz target for a bounded time.
-# WEFT_FUZZ_SECONDS (default 60) bounds each fuzz target.
+# WEFT_FUZZ_SECONDS (default 45: 19 targets, two at a time, inside the CI budget) bounds each
+# fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,7 +18,7 @@ ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)"
 echo "== build (clang, ASan+UBSan, fuzzers)"
 export CC=clang CXX=clang++
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON \
-  -DWEFT_BUILD_APPS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_FUZZ_SECONDS="${WEFT_FUZZ_SECONDS:-60}"
+  -DWEFT_BUILD_APPS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_FUZZ_SECONDS="${WEFT_FUZZ_SECONDS:-45}"
 echo "== all tests and fuzzers under ASan+UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$(nproc)"

@@ -22,10 +22,13 @@ int64_t DayOf(int64_t ts_us) {
 namespace {
 
 // The contexts of a batch by signal id (ids are dense per edge: a vector beats a search).
+// Ids are an edge's dense signal numbers; a batch whose ids are not (a sender's bug or malice:
+// an id near 2^32) is served by the decoder's sorted search instead of a huge table.
 std::vector<const BatchContext*> ContextIndex(const DecodedBatch& b) {
   uint32_t max_id = 0;
   for (const BatchContext& c : b.contexts) max_id = std::max(max_id, c.id);
-  std::vector<const BatchContext*> out(b.contexts.empty() ? 0 : size_t{max_id} + 1, nullptr);
+  if (b.contexts.empty() || max_id > 4 * b.contexts.size() + 65536) return {};
+  std::vector<const BatchContext*> out(size_t{max_id} + 1, nullptr);
   for (const BatchContext& c : b.contexts) out[c.id] = &c;
   return out;
 }
@@ -54,7 +57,9 @@ void AppendBatchRows(LakeTableId t, const Incoming& in, lake::RecordBatch& rows)
   const std::string_view stream = edge::PriorityName(b.stream);
   static const BatchContext kNone;
   auto context_of = [&](uint32_t id) -> const BatchContext& {
-    return id < ctx.size() && ctx[id] != nullptr ? *ctx[id] : kNone;  // decoder guarantees one
+    if (id < ctx.size() && ctx[id] != nullptr) return *ctx[id];
+    const BatchContext* c = b.ContextOf(id);  // sparse ids; the decoder guarantees one
+    return c != nullptr ? *c : kNone;
   };
   switch (t) {
     case LakeTableId::kTelemetry:

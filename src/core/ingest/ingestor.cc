@@ -151,12 +151,17 @@ IngestStats Ingestor::stats() const {
 }
 
 void Ingestor::OnMessage(const mqtt::Message& m) {
+  Message msg{m.topic, m.payload, std::nullopt};
+  if (auto where = SplitTopic(m.topic, options_.uplink_topic); where && Owns(where->first)) {
+    msg.decoded = edge::uplink::DecodeBatch(m.payload);
+    if (msg.decoded->ok()) msg.payload.clear();  // kept only to quarantine a refused batch
+  }
   std::unique_lock<std::mutex> lock(mu_);
   // Backpressure: the network thread waits, so the broker holds the rest (bounded memory here).
   room_cv_.wait(lock, [&] { return stop_ || inbox_bytes_ < options_.inbox_max_bytes; });
   if (stop_) return;
   inbox_bytes_ += m.payload.size();
-  inbox_.push_back(Message{m.topic, m.payload});
+  inbox_.push_back(std::move(msg));
   cv_.notify_one();
 }
 
@@ -232,8 +237,8 @@ void Ingestor::Handle(Message m, std::vector<Incoming>* ready) {
       return;
     }
   }
-  if (!where) return;  // not an uplink topic (subscriptions say it cannot happen)
-  Result<DecodedBatch> b = edge::uplink::DecodeBatch(m.payload);
+  if (!where || !m.decoded) return;  // not an uplink topic (subscriptions say it cannot happen)
+  Result<DecodedBatch>& b = *m.decoded;
   if (!b.ok()) return Reject(m, b.status());
   if (b->edge_id != where->first) {
     return Reject(m, PermissionDeniedError("batch of edge '" + b->edge_id +
@@ -305,19 +310,24 @@ void Ingestor::Compact() {
 
 void Ingestor::Catalogue(const DecodedBatch& b) {
   const auto now = std::chrono::steady_clock::now();
-  auto due = [&](const std::string& key) {
-    auto [it, fresh] = catalogued_.try_emplace(key, now);
-    if (!fresh && now - it->second < options_.catalog_every) return false;
-    it->second = now;
-    return true;
-  };
+  EdgeCatalogue& edge = catalogued_edges_[b.edge_id];
+  if (now - edge.since >= options_.catalog_every) {
+    edge.since = now;
+    edge.done.assign(edge.done.size(), false);
+  }
   auto count_error = [&](const Status& s, const std::string& what) {
     spdlog::warn("weft-core ingest: cataloguing {}: {}", what, s.ToString());
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.catalog_errors;
   };
   for (const edge::uplink::BatchContext& c : b.contexts) {
-    if (!due(b.edge_id + "/" + std::to_string(c.id))) continue;
+    // Ids are dense per edge; a wild one is catalogued every time (the catalog's own cache
+    // makes that cheap) rather than growing the bitmap to its size.
+    if (c.id < (1u << 20)) {
+      if (c.id >= edge.done.size()) edge.done.resize(size_t{c.id} + 1, false);
+      if (edge.done[c.id]) continue;
+      edge.done[c.id] = true;
+    }
     catalog::ObservedSignal o{.site = c.site,
                               .area = c.area,
                               .line = c.line,
@@ -334,7 +344,10 @@ void Ingestor::Catalogue(const DecodedBatch& b) {
     if (!s.ok()) count_error(s, c.asset + "/" + c.signal);
   }
   for (const edge::Event& e : b.events) {
-    if (e.kind != "prediction" || !due(e.source)) continue;
+    if (e.kind != "prediction") continue;
+    auto [it, fresh] = catalogued_models_.try_emplace(e.source, now);
+    if (!fresh && now - it->second < options_.catalog_every) continue;
+    it->second = now;
     const size_t at = e.source.rfind('@');
     Status s = options_.catalog->ObserveModel(
         std::string_view(e.source).substr(0, at),

@@ -134,6 +134,9 @@ class Ingestor {
  private:
   struct Message {
     std::string topic, payload;
+    //! Uplink batches are decoded on the network thread (in parallel with the commit thread's
+    //! writing); nullopt for other topics.
+    std::optional<Result<edge::uplink::DecodedBatch>> decoded;
   };
   Ingestor(IngestOptions options, const Clock* clock);
   void OnMessage(const mqtt::Message& m);
@@ -158,8 +161,15 @@ class Ingestor {
   std::array<lake::RecordBatch, kLakeTableCount> rows_;
   StreamSequencer sequencer_;  // owned by the commit thread
   std::map<std::string, std::chrono::steady_clock::time_point> last_gap_announce_;
-  //! When each "<edge>/<signal id>" and "<model>@<version>" was last catalogued.
-  std::map<std::string, std::chrono::steady_clock::time_point> catalogued_;
+  //! Per edge: when its cataloguing window started and which signal ids were catalogued in it
+  //! (each signal at most once per catalog_every, at the cost of a bit test per context).
+  struct EdgeCatalogue {
+    std::chrono::steady_clock::time_point since{};
+    std::vector<bool> done;
+  };
+  std::map<std::string, EdgeCatalogue, std::less<>> catalogued_edges_;
+  //! When each "<model>@<version>" was last catalogued.
+  std::map<std::string, std::chrono::steady_clock::time_point> catalogued_models_;
   std::unique_ptr<mqtt::Client> client_;
 
   mutable std::mutex mu_;

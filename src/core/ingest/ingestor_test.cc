@@ -10,6 +10,7 @@
 
 #include "edge/signal_table.h"
 #include "edge/uplink/batch_codec.h"
+#include "edge/uplink/uplink.pb.h"
 #include "testing/example_plant.h"
 #include "testing/test_env.h"
 
@@ -263,6 +264,38 @@ TEST_F(IngestorTest, CompactionRewritesSmallFilesWithoutChangingTheRows) {
   bool optimized = false;
   for (const lake::HistoryEntry& h : *history) optimized = optimized || h.operation == "OPTIMIZE";
   EXPECT_TRUE(optimized);
+}
+
+TEST_F(IngestorTest, ABatchWithAWildSignalIdIsWrittenWithoutAHugeIndex) {
+  // A signal id near 2^32 (the batch is valid: the id has its context).
+  edge::uplink::Batch raw;
+  raw.set_edge_id("e9");
+  raw.set_stream(static_cast<uint32_t>(edge::Priority::kNormal));
+  raw.set_seq(1);
+  raw.set_created_us(1'795'000'000'000'000);
+  raw.add_sample_signal(4'000'000'000u);
+  raw.add_sample_ts_delta(1'795'000'000'000'000);
+  raw.add_sample_value(42);
+  raw.add_sample_quality(0);
+  edge::uplink::SignalContext* c = raw.add_contexts();
+  c->set_id(4'000'000'000u);
+  c->set_asset("a9");
+  c->set_signal("s9");
+  std::string bytes(edge::uplink::kBatchMagic);
+  bytes.push_back(static_cast<char>(edge::uplink::BatchCodec::kNone));
+  bytes += raw.SerializeAsString();
+  ASSERT_TRUE(edge::uplink::DecodeBatch(bytes).ok());
+  auto cat = catalog::Catalog::Open(dir_->path() + "/catalog.db", &clock_);
+  ASSERT_TRUE(cat.ok());
+  IngestOptions o = Options();
+  o.catalog = cat->get();
+  auto in = Ingestor::Start(o, &clock_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  Publish("e9", "normal", bytes);
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().batches_committed >= 1; }, seconds(20)));
+  (*in)->Stop();
+  EXPECT_EQ(TelemetryRows().count({"e9", 1, 42.0}), 1u);
+  EXPECT_TRUE((*cat)->SignalTags("a9", "s9").ok());
 }
 
 }  // namespace
