@@ -3,7 +3,7 @@
 #   1. the normal build (g++, warnings as errors): all unit, golden and process tests;
 #   2. an ASan+UBSan build (clang) of every library and test, with the libFuzzer targets: all
 #      tests again under the sanitizers, and each fuzz target for a bounded time.
-# WEFT_FUZZ_SECONDS (default 45: 19 targets, two at a time, inside the CI budget) bounds each
+# WEFT_FUZZ_SECONDS (default 45, to keep build and tests inside the CI budget) bounds each
 # fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
