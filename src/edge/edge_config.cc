@@ -230,7 +230,8 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
   EdgeConfig& c = out.config;
   c.file = file;
   YamlFields top = r.OpenMap(*root, {"weft_edge", "id", "plant", "scope", "broker", "sources",
-                                     "uplink", "http", "commands_topic", "pipeline", "inference"});
+                                     "uplink", "http", "commands_topic", "pipeline", "inference",
+                                     "firmware"});
   if (!top.ok()) return diags->ToStatus(file);
   if (auto v = r.Required(top, "weft_edge")) {
     (void)r.Int(*v, 1, 1);  // the only version so far
@@ -256,6 +257,8 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
     }
   }
   if (auto v = top.Get("commands_topic")) c.commands_topic = r.Str(*v).value_or(c.commands_topic);
+  c.firmware = "weft-edge " WEFT_VERSION;
+  if (auto v = top.Get("firmware")) c.firmware = r.Str(*v).value_or(c.firmware);
   out.pipeline = top.Get("pipeline");
   out.inference = top.Get("inference");
   if (diags->has_errors()) return diags->ToStatus(file);

@@ -99,6 +99,9 @@ struct EdgeConfig {
   std::string http_listen = "127.0.0.1:9464";
   //! Topic prefix of commands from the core: <commands>/<id>/{reload,deploy,rebirth}.
   std::string commands_topic = "weft/v1/edge";
+  //! The device's firmware version, reported with every batch (the core catalogues it);
+  //! default: this weft-edge's own version.
+  std::string firmware;
 };
 
 //! A parsed edge.yaml: the settings, and the sections that need the plant to be read.

@@ -23,6 +23,25 @@ TEST(EdgeConfig, MinimalFileGetsDefaults) {
   EXPECT_EQ(c->config.uplink.fsync, uplink::FsyncPolicy::kEveryAppend);
   EXPECT_TRUE(c->config.sources.sparkplug);
   EXPECT_FALSE(c->pipeline.has_value());
+  EXPECT_TRUE(c->config.uplink.ack_by_core) << "a batch waits for the core's commit by default";
+  EXPECT_EQ(c->config.firmware.rfind("weft-edge ", 0), 0u) << c->config.firmware;
+}
+
+TEST(EdgeConfig, FirmwareAndAckAreRead) {
+  std::string yaml =
+      std::string(kMinimal) +
+      "firmware: gw-2.4.1\nuplink: {ack: broker, uncommitted: 64, resend_after: 5s}\n";
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(yaml, "/etc/weft/edge.yaml", &diags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->config.firmware, "gw-2.4.1");
+  EXPECT_FALSE(c->config.uplink.ack_by_core);
+  EXPECT_EQ(c->config.uplink.uncommitted, 64u);
+  EXPECT_EQ(c->config.uplink.resend_after, std::chrono::seconds(5));
+  auto bad =
+      ParseEdgeConfig(std::string(kMinimal) + "uplink: {ack: sometimes}\n", "e.yaml", &diags);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("uplink.ack"), std::string::npos) << bad.status().message();
 }
 
 TEST(EdgeConfig, EverySectionIsRead) {

@@ -248,6 +248,7 @@ void Runtime::Add(Priority p, const std::function<void(uplink::BatchBuilder&)>& 
     uplink::BatchBuilderOptions bo;
     bo.zstd_level = config_.uplink.zstd_level;
     bo.contexts = contexts_;
+    bo.firmware = config_.firmware;
     o.builder = std::make_unique<uplink::BatchBuilder>(config_.id, p, bo);
   }
   if (o.records == 0) o.first_us = NowUs();

@@ -339,7 +339,8 @@ void Ingestor::Catalogue(const DecodedBatch& b) {
                               .protocol = c.protocol,
                               .address = c.address,
                               .tags = c.tags,
-                              .edge = b.edge_id};
+                              .edge = b.edge_id,
+                              .firmware = b.firmware};
     Status s = options_.catalog->Observe(o);
     if (!s.ok()) count_error(s, c.asset + "/" + c.signal);
   }

@@ -225,7 +225,15 @@ TEST_F(IngestorTest, SignalsAreCataloguedWithTheirContextAndEdge) {
   o.catalog = cat->get();
   auto in = Ingestor::Start(o, &clock_);
   ASSERT_TRUE(in.ok()) << in.status().ToString();
-  Publish("e7", "normal", Batch("e7", edge::Priority::kNormal, 1, 20));
+  {
+    edge::uplink::BatchBuilder b("e7", edge::Priority::kNormal, {.firmware = "fw 3.1"});
+    for (int i = 0; i < 20; ++i) {
+      b.Add(edge::Sample{static_cast<edge::SignalId>(i), 1'795'000'000'000'000 + i, 1.0, 0});
+    }
+    auto bytes = b.Finish(1, 1'795'000'000'000'000, *table_);
+    ASSERT_TRUE(bytes.ok());
+    Publish("e7", "normal", *bytes);
+  }
   ASSERT_TRUE(WaitFor([&] { return (*in)->stats().batches_committed >= 1; }, seconds(20)));
   (*in)->Stop();
   EXPECT_EQ((*in)->stats().catalog_errors, 0u);
@@ -237,6 +245,7 @@ TEST_F(IngestorTest, SignalsAreCataloguedWithTheirContextAndEdge) {
     EXPECT_EQ((*tags)["unit"], std::string(info.unit));
     EXPECT_EQ((*tags)["asset_type"], std::string(info.asset_type));
     EXPECT_EQ((*tags)["site"], std::string(info.site));
+    EXPECT_EQ((*tags)["firmware"], "fw 3.1");
   }
   auto found = (*cat)->FindSignals({{"edge", "e7"}});
   ASSERT_TRUE(found.ok());

@@ -297,6 +297,7 @@ Result<std::string> BatchBuilder::Finish(uint64_t seq, int64_t created_us,
   }
 
   d.msg.set_edge_id(d.edge_id);
+  d.msg.set_firmware(d.options.firmware);
   d.msg.set_stream(static_cast<uint32_t>(d.stream));
   d.msg.set_seq(seq);
   d.msg.set_created_us(created_us);
@@ -421,6 +422,7 @@ Result<DecodedBatch> DecodeBatch(std::string_view bytes) {
 
   DecodedBatch out;
   out.edge_id = msg.edge_id();
+  out.firmware = msg.firmware();
   out.stream = static_cast<Priority>(msg.stream());
   out.seq = msg.seq();
   out.created_us = msg.created_us();

@@ -64,7 +64,8 @@ class BatchContextCache {
 
 struct BatchBuilderOptions {
   BatchCodec codec = BatchCodec::kZstd;
-  int zstd_level = 1;  //!< any level zstd accepts, negative (faster) levels included
+  int zstd_level = 1;         //!< any level zstd accepts, negative (faster) levels included
+  std::string firmware = "";  //!< the edge's firmware version, carried by every batch
   //! Shared with the other builders of the same thread; null: the builder makes its own.
   std::shared_ptr<BatchContextCache> contexts = nullptr;
 };
@@ -117,6 +118,7 @@ struct DecodedBatch {
   Priority stream = Priority::kNormal;
   uint64_t seq = 0;
   int64_t created_us = 0;
+  std::string firmware;                //!< "" when the edge did not report one
   std::vector<BatchContext> contexts;  //!< sorted by id, ids unique
   std::vector<Sample> samples;         //!< edge-local signal ids
   std::vector<Aggregate> aggregates;

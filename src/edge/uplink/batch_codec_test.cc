@@ -170,6 +170,21 @@ TEST_P(BatchCodecTest, RoundTripWithContextsAggregatesAndEvents) {
 INSTANTIATE_TEST_SUITE_P(Codecs, BatchCodecTest,
                          ::testing::Values(BatchCodec::kNone, BatchCodec::kZstd));
 
+TEST(BatchBuilder, FirmwareTravelsWithEveryBatch) {
+  BatchBuilder builder("e", Priority::kNormal, {.firmware = "fw 2.4.1"});
+  builder.Add(Sample{.signal = 1, .ts_us = 5, .value = 1, .quality = quality::kGood});
+  for (int round = 0; round < 2; ++round) {
+    Result<std::string> bytes = builder.Finish(static_cast<uint64_t>(round + 1), 2, Table());
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    Result<DecodedBatch> d = DecodeBatch(*bytes);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->firmware, "fw 2.4.1");
+  }
+  Result<std::string> none = BatchBuilder("e", Priority::kLow).Finish(1, 2, Table());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(DecodeBatch(*none)->firmware, "");
+}
+
 TEST(BatchBuilder, EmptyBatchRoundTrips) {
   BatchBuilder builder("e", Priority::kCritical);
   Result<std::string> bytes = builder.Finish(1, 2, Table());
@@ -416,7 +431,8 @@ TEST(BatchContextCache, SharedByBuildersAndRebuiltForAReplacedTable) {
 model::Plant GeneratedPlant(int motors) {
   std::string yaml =
       "weft: 1\nenterprise: {name: Generated}\n"
-      "economics: {currency: EUR, energy_price: 0.19 EUR/kWh, grid_carbon_factor: 0.056 kgCO2e/kWh, "
+      "economics: {currency: EUR, energy_price: 0.19 EUR/kWh, grid_carbon_factor: 0.056 "
+      "kgCO2e/kWh, "
       "labour_rate: 68 EUR/h, downtime_cost: 3200 EUR/h}\nsites:\n  - id: gen\n    name: Gen\n"
       "    timezone: UTC\n    areas:\n      - id: hall\n        name: Hall\n        lines:\n"
       "          - id: gl1\n            name: Line\n            assets:\n";
@@ -424,7 +440,8 @@ model::Plant GeneratedPlant(int motors) {
     const std::string id = "gl1-mo-" + std::to_string(10000 + i);
     yaml += "              - {id: " + id + ", name: M" + std::to_string(i) +
             ", type: motor, fitted: [bearing_temp_nde], connection: {sparkplug: {group: gen, "
-            "node: edge-1, device: " + id + "}}}\n";
+            "node: edge-1, device: " +
+            id + "}}}\n";
   }
   Diagnostics diags;
   Result<model::Plant> p = model::ParsePlant(yaml, "generated.yaml", &diags);
