@@ -2,6 +2,7 @@
 #ifndef WEFT_COMMON_STRINGS_H_
 #define WEFT_COMMON_STRINGS_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,11 @@ std::string UnknownNameMessage(std::string_view kind, std::string_view name,
 std::string FormatDouble(double v);
 
 std::string Join(const std::vector<std::string>& items, std::string_view sep = ", ");
+
+//! Where JSON text nests arrays/objects deeper than `max_depth` (the byte offset of the bracket
+//! that goes one level too deep), or nullopt. Strings and escapes are skipped; the text is not
+//! validated. Bounds a parse before it starts (parsers and later walks recurse per level).
+std::optional<size_t> JsonNestingBeyond(std::string_view text, int max_depth);
 
 }  // namespace weft
 

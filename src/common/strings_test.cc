@@ -52,4 +52,12 @@ TEST(FormatDouble, ShortestRoundTrip) {
   EXPECT_EQ(std::stod(FormatDouble(x)), x);
 }
 
+TEST(JsonNestingBeyond, FindsTheFirstBracketTooDeepAndSkipsStrings) {
+  EXPECT_EQ(JsonNestingBeyond(R"({"a": [1, {"b": 2}]})", 3), std::nullopt);
+  EXPECT_EQ(JsonNestingBeyond(R"({"a": [1, {"b": 2}]})", 2), std::optional<size_t>(10));
+  EXPECT_EQ(JsonNestingBeyond(R"({"s": "[[[[\"{{{{"})", 1), std::nullopt) << "brackets in strings";
+  EXPECT_EQ(JsonNestingBeyond("[[][][]]", 2), std::nullopt) << "depth, not count";
+  EXPECT_EQ(JsonNestingBeyond(std::string(100, '['), 64), std::optional<size_t>(64));
+}
+
 }  // namespace weft

@@ -24,6 +24,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/strings.h"
 #include "common/time_format.h"
 #include "core/ingest/tables.h"
 #include "core/registry/access.h"
@@ -142,41 +143,13 @@ json ViewJson(const views::ViewDef& v) {
               {"fill", views::FillName(v.fill)}};
 }
 
-//! The deepest nesting of arrays/objects in `text` (strings skipped). Stops counting past
-//! kMaxJsonDepth + 1.
-int JsonDepth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > kMaxJsonDepth) return deepest;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 //! Parses a request body that must be a JSON object. `empty_ok`: an empty body is {}.
 Result<json> ParseJsonObject(std::string_view body, bool empty_ok) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     if (empty_ok) return json::object();
     return InvalidArgumentError("malformed JSON body: the body is empty; expected a JSON object");
   }
-  if (JsonDepth(body) > kMaxJsonDepth) {
+  if (JsonNestingBeyond(body, kMaxJsonDepth)) {
     return InvalidArgumentError("malformed JSON body: nested deeper than " +
                                 std::to_string(kMaxJsonDepth) + " levels");
   }

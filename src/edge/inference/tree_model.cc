@@ -11,6 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include "common/strings.h"
+
 namespace weft::edge::inference {
 
 namespace {
@@ -24,31 +26,10 @@ constexpr int kMaxNesting = 64;
 constexpr uint64_t kMaxFeatures = uint64_t{1} << 24;
 
 Status NestingCheck(std::string_view text, std::string_view origin) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxNesting) {
-        return InvalidArgumentError(std::string(origin) + ": JSON nests deeper than " +
-                                    std::to_string(kMaxNesting) + " levels at byte " +
-                                    std::to_string(i) + "; this is not an XGBoost model");
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
+  if (std::optional<size_t> at = JsonNestingBeyond(text, kMaxNesting)) {
+    return InvalidArgumentError(std::string(origin) + ": JSON nests deeper than " +
+                                std::to_string(kMaxNesting) + " levels at byte " +
+                                std::to_string(*at) + "; this is not an XGBoost model");
   }
   return Status::Ok();
 }
