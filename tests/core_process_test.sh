@@ -14,6 +14,7 @@
 # Environment: CORE_RUN_S (seconds before and after the kill, default 20), CORE_RUN2_S (phase 2,
 # default 15), SIM_SPEED (default 2).
 set -uo pipefail
+source "$(dirname "$0")/process_lib.sh"  # check, free_port, wait_port
 sim="$(realpath "$1")"; edge="$(realpath "$2")"; core="$(realpath "$3")"; weft="$(realpath "$4")"
 root="$(pwd)"
 interop="$root/tests/interop"
@@ -29,23 +30,6 @@ chmod 777 "$tmp"
 trap 'kill $(jobs -p) 2>/dev/null; sleep 0.3; kill -9 $(jobs -p) 2>/dev/null
       if [[ -n "${KEEP_TMP:-}" ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi' EXIT
 t_start=$SECONDS
-failures=0
-check() {  # check NAME COMMAND...
-  local name="$1"; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-free_port() {  # free_port [N]: the first of N consecutive ports nobody listens on
-  local p i n=${1:-1} busy
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 12000)); busy=0  # below the ephemeral range (32768+)
-    for ((i = 0; i < n; i++)); do
-      (echo >/dev/tcp/127.0.0.1/$((p + i))) 2>/dev/null && { busy=1; break; }
-    done
-    ((busy == 0)) && { echo $p; return; }
-  done
-  return 1
-}
-wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 # metric PORT NAME: a sample's value (NAME with its labels, exactly as printed), as an integer.
 metric() {
   curl -s --max-time 5 "127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {printf "%d\n", $2}'

@@ -11,28 +11,12 @@
 # The loss check compares with the simulator's --record (the ground truth).
 # usage: edge_process_test.sh WEFT_SIM WEFT_EDGE WEFT
 set -uo pipefail
+source "$(dirname "$0")/process_lib.sh"  # check, free_port, wait_port
 sim="$(realpath "$1")"; edge="$(realpath "$2")"; weft="$(realpath "$3")"
 outage=${OUTAGE_S:-60}
 tmp=$(mktemp -d)
 chmod 777 "$tmp"
 trap 'kill $(jobs -p) 2>/dev/null; sleep 0.3; kill -9 $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-failures=0
-check() {  # check NAME COMMAND...
-  local name="$1"; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-free_port() {  # free_port [N]: the first of N consecutive ports nobody listens on
-  local p i n=${1:-1} busy
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 12000)); busy=0  # below the ephemeral range (32768+)
-    for ((i = 0; i < n; i++)); do
-      (echo >/dev/tcp/127.0.0.1/$((p + i))) 2>/dev/null && { busy=1; break; }
-    done
-    ((busy == 0)) && { echo $p; return; }
-  done
-  return 1
-}
-wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 site_port=$(free_port); up_port=$(free_port); plc_port=$(free_port 6)
 mkdir -p "$tmp/up-db"; chmod 777 "$tmp/up-db"
 cat >"$tmp/site.conf" <<CONF

@@ -6,25 +6,13 @@
 #   3. Ctrl-C (SIGINT) stops every process it started, in order, and exits 0.
 # usage: weft_demo_process_test.sh WEFT   (weft-sim, weft-edge, weft-core next to it)
 set -uo pipefail
+source "$(dirname "$0")/process_lib.sh"  # check, free_port, wait_port
 weft="$(realpath "$1")"
 tmp=$(mktemp -d)
 chmod 777 "$tmp"
 trap 'pkill -f "$tmp/" 2>/dev/null; sleep 0.3; pkill -9 -f "$tmp/" 2>/dev/null; rm -rf "$tmp"' EXIT
-failures=0
-check() {  # check NAME COMMAND...
-  local name="$1"; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
 left() {  # left DIR: processes whose command line names DIR (this script and greps aside)
   ps -eo args | grep -F -- "$1" | grep -vE "grep|weft_demo_process_test" || true
-}
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 12000))
-    (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
-  done
-  return 1
 }
 
 # --- 1. --duration ---------------------------------------------------------------------------
