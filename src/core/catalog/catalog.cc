@@ -144,6 +144,26 @@ bool IsText(std::string_view s, size_t max_bytes) {
   return model::InvalidUtf8At(s) == std::string_view::npos;
 }
 
+// The fields of an observed signal: each validated, and tagged on ingest unless `tagged` is
+// false (the address is stored, not a tag).
+struct SignalField {
+  const char* name;
+  std::string ObservedSignal::*member;
+  bool tagged;
+};
+constexpr SignalField kSignalFields[] = {{"site", &ObservedSignal::site, true},
+                                         {"area", &ObservedSignal::area, true},
+                                         {"line", &ObservedSignal::line, true},
+                                         {"asset", &ObservedSignal::asset, true},
+                                         {"asset_type", &ObservedSignal::asset_type, true},
+                                         {"signal", &ObservedSignal::signal, true},
+                                         {"unit", &ObservedSignal::unit, true},
+                                         {"quantity", &ObservedSignal::quantity, true},
+                                         {"protocol", &ObservedSignal::protocol, true},
+                                         {"address", &ObservedSignal::address, false},
+                                         {"edge", &ObservedSignal::edge, true},
+                                         {"firmware", &ObservedSignal::firmware, true}};
+
 Status ValidateSignal(const ObservedSignal& s) {
   if (s.asset.empty() || s.signal.empty()) {
     return InvalidArgumentError("catalog: a signal needs an asset and a signal name (got '" +
@@ -153,22 +173,10 @@ Status ValidateSignal(const ObservedSignal& s) {
     return InvalidArgumentError("catalog: asset and signal names cannot contain '/' (got " +
                                 model::Quote(s.asset + "/" + s.signal) + ")");
   }
-  const std::pair<const char*, const std::string*> fields[] = {{"site", &s.site},
-                                                               {"area", &s.area},
-                                                               {"line", &s.line},
-                                                               {"asset", &s.asset},
-                                                               {"asset_type", &s.asset_type},
-                                                               {"signal", &s.signal},
-                                                               {"unit", &s.unit},
-                                                               {"quantity", &s.quantity},
-                                                               {"protocol", &s.protocol},
-                                                               {"address", &s.address},
-                                                               {"edge", &s.edge},
-                                                               {"firmware", &s.firmware}};
-  for (const auto& [name, value] : fields) {
-    if (!IsText(*value, kMaxFieldBytes)) {
+  for (const SignalField& f : kSignalFields) {
+    if (!IsText(s.*f.member, kMaxFieldBytes)) {
       return InvalidArgumentError("catalog: signal " + model::Quote(s.asset + "/" + s.signal) +
-                                  ": field " + name +
+                                  ": field " + f.name +
                                   " is not valid text (UTF-8, no control characters, at most "
                                   "1024 bytes)");
     }
@@ -199,20 +207,10 @@ std::map<std::string, std::string> IngestTags(const ObservedSignal& s) {
   for (const auto& [k, v] : s.tags) {
     if (IsValidTagKey(k) && IsValidTagValue(v) && !IsReservedTagKey(k)) out[k] = v;
   }
-  const std::pair<const char*, const std::string*> context[] = {{"site", &s.site},
-                                                                {"area", &s.area},
-                                                                {"line", &s.line},
-                                                                {"asset", &s.asset},
-                                                                {"asset_type", &s.asset_type},
-                                                                {"signal", &s.signal},
-                                                                {"unit", &s.unit},
-                                                                {"quantity", &s.quantity},
-                                                                {"protocol", &s.protocol},
-                                                                {"edge", &s.edge},
-                                                                {"firmware", &s.firmware}};
-  for (const auto& [k, v] : context) {
-    if (IsValidTagValue(*v)) out[k] = *v;
+  for (const SignalField& f : kSignalFields) {
+    if (f.tagged && IsValidTagValue(s.*f.member)) out[f.name] = s.*f.member;
   }
+
   return out;
 }
 
