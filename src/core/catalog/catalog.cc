@@ -10,15 +10,15 @@
 #include <system_error>
 #include <utility>
 
-#include "core/sqlite/statement.h"
+#include "sqlite/statement.h"
 #include "model/yaml_reader.h"
 
 namespace weft::core::catalog {
 namespace {
 
-using ::weft::core::sqlite::ExecFixed;
-using ::weft::core::sqlite::SqliteError;
-using ::weft::core::sqlite::Statement;
+using ::weft::sqlite::ExecFixed;
+using ::weft::sqlite::SqliteError;
+using ::weft::sqlite::Statement;
 
 // The schema, one migration per element, applied in order; never edit a released migration,
 // append one. Version N means migrations [0, N) have run. Times are µs since the Unix epoch.

@@ -10,14 +10,14 @@
 
 #include "common/time_format.h"
 #include "core/registry/tokens.h"
-#include "core/sqlite/statement.h"
+#include "sqlite/statement.h"
 
 namespace weft::registry {
 namespace {
 
-using ::weft::core::sqlite::ExecFixed;
-using ::weft::core::sqlite::SqliteError;
-using ::weft::core::sqlite::Statement;
+using ::weft::sqlite::ExecFixed;
+using ::weft::sqlite::SqliteError;
+using ::weft::sqlite::Statement;
 
 // The schema, one migration per element, applied in order; never edit a released migration,
 // append a new one. Version N means migrations [0, N) have run. Times are µs since the Unix
@@ -168,10 +168,10 @@ Result<std::unique_ptr<SqliteRegistryStore>> SqliteRegistryStore::Open(const std
   if (clock == nullptr) return InvalidArgumentError("registry " + path + ": no clock given");
   // FULL: a revoked token or a disabled principal survives a power cut.
   WEFT_ASSIGN_OR_RETURN(
-      sqlite3 * db, ::weft::core::sqlite::OpenDatabase(path, "registry",
-                                                       ::weft::core::sqlite::Durability::kFull));
+      sqlite3 * db, ::weft::sqlite::OpenDatabase(path, "registry",
+                                                       ::weft::sqlite::Durability::kFull));
   std::unique_ptr<SqliteRegistryStore> store(new SqliteRegistryStore(path, db, clock));
-  WEFT_RETURN_IF_ERROR(::weft::core::sqlite::Migrate(db, path, "registry", kMigrations));
+  WEFT_RETURN_IF_ERROR(::weft::sqlite::Migrate(db, path, "registry", kMigrations));
   return store;
 }
 

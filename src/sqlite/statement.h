@@ -12,8 +12,8 @@
 // grant: UNIQUE constraint failed: ...".
 //
 // Thread-safety: a Statement belongs to one thread (its connection's owner).
-#ifndef WEFT_CORE_SQLITE_STATEMENT_H_
-#define WEFT_CORE_SQLITE_STATEMENT_H_
+#ifndef WEFT_SQLITE_STATEMENT_H_
+#define WEFT_SQLITE_STATEMENT_H_
 
 #include <sqlite3.h>
 
@@ -25,7 +25,7 @@
 
 #include "common/status.h"
 
-namespace weft::core::sqlite {
+namespace weft::sqlite {
 
 //! A SQLite result code as a canonical Status: UNIQUE/PRIMARY KEY constraint -> AlreadyExists,
 //! FOREIGN KEY -> NotFound, other constraints -> InvalidArgument, BUSY/LOCKED/IOERR ->
@@ -106,6 +106,6 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
-}  // namespace weft::core::sqlite
+}  // namespace weft::sqlite
 
-#endif  // WEFT_CORE_SQLITE_STATEMENT_H_
+#endif  // WEFT_SQLITE_STATEMENT_H_

@@ -1,11 +1,11 @@
-#include "core/sqlite/statement.h"
+#include "sqlite/statement.h"
 
 #include <climits>
 #include <filesystem>
 #include <memory>
 #include <utility>
 
-namespace weft::core::sqlite {
+namespace weft::sqlite {
 
 Status SqliteError(sqlite3* db, int rc, const std::string& path, std::string_view what) {
   const int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
@@ -184,4 +184,4 @@ std::string Statement::Text(int col) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
-}  // namespace weft::core::sqlite
+}  // namespace weft::sqlite
