@@ -21,7 +21,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev   # S3 object store (SigV4), TLS
   curl openssl                      # process tests: /metrics and /health; test certificates
   python3                           # process tests and benches: result checks, generators
-  libxgboost-dev                    # edge inference (XGBoost C API)
+  libxgboost-dev                    # edge inference, mlops training (XGBoost C API)
+  libeigen3-dev                     # mlops: twin calibration (least squares)
   libcpp-httplib-dev                # /metrics and health endpoints, the core's API
   libsimdjson-dev                   # JSON telemetry ingest on the edge
   libsqlite3-dev                    # registries

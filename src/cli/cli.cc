@@ -6,6 +6,10 @@
 #include "cli/core_cli.h"
 #include "cli/demo_cli.h"
 #include "cli/lake_cli.h"
+#include "cli/model_cli.h"
+#include "cli/monitor_cli.h"
+#include "cli/train_cli.h"
+#include "cli/twin_cli.h"
 #include "cli/uplink_cli.h"
 #include "common/log.h"
 #include "common/time_format.h"
@@ -101,6 +105,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* audit_cmd = AddAuditCommands(app, &audit);
   CatalogArgs catalog;
   CLI::App* catalog_cmd = AddCatalogCommands(app, &catalog);
+  ModelArgs model;
+  CLI::App* model_cmd = AddModelCommands(app, &model);
+  TrainArgs train;
+  CLI::App* train_cmd = AddModelTrainCommand(*model_cmd, &train);
+  MonitorArgs monitor;
+  CLI::App* monitor_cmd = AddModelMonitorCommand(*model_cmd, &monitor);
+  TwinArgs twin;
+  CLI::App* twin_cmd = AddTwinCommands(app, &twin);
 
   try {
     app.parse(argc, argv);
@@ -132,6 +144,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (query_cmd->parsed()) return RunQuery(query, out, err, clock);
   if (audit_cmd->parsed()) return RunAudit(audit, out, err);
   if (catalog_cmd->parsed()) return RunCatalog(catalog, out, err, clock);
+  if (train_cmd->parsed()) return RunModelTrain(train, out, err, clock);
+  if (monitor_cmd->parsed()) return RunModelMonitor(monitor, out, err, clock);
+  if (model_cmd->parsed()) return RunModel(model, out, err, clock);
+  if (twin_cmd->parsed()) return RunTwin(twin, out, err, clock);
   return kExitUsage;
 }
 

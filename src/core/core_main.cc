@@ -18,6 +18,7 @@
 #include "core/ingest/ingestor.h"
 #include "core/registry/sqlite_registry_store.h"
 #include "edge/http_endpoint.h"
+#include "mlops/registry/model_registry.h"
 
 namespace weft::core {
 namespace {
@@ -78,6 +79,7 @@ void ApiMetricsText(const api::ApiMetrics& a, edge::MetricsText* m) {
 struct ApiParts {
   std::unique_ptr<registry::SqliteRegistryStore> registry;
   std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<mlops::ModelRegistry> models;
   std::unique_ptr<api::ApiServer> server;
 };
 
@@ -88,6 +90,7 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
   WEFT_ASSIGN_OR_RETURN(parts->registry,
                         registry::SqliteRegistryStore::Open(state + "/registry.db", clock));
   WEFT_ASSIGN_OR_RETURN(parts->audit, audit::AuditLog::Open(state + "/audit", clock));
+  WEFT_ASSIGN_OR_RETURN(parts->models, mlops::ModelRegistry::Open(state, clock));
   api::ApiOptions ao;
   ao.listen = listen;
   ao.cert_file = cert;
@@ -108,6 +111,7 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
   }
   ao.registry = parts->registry.get();
   ao.audit = parts->audit.get();
+  ao.models = parts->models.get();
   ao.clock = clock;
   ao.views_file = views;
   ao.lake_root = lake;

@@ -31,6 +31,7 @@
 #include "core/registry/tokens.h"
 #include "core/views/view_def.h"
 #include "core/views/view_reader.h"
+#include "mlops/registry/model_registry.h"
 
 namespace weft::core::api {
 namespace {
@@ -306,6 +307,15 @@ class ApiServer::Impl {
   Result<Reply> VerifyAudit(Call& c);
   Result<Reply> IngestStatus(Call& c);
   Result<Reply> CatalogSignals(Call& c);
+  Result<Reply> ListModels(Call& c);
+  Result<Reply> GetModel(Call& c);
+  Result<Reply> GetModelVersion(Call& c);
+  Result<Reply> ModelArtifact(Call& c);
+  Result<Reply> ApproveModel(Call& c);
+  Result<Reply> SetModelAlias(Call& c);
+  Result<Reply> RollbackModelAlias(Call& c);
+
+  Result<mlops::ModelRegistry*> Models() const;
 
   ApiOptions options_;
   std::vector<views::ViewDef> views_;
@@ -349,6 +359,20 @@ const std::vector<ApiServer::Impl::RouteSpec>& ApiServer::Impl::Specs() {
        "ingest.read", &Impl::IngestStatus},
       {"GET", "/api/v1/catalog/signals", Access::kAnywhere, P::kReadCatalog, false, false, false,
        "catalog.signals", &Impl::CatalogSignals},
+      {"GET", "/api/v1/models", Access::kAnywhere, P::kReadCatalog, false, false, false,
+       "model.list", &Impl::ListModels},
+      {"GET", "/api/v1/models/{name}", Access::kAnywhere, P::kReadCatalog, false, false, false,
+       "model.read", &Impl::GetModel},
+      {"GET", "/api/v1/models/{name}/versions/{version}", Access::kAnywhere, P::kReadCatalog, false,
+       false, false, "model.version.read", &Impl::GetModelVersion},
+      {"GET", "/api/v1/models/{name}/versions/{version}/artifact", Access::kAnywhere,
+       P::kReadCatalog, true, false, false, "model.artifact.download", &Impl::ModelArtifact},
+      {"POST", "/api/v1/models/{name}/versions/{version}/approve", Access::kGlobal,
+       P::kApproveModel, true, true, true, "model.approve", &Impl::ApproveModel},
+      {"POST", "/api/v1/models/{name}/aliases/{alias}", Access::kGlobal, P::kDeployModel, true,
+       true, false, "model.promote", &Impl::SetModelAlias},
+      {"POST", "/api/v1/models/{name}/aliases/{alias}/rollback", Access::kGlobal, P::kDeployModel,
+       true, true, true, "model.rollback", &Impl::RollbackModelAlias},
   };
   return specs;
 }
@@ -878,6 +902,201 @@ Result<Reply> ApiServer::Impl::CatalogSignals(Call& c) {
                        {"tags", s.tags}});
   }
   return JsonReply(200, json{{"signals", out}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+namespace {
+
+//! A stored JSON document as JSON (the registry checked it at registration).
+json Doc(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(text) : j;
+}
+
+json ApprovalJson(const mlops::Approval& a) {
+  return json{
+      {"principal", a.principal}, {"role", a.role}, {"comment", a.comment}, {"at", Iso(a.at)}};
+}
+
+//! A version; `full` adds the card, lineage, metrics and validation report.
+json ModelVersionJson(const mlops::ModelVersion& v, bool full) {
+  json approvals = json::array();
+  for (const mlops::Approval& a : v.approvals) approvals.push_back(ApprovalJson(a));
+  json j{{"name", v.name},
+         {"version", v.version},
+         {"artifact_sha256", v.artifact_sha256},
+         {"artifact_size", v.artifact_size},
+         {"format", v.format},
+         {"validation_passed", v.validation_passed},
+         {"created_at", Iso(v.created_at)},
+         {"created_by", v.created_by},
+         {"status", v.status},
+         {"aliases", v.aliases},
+         {"approvals", approvals}};
+  if (full) {
+    j["signature"] = v.signature_hex;
+    j["card"] = Doc(v.card_json);
+    j["lineage"] = Doc(v.lineage_json);
+    j["metrics"] = Doc(v.metrics_json);
+    j["validation"] = Doc(v.validation_json);
+  }
+  return j;
+}
+
+json HistoryJson(const mlops::HistoryEntry& h) {
+  json j{{"id", h.id},         {"at", Iso(h.at)},      {"actor", h.actor},
+         {"action", h.action}, {"version", h.version}, {"detail", Doc(h.detail)}};
+  if (!h.alias.empty()) {
+    j["alias"] = h.alias;
+    j["from"] = h.from.empty() ? json(nullptr) : json(h.from);
+    j["to"] = h.to;
+  }
+  return j;
+}
+
+//! The roles of the caller's grants that allow `p` globally (grants on "*").
+std::vector<std::string> GlobalRolesWith(const std::vector<Grant>& grants, bool disabled,
+                                         Permission p) {
+  std::set<std::string> roles;
+  for (const Grant& g : grants) {
+    if (registry::Authorize({g}, disabled, p, Resource{}).allowed) {
+      roles.insert(std::string(registry::RoleName(g.role)));
+    }
+  }
+  return std::vector<std::string>(roles.begin(), roles.end());
+}
+
+}  // namespace
+
+Result<mlops::ModelRegistry*> ApiServer::Impl::Models() const {
+  if (options_.models == nullptr) {
+    return UnavailableError("model registry not configured in this weft-core");
+  }
+  return options_.models;
+}
+
+Result<Reply> ApiServer::Impl::ListModels(Call&) {
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
+  WEFT_ASSIGN_OR_RETURN(std::vector<mlops::ModelSummary> all, models->List());
+  json out = json::array();
+  for (const mlops::ModelSummary& m : all) {
+    out.push_back(json{{"name", m.name},
+                       {"created_at", Iso(m.created_at)},
+                       {"versions", m.versions},
+                       {"latest_version", m.latest_version},
+                       {"aliases", m.aliases}});
+  }
+  return JsonReply(200, json{{"models", out}});
+}
+
+Result<Reply> ApiServer::Impl::GetModel(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
+  const std::string& name = c.params.at(0);
+  WEFT_ASSIGN_OR_RETURN(std::vector<mlops::ModelVersion> versions, models->Versions(name));
+  WEFT_ASSIGN_OR_RETURN(auto aliases, models->Aliases(name));
+  WEFT_ASSIGN_OR_RETURN(std::vector<mlops::HistoryEntry> history, models->History(name));
+  json vs = json::array();
+  for (const mlops::ModelVersion& v : versions) vs.push_back(ModelVersionJson(v, false));
+  json hs = json::array();
+  for (const mlops::HistoryEntry& h : history) hs.push_back(HistoryJson(h));
+  return JsonReply(200,
+                   json{{"name", name}, {"aliases", aliases}, {"versions", vs}, {"history", hs}});
+}
+
+Result<Reply> ApiServer::Impl::GetModelVersion(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelVersion v, models->Get(c.params.at(0), c.params.at(1)));
+  return JsonReply(200, ModelVersionJson(v, true));
+}
+
+Result<Reply> ApiServer::Impl::ModelArtifact(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelVersion v, models->Get(c.params.at(0), c.params.at(1)));
+  // Verified: a tampered file or row is a DataLoss (500), never served.
+  WEFT_ASSIGN_OR_RETURN(std::string bytes, models->ReadArtifact(v.name, v.version));
+  c.outcome = {{"model", v.name},
+               {"version", v.version},
+               {"sha256", v.artifact_sha256},
+               {"bytes", static_cast<int64_t>(bytes.size())}};
+  Reply reply;
+  reply.body = std::move(bytes);
+  reply.content_type = "application/octet-stream";
+  reply.headers.emplace_back("X-Weft-Sha256", v.artifact_sha256);
+  reply.headers.emplace_back("X-Weft-Signature", v.signature_hex);
+  reply.headers.emplace_back("Content-Disposition",
+                             "attachment; filename=\"" + v.name + "-" + v.version + ".json\"");
+  return reply;
+}
+
+Result<Reply> ApiServer::Impl::ApproveModel(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
+  WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {"role", "comment"}));
+  WEFT_ASSIGN_OR_RETURN(std::string role, StringField(c.body, "role", false));
+  WEFT_ASSIGN_OR_RETURN(std::string comment, StringField(c.body, "comment", false));
+  // The approving roles: those of the caller's grants that carry approve_model here.
+  mlops::Actor actor{c.principal.id,
+                     GlobalRolesWith(c.grants, c.principal.disabled, Permission::kApproveModel)};
+  if (role.empty()) {
+    if (actor.roles.size() != 1) {
+      std::string list;
+      for (const std::string& r : actor.roles) list += (list.empty() ? "" : ", ") + r;
+      return InvalidArgumentError("give the approving role in the body's 'role': one of " + list);
+    }
+    role = actor.roles.front();
+  }
+  WEFT_RETURN_IF_ERROR(registry::ParseRole(role).status().WithContext("field 'role'"));
+  WEFT_RETURN_IF_ERROR(models->Approve(c.params.at(0), c.params.at(1), actor, role, comment));
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelVersion v, models->Get(c.params.at(0), c.params.at(1)));
+  c.outcome = {{"model", v.name}, {"version", v.version}, {"role", role}};
+  return JsonReply(201, ModelVersionJson(v, false));
+}
+
+Result<Reply> ApiServer::Impl::SetModelAlias(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
+  WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {"version"}));
+  std::string version;
+  auto it = c.body.find("version");
+  if (it != c.body.end() && it->is_number_integer()) {
+    version = std::to_string(it->get<int64_t>());
+  } else {
+    WEFT_ASSIGN_OR_RETURN(version, StringField(c.body, "version", true));
+  }
+  const std::string& name = c.params.at(0);
+  const std::string& alias = c.params.at(1);
+  std::vector<std::string> roles;
+  for (const Grant& g : c.grants) roles.emplace_back(registry::RoleName(g.role));
+  const mlops::Actor actor{c.principal.id, roles};
+  WEFT_ASSIGN_OR_RETURN(auto before, models->Aliases(name));
+  const std::string from = before.count(alias) != 0 ? before.at(alias) : "";
+  WEFT_RETURN_IF_ERROR(models->Promote(name, version, alias, actor));
+  c.outcome = {{"model", name},
+               {"alias", alias},
+               {"version", version},
+               {"from", from.empty() ? json(nullptr) : json(from)}};
+  return JsonReply(200, json{{"model", name},
+                             {"alias", alias},
+                             {"version", version},
+                             {"previous", from.empty() ? json(nullptr) : json(from)}});
+}
+
+Result<Reply> ApiServer::Impl::RollbackModelAlias(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
+  WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {}));
+  const std::string& name = c.params.at(0);
+  const std::string& alias = c.params.at(1);
+  std::vector<std::string> roles;
+  for (const Grant& g : c.grants) roles.emplace_back(registry::RoleName(g.role));
+  WEFT_ASSIGN_OR_RETURN(auto before, models->Aliases(name));
+  WEFT_ASSIGN_OR_RETURN(std::string version,
+                        models->Rollback(name, alias, mlops::Actor{c.principal.id, roles}));
+  const std::string from = before.count(alias) != 0 ? before.at(alias) : "";
+  c.outcome = {{"model", name}, {"alias", alias}, {"version", version}, {"from", from}};
+  return JsonReply(200, json{{"model", name},
+                             {"alias", alias},
+                             {"version", version},
+                             {"previous", from.empty() ? json(nullptr) : json(from)}});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 //   o.registry = registry.get();  o.audit = audit.get();  o.clock = &SystemClock::Default();
 //   o.views_file = "views.yaml";  o.lake_root = "/var/lib/weft/lake";
 //   o.state_dir = "/var/lib/weft/state";   // <state_dir>/admin.token on first start
+//   o.models = model_registry.get();       // optional: /api/v1/models... (else 503)
 //   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<ApiServer> api, ApiServer::Start(std::move(o)));
 //   api->port();                                   // the bound port (listen port 0: any)
 //
@@ -22,6 +23,11 @@
 //   3. for a mutation or an export (a view query with format csv or parquet): an audit record
 //      "allow" before acting (if it cannot be written the action is not carried out: 503), then
 //      one "done" or "error" record for the outcome.
+// Models (/api/v1/models...): reads need read_catalog on some scope; approvals (approve_model),
+// alias changes and rollbacks (deploy_model) are global: only grants on "*" cover them, since an
+// alias reaches every edge that runs the model. An approval is made in one of the caller's roles
+// that carry approve_model (body "role"; optional when there is exactly one); the registry's
+// quorum rules (model_registry.h) then decide promotions. Artifact downloads are audited.
 // View rows: a row is returned only when Authorize(query_view [and export_data for exports],
 // Resource{"site/area/line/asset", tags}) allows it; a row without a complete location is a
 // global resource (only "*" grants see it). Tags come from ApiOptions::tag_lookup (the catalog's
@@ -55,6 +61,10 @@
 #include "common/status.h"
 #include "core/audit/audit_log.h"
 #include "core/registry/registry_store.h"
+
+namespace weft::mlops {
+class ModelRegistry;
+}  // namespace weft::mlops
 
 namespace weft::core::api {
 
@@ -100,6 +110,8 @@ struct ApiOptions {
   TagLookup tag_lookup;  //!< see TagLookup; unset = no tags
   //! GET /api/v1/catalog/signals's search; unset -> 503 for that route.
   CatalogSearch catalog_search;
+  //! The model registry behind /api/v1/models...; not owned; null -> 503 for those routes.
+  mlops::ModelRegistry* models = nullptr;
   size_t max_body_bytes = size_t{64} << 10;
   //! A view query may span at most this many periods of the view (bounds memory and time).
   int64_t max_query_periods = 2'000'000;

@@ -19,6 +19,7 @@
 #include "core/ingest/tables.h"
 #include "core/registry/sqlite_registry_store.h"
 #include "core/registry/tokens.h"
+#include "mlops/registry/model_registry.h"
 #include "testing/test_env.h"
 
 namespace weft::core::api {
@@ -135,6 +136,14 @@ class ApiServerTest : public ::testing::Test {
     auto appended = (*table)->Append(b);
     ASSERT_TRUE(appended.ok()) << appended.status().ToString();
 
+    // The model registry: "matrix" (two validated versions) for the RBAC matrix.
+    auto models = mlops::ModelRegistry::Open(d + "/state", &clock());
+    ASSERT_TRUE(models.ok()) << models.status().ToString();
+    models_ = std::move(models).value().release();
+    for (const char* bytes : {"matrix v1", "matrix v2"}) {
+      ASSERT_TRUE(models_->Register(Candidate("matrix", bytes, true)).ok());
+    }
+
     ApiOptions o;
     o.listen = "127.0.0.1:0";
     o.cert_file = pki_->server_cert;
@@ -148,6 +157,7 @@ class ApiServerTest : public ::testing::Test {
     o.ingest_stats = [] { return json{{"messages", 7}}; };
     o.tag_lookup = LookupTags;
     o.catalog_search = SearchCatalog;
+    o.models = models_;
     auto api = ApiServer::Start(std::move(o));
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(api).value().release();
@@ -155,6 +165,7 @@ class ApiServerTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     delete api_;
+    delete models_;
     delete audit_;
     delete registry_;
     delete pki_;
@@ -201,8 +212,23 @@ class ApiServerTest : public ::testing::Test {
     return out;
   }
 
+  static mlops::NewModelVersion Candidate(const std::string& name, const std::string& bytes,
+                                          bool passed) {
+    mlops::NewModelVersion v;
+    v.name = name;
+    v.artifact = bytes;
+    v.lineage_json = R"({"tables": {"telemetry": 7}, "code_version": "abc"})";
+    v.metrics_json = R"({"recall": 0.9})";
+    v.validation_json = passed ? R"({"results": []})"
+                               : R"({"results": [{"name": "risk_monotone", "status": "failed"}]})";
+    v.validation_passed = passed;
+    v.created_by = "trainer";
+    return v;
+  }
+
   static weft::testing::TempDir* dir_;
   static weft::testing::TestPki* pki_;
+  static mlops::ModelRegistry* models_;
   static registry::SqliteRegistryStore* registry_;
   static audit::AuditLog* audit_;
   static ApiServer* api_;
@@ -211,6 +237,7 @@ class ApiServerTest : public ::testing::Test {
 weft::testing::TempDir* ApiServerTest::dir_ = nullptr;
 weft::testing::TestPki* ApiServerTest::pki_ = nullptr;
 registry::SqliteRegistryStore* ApiServerTest::registry_ = nullptr;
+mlops::ModelRegistry* ApiServerTest::models_ = nullptr;
 audit::AuditLog* ApiServerTest::audit_ = nullptr;
 ApiServer* ApiServerTest::api_ = nullptr;
 
@@ -354,6 +381,43 @@ TEST_F(ApiServerTest, RbacMatrixEveryRouteRoleAndScope) {
        "/api/v1/catalog/signals",
        {200, 200, 200, 200, 200, 403, 200},
        {200, 200, 200, 200, 200, 403, 200}},
+      // Models: reads need read_catalog on some scope; approve_model and deploy_model are
+      // global (an alias reaches every edge running the model): grants on "*" only.
+      {"list models",
+       "GET",
+       "/api/v1/models",
+       {200, 200, 200, 200, 200, 403, 200},
+       {200, 200, 200, 200, 200, 403, 200}},
+      {"get model",
+       "GET",
+       "/api/v1/models/{name}",
+       {200, 200, 200, 200, 200, 403, 200},
+       {200, 200, 200, 200, 200, 403, 200}},
+      {"get model version",
+       "GET",
+       "/api/v1/models/{name}/versions/{version}",
+       {200, 200, 200, 200, 200, 403, 200},
+       {200, 200, 200, 200, 200, 403, 200}},
+      {"get model artifact",
+       "GET",
+       "/api/v1/models/{name}/versions/{version}/artifact",
+       {200, 200, 200, 200, 200, 403, 200},
+       {200, 200, 200, 200, 200, 403, 200}},
+      {"approve model",
+       "POST",
+       "/api/v1/models/{name}/versions/{version}/approve",
+       {403, 403, 403, 403, 403, 403, 403},
+       {403, 201, 201, 403, 403, 403, 201}},
+      {"set model alias",
+       "POST",
+       "/api/v1/models/{name}/aliases/{alias}",
+       {403, 403, 403, 403, 403, 403, 403},
+       {403, 403, 200, 403, 403, 403, 200}},
+      {"roll back model alias",
+       "POST",
+       "/api/v1/models/{name}/aliases/{alias}/rollback",
+       {403, 403, 403, 403, 403, 403, 403},
+       {403, 403, 200, 403, 403, 403, 200}},
   };
   std::set<ApiRoute> covered;
   for (const Case& c : cases) covered.insert({c.method, c.route});
@@ -394,6 +458,24 @@ TEST_F(ApiServerTest, RbacMatrixEveryRouteRoleAndScope) {
           body = json{{"principal_id", "t-" + u}, {"role", "viewer"}, {"scope", "lyon"}}.dump();
         } else if (name == "remove grant") {
           path = "/api/v1/grants/" + std::to_string(target_grant->id);
+        } else if (name == "get model") {
+          path = "/api/v1/models/matrix";
+        } else if (name == "get model version") {
+          path = "/api/v1/models/matrix/versions/2";
+        } else if (name == "get model artifact") {
+          path = "/api/v1/models/matrix/versions/1/artifact";
+        } else if (name == "approve model") {
+          path = "/api/v1/models/matrix/versions/1/approve";
+          body = R"({"comment": "matrix"})";
+        } else if (name == "set model alias") {
+          path = "/api/v1/models/matrix/aliases/staging";
+          body = json{{"version", star ? "1" : "2"}}.dump();
+        } else if (name == "roll back model alias") {
+          // Two versions on the alias's stack, so that an allowed rollback succeeds.
+          const mlops::Actor setup{"setup", {"ot_engineer"}};
+          ASSERT_TRUE(models_->Promote("matrix", "1", "rb", setup).ok());
+          ASSERT_TRUE(models_->Promote("matrix", "2", "rb", setup).ok());
+          path = "/api/v1/models/matrix/aliases/rb/rollback";
         } else if (name.find("in scope") != std::string::npos) {
           path = query + "&asset=" + kL1Asset +
                  (name.find("csv") != std::string::npos ? "&format=csv" : "");
@@ -714,6 +796,127 @@ TEST_F(ApiServerTest, CatalogSignalsAreListedOnlyWhereTheGrantsReach) {
   EXPECT_EQ(Call("GET", "/api/v1/catalog/signals?colour=red", star).status, 400);
 }
 
+TEST_F(ApiServerTest, ModelApprovalPromotionRollbackAndVerifiedArtifacts) {
+  ASSERT_TRUE(models_->Register(Candidate("pump-wear", "pump v1", true)).ok());
+  ASSERT_TRUE(models_->Register(Candidate("pump-wear", "pump v2", true)).ok());
+  ASSERT_TRUE(models_->Register(Candidate("pump-wear", "pump v3 (non-physical)", false)).ok());
+  const std::string ds = MakePrincipal("mdl-ds", Role::kDataScientist, "*");
+  const std::string ot = MakePrincipal("mdl-ot", Role::kOtEngineer, "*");
+  const std::string both = MakePrincipal("mdl-both", Role::kDataScientist, "*");
+  ASSERT_TRUE(registry_->AddGrant({"mdl-both", Role::kOtEngineer, "*", std::nullopt}).ok());
+  const std::string base = "/api/v1/models/pump-wear";
+  const uint64_t before = audit_->last_seq();
+
+  // Reads: the version with its lineage, metrics and validation report.
+  Resp v = Call("GET", base + "/versions/3", ds);
+  ASSERT_EQ(v.status, 200) << v.body;
+  json vj = json::parse(v.body);
+  EXPECT_EQ(vj["lineage"]["tables"]["telemetry"], 7);
+  EXPECT_EQ(vj["metrics"]["recall"], 0.9);
+  EXPECT_EQ(vj["validation_passed"], false);
+  EXPECT_EQ(Call("GET", base + "/versions/9", ds).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/models/nope", ds).status, 404);
+
+  // The non-physical version is refused, naming the violated constraint.
+  Resp refused = Call("POST", base + "/aliases/staging", ot, R"({"version": "3"})");
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("risk_monotone"), std::string::npos) << refused.body;
+
+  // Production needs a data_scientist and an ot_engineer who are different principals.
+  Resp no_quorum = Call("POST", base + "/aliases/production", ot, R"({"version": 2})");
+  ASSERT_EQ(no_quorum.status, 409) << no_quorum.body;
+  // One principal with both roles: must name the role; approves once only.
+  EXPECT_EQ(Call("POST", base + "/versions/2/approve", both, R"({"comment": "x"})").status, 400);
+  ASSERT_EQ(
+      Call("POST", base + "/versions/2/approve", both, R"({"role": "data_scientist"})").status,
+      201);
+  EXPECT_EQ(Call("POST", base + "/versions/2/approve", both, R"({"role": "ot_engineer"})").status,
+            409);
+  EXPECT_EQ(Call("POST", base + "/aliases/production", ot, R"({"version": "2"})").status, 409);
+  // A role the caller does not hold is refused.
+  EXPECT_EQ(Call("POST", base + "/versions/2/approve", ds, R"({"role": "ot_engineer"})").status,
+            403);
+  Resp approved =
+      Call("POST", base + "/versions/2/approve", ot, R"({"comment": "safe on line 2"})");
+  ASSERT_EQ(approved.status, 201) << approved.body;
+  EXPECT_EQ(json::parse(approved.body)["approvals"].size(), 2u);
+  EXPECT_EQ(Call("POST", base + "/versions/2/approve", ds, R"({"rol": "x"})").status, 400);
+
+  // Promote 1 then 2 to production, roll back to 1.
+  ASSERT_TRUE(
+      models_->Approve("pump-wear", "1", {"a", {"data_scientist"}}, "data_scientist", "").ok());
+  ASSERT_TRUE(models_->Approve("pump-wear", "1", {"b", {"ot_engineer"}}, "ot_engineer", "").ok());
+  ASSERT_EQ(Call("POST", base + "/aliases/production", ot, R"({"version": "1"})").status, 200);
+  Resp promoted = Call("POST", base + "/aliases/production", ot, R"({"version": "2"})");
+  ASSERT_EQ(promoted.status, 200) << promoted.body;
+  EXPECT_EQ(json::parse(promoted.body)["previous"], "1");
+  Resp model = Call("GET", base, ds);
+  ASSERT_EQ(model.status, 200);
+  EXPECT_EQ(json::parse(model.body)["aliases"]["production"], "2");
+  Resp rolled = Call("POST", base + "/aliases/production/rollback", ot, "");
+  ASSERT_EQ(rolled.status, 200) << rolled.body;
+  EXPECT_EQ(json::parse(rolled.body)["version"], "1");
+  EXPECT_EQ(Call("POST", base + "/aliases/production/rollback", ot, "").status, 409);
+  Resp list = Call("GET", "/api/v1/models", ds);
+  ASSERT_EQ(list.status, 200);
+  bool listed = false;
+  const json models = json::parse(list.body);
+  for (const json& m : models["models"]) {
+    if (m["name"] == "pump-wear") {
+      listed = true;
+      EXPECT_EQ(m["versions"], 3);
+      EXPECT_EQ(m["aliases"]["production"], "1");
+    }
+  }
+  EXPECT_TRUE(listed) << list.body;
+
+  // Artifacts: verified bytes; a tampered file is refused as data_loss.
+  Resp art = Call("GET", base + "/versions/2/artifact", ds);
+  ASSERT_EQ(art.status, 200);
+  EXPECT_EQ(art.body, "pump v2");
+  auto sha = art.headers.find("X-Weft-Sha256");
+  ASSERT_NE(sha, art.headers.end());
+  EXPECT_EQ(sha->second, mlops::Sha256Hex("pump v2"));
+  {
+    std::ofstream f(models_->ArtifactPath(mlops::Sha256Hex("pump v1")),
+                    std::ios::binary | std::ios::trunc);
+    f << "pump v1!";
+  }
+  Resp tampered = Call("GET", base + "/versions/1/artifact", ds);
+  EXPECT_EQ(tampered.status, 500);
+  EXPECT_EQ(json::parse(tampered.body)["error"]["code"], "data_loss");
+  EXPECT_NE(tampered.body.find(mlops::Sha256Hex("pump v1")), std::string::npos);
+  EXPECT_EQ(tampered.body.find("pump v1!"), std::string::npos);
+
+  // The audit trail: approvals, promotions and rollbacks, decision then outcome.
+  std::vector<std::string> trail;
+  for (const json& r : AuditRecords()) {
+    if (r["seq"].get<uint64_t>() <= before) continue;
+    if (r["action"].get<std::string>().rfind("model.", 0) != 0) continue;
+    trail.push_back(r["action"].get<std::string>() + ":" + r["decision"].get<std::string>());
+  }
+  const std::vector<std::string> want = {
+      "model.promote:allow",           "model.promote:error",  // v3 not validated
+      "model.promote:allow",           "model.promote:error",  // no quorum
+      "model.approve:allow",           "model.approve:error",  // role missing
+      "model.approve:allow",           "model.approve:done",
+      "model.approve:allow",
+      "model.approve:error",  // twice
+      "model.promote:allow",           "model.promote:error",
+      "model.approve:allow",
+      "model.approve:error",  // not her role
+      "model.approve:allow",           "model.approve:done",
+      "model.approve:allow",
+      "model.approve:error",  // unknown field
+      "model.promote:allow",           "model.promote:done",
+      "model.promote:allow",           "model.promote:done",
+      "model.rollback:allow",          "model.rollback:done",
+      "model.rollback:allow",          "model.rollback:error",
+      "model.artifact.download:allow", "model.artifact.download:done",
+      "model.artifact.download:allow", "model.artifact.download:error"};
+  EXPECT_EQ(trail, want);
+}
+
 TEST_F(ApiServerTest, OpenApiFileDescribesExactlyTheRegisteredRoutes) {
   YAML::Node doc = YAML::LoadFile(SourceDir() + "/docs/openapi.yaml");
   EXPECT_EQ(doc["openapi"].as<std::string>().rfind("3.0", 0), 0u);
@@ -783,6 +986,15 @@ TEST(ApiServerStartTest, SelfSignedCertificateServesAndRefusesPlainHttpByDefault
   auto res = cli.Get("/api/v1/health");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);
+  // No model registry: its routes answer 503, after authentication and authorization.
+  ASSERT_TRUE((*reg)->CreatePrincipal({"ops", registry::PrincipalKind::kUser, "", ""}).ok());
+  ASSERT_TRUE((*reg)->AddGrant({"ops", Role::kAdmin, "*", std::nullopt}).ok());
+  auto token = (*reg)->IssueToken("ops", std::nullopt);
+  ASSERT_TRUE(token.ok());
+  auto models = cli.Get("/api/v1/models", {{"Authorization", "Bearer " + token->plaintext}});
+  ASSERT_TRUE(models);
+  EXPECT_EQ(models->status, 503);
+  EXPECT_NE(models->body.find("model registry not configured"), std::string::npos);
   // A plain-HTTP client gets nothing useful from the TLS port.
   httplib::Client plain_cli("127.0.0.1", (*api)->port());
   plain_cli.set_read_timeout(2, 0);

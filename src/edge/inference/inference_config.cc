@@ -93,7 +93,7 @@ bool IsSha256(const std::string& s) {
 std::optional<ModelConfig> ParseModel(YamlReader& r, const YamlValue& v,
                                       const std::filesystem::path& base_dir) {
   YamlFields f = r.OpenMap(v, {"name", "artifact", "version", "sha256", "asset_type", "window",
-                               "features", "threshold", "period"});
+                               "features", "threshold", "period", "output"});
   if (!f.ok()) return std::nullopt;
   const size_t errors_before = r.diags()->error_count();
   ModelConfig m;
@@ -159,6 +159,7 @@ std::optional<ModelConfig> ParseModel(YamlReader& r, const YamlValue& v,
       }
     }
   }
+  if (auto x = f.Get("output")) m.output = r.Id(*x, "output name").value_or("");
   if (r.diags()->error_count() != errors_before) return std::nullopt;
   return m;
 }
@@ -256,8 +257,25 @@ std::optional<InferenceConfig> ParseInferenceSection(YamlReader& r, const YamlVa
                                                      const std::filesystem::path& base_dir) {
   const size_t errors_before = r.diags()->error_count();
   InferenceConfig out;
-  YamlFields f = r.OpenMap(v, {"models", "detectors"});
+  YamlFields f = r.OpenMap(v, {"models", "detectors", "constraints"});
   if (!f.ok()) return std::nullopt;
+  if (auto x = f.Get("constraints")) {
+    std::string c = r.Str(*x).value_or("");
+    if (x->node.IsScalar() && c.empty()) {
+      r.Err(ye::kInvalidValue, *x, "expected the path of the physics constraints file");
+    } else if (!c.empty()) {
+      std::filesystem::path p(c);
+      out.constraints_path = (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
+      Result<model::physics::ConstraintSet> set =
+          model::physics::LoadConstraintsFile(out.constraints_path, r.diags());
+      if (set.ok()) {
+        out.constraints = std::move(set).value();
+      } else if (set.status().code() != StatusCode::kInvalidArgument) {
+        // Not readable (problems inside the file are already reported at their place).
+        r.Err(ye::kInvalidValue, *x, set.status().message());
+      }
+    }
+  }
   if (auto models = f.Get("models")) {
     std::set<std::string> names;
     for (const YamlValue& item : r.OpenList(*models)) {

@@ -20,12 +20,18 @@
 //         features: [{signal: vibration_rms, stats: [last, mean, std, max, slope]}]
 //         threshold: 0.8                           # prediction >= threshold -> event
 //         period: 1s                               # optional; see inference_engine.h
+//         output: failure_risk                     # optional (default: the model's name): the
+//                                                  # output name its physics constraints use
+//     constraints: constraints.yaml              # optional, relative to edge.yaml's directory:
+//                                                # the physics guard (model/physics.h)
 //     detectors:
 //       - {type: ewma_z, asset_type: motor, signal: vibration_rms, alpha: 0.05, threshold: 4,
 //          warmup: 30}
 //       - {type: cusum, asset_type: pump, signal: flow, k: 0.5, h: 5, warmup: 30,
 //          target: 120, sigma: 3}                  # target and sigma optional
 // Names of asset types and signals are checked against the plant by InferenceEngine::Create.
+// The constraints file is read and parsed with the section; its problems are reported at its own
+// file:line:column in the same Diagnostics.
 //
 // Thread-safety: the functions are reentrant; the config is a plain value.
 #ifndef WEFT_EDGE_INFERENCE_INFERENCE_CONFIG_H_
@@ -42,6 +48,7 @@
 #include "common/status.h"
 #include "edge/inference/detectors.h"
 #include "edge/inference/features.h"
+#include "model/physics.h"
 #include "model/yaml_reader.h"
 
 namespace weft::edge::inference {
@@ -64,6 +71,7 @@ struct ModelConfig {
   std::vector<FeatureConfig> features;
   double threshold = 0.5;
   std::optional<Micros> period;  //!< at most one prediction per asset per period
+  std::string output;            //!< output name for physics constraints; "" = `name`
   SourceLocation where;          //!< of the model's entry
   std::string path;              //!< its field path, e.g. "inference.models[0]"
 
@@ -86,6 +94,9 @@ struct DetectorConfig {
 struct InferenceConfig {
   std::vector<ModelConfig> models;
   std::vector<DetectorConfig> detectors;
+  //! The physics guard's constraints (`constraints:`), when configured.
+  std::optional<model::physics::ConstraintSet> constraints;
+  std::string constraints_path;  //!< resolved against edge.yaml's directory
 };
 
 //! Reads the value of the `inference:` key (a mapping); problems go to the reader's

@@ -57,6 +57,7 @@ Result<std::unique_ptr<InferenceEngine>> InferenceEngine::Create(const Inference
   std::unique_ptr<InferenceEngine> e(new InferenceEngine(table, std::move(sink)));
   const model::Plant& plant = table.plant();
   e->routes_.resize(table.size());
+  if (config.constraints) e->constraints_ = *config.constraints;
 
   for (const ModelConfig& mc : config.models) {
     const std::string where = Where(mc.where, mc.path);
@@ -75,7 +76,18 @@ Result<std::unique_ptr<InferenceEngine>> InferenceEngine::Create(const Inference
     }
     const uint32_t model_index = static_cast<uint32_t>(e->models_.size());
     e->models_.push_back(Model{mc.name, mc.num_features(), mc.threshold,
-                               std::make_unique<ModelSlot>(std::move(runner).value())});
+                               std::make_unique<ModelSlot>(std::move(runner).value()),
+                               mc.output.empty() ? mc.name : mc.output});
+    const std::string& output = e->models_.back().output;
+    // Feature positions per slot (the layout of features.h).
+    std::vector<uint32_t> first_feature;
+    {
+      uint32_t k = 0;
+      for (const FeatureConfig& f : mc.features) {
+        first_feature.push_back(k);
+        k += static_cast<uint32_t>(f.stats.size());
+      }
+    }
 
     std::vector<std::vector<Stat>> stats;
     for (const FeatureConfig& f : mc.features) stats.push_back(f.stats);
@@ -92,7 +104,49 @@ Result<std::unique_ptr<InferenceEngine>> InferenceEngine::Create(const Inference
                     false,
                     false,
                     0,
-                    0};
+                    0,
+                    std::vector<double>(mc.features.size(), std::nan("")),
+                    nullptr};
+      const model::physics::AssetConstraints* pc =
+          e->constraints_ ? e->constraints_->For(asset->type, &plant) : nullptr;
+      if (pc != nullptr) {
+        auto guard = std::make_unique<Guard>();
+        for (const auto& b : pc->bounds) {
+          if (b.is_output && b.quantity == output) guard->bounds.push_back(&b);
+        }
+        for (const auto& r : pc->rates) {
+          if (r.is_output && r.quantity == output) guard->rates.push_back(&r);
+        }
+        for (const auto& m : pc->monotonic) {
+          if (m.output != output) continue;
+          for (uint32_t slot = 0; slot < mc.features.size(); ++slot) {
+            if (mc.features[slot].signal != m.input) continue;
+            const model::physics::Range* range = pc->EnvelopeOf(m.input);
+            if (range == nullptr) {
+              return InvalidArgumentError(
+                  where + ": constraints (" + config.constraints_path + ") of asset type '" +
+                  pc->asset_type + "': monotonic constraint '" + m.name + "' has input '" +
+                  m.input + "' without an envelope range; add it under envelope: (the guard " +
+                  "probes 5% of its width)");
+            }
+            MonotoneProbe probe{&m, slot, {}, 0.05 * (range->hi - range->lo)};
+            for (size_t j = 0; j < mc.features[slot].stats.size(); ++j) {
+              Stat st = mc.features[slot].stats[j];
+              if (st == Stat::kLast || st == Stat::kMean || st == Stat::kMin || st == Stat::kMax) {
+                probe.positions.push_back(first_feature[slot] + static_cast<uint32_t>(j));
+              }
+            }
+            if (!probe.positions.empty()) guard->monotonic.push_back(std::move(probe));
+          }
+        }
+        for (uint32_t slot = 0; slot < mc.features.size(); ++slot) {
+          if (const model::physics::Range* r = pc->EnvelopeOf(mc.features[slot].signal)) {
+            guard->envelope.push_back(Guard::EnvelopeCheck{slot, *r, mc.features[slot].signal});
+          }
+        }
+        guard->probe.resize(mc.num_features());
+        inst.guard = std::move(guard);
+      }
       const uint32_t index = static_cast<uint32_t>(e->instances_.size());
       bool any = false;
       Micros slowest{0};
@@ -144,15 +198,15 @@ void InferenceEngine::OnSamples(std::span<const Sample> samples) {
         if (!det.fired) continue;
         const SignalInfo& info = table_.at(s.signal);
         std::string_view kind = DetectorTypeName(d.type);
-        Emit(Event{s.signal, s.ts_us, std::string(kind), std::string(kind), det.statistic,
-                   d.threshold,
-                   std::string(info.asset) + "." + std::string(info.signal) + ": " +
-                       std::string(kind) + " statistic " +
-                       Num(det.statistic) + " beyond " + Num(d.threshold)});
+        Emit(Event{
+            s.signal, s.ts_us, std::string(kind), std::string(kind), det.statistic, d.threshold,
+            std::string(info.asset) + "." + std::string(info.signal) + ": " + std::string(kind) +
+                " statistic " + Num(det.statistic) + " beyond " + Num(d.threshold)});
         continue;
       }
       Instance& inst = instances_[r.index];
       inst.window.Push(r.slot, s.ts_us, s.value);
+      inst.last[r.slot] = s.value;
       if (!inst.dirty) {
         inst.dirty = true;
         inst.newest_ts_us = s.ts_us;
@@ -196,9 +250,80 @@ void InferenceEngine::RunModel(Instance& inst) {
     return;
   }
   predictions_.fetch_add(1, std::memory_order_relaxed);
+  if (inst.guard != nullptr) {
+    bool violation = false, outside = false;
+    std::string flags = CheckPhysics(inst, *runner, m, *p, &violation, &outside);
+    if (violation) physics_violations_.fetch_add(1, std::memory_order_relaxed);
+    if (outside) out_of_envelope_.fetch_add(1, std::memory_order_relaxed);
+    if (!flags.empty()) {
+      // Emitted for the record, not compared with the threshold: nothing is to act on it.
+      Emit(Event{inst.event_signal, inst.newest_ts_us, "prediction", runner->Label(), *p, 0,
+                 flags + " (" + runner->Label() + " on " + inst.asset + ": " + Num(*p) +
+                     ", not compared with the threshold)"});
+      return;
+    }
+  }
   if (!(*p >= m.threshold)) return;
   Emit(Event{inst.event_signal, inst.newest_ts_us, "prediction", runner->Label(), *p, m.threshold,
              runner->Label() + " on " + inst.asset + ": " + Num(*p) + " >= " + Num(m.threshold)});
+}
+
+std::string InferenceEngine::CheckPhysics(Instance& inst, const ModelRunner& runner, const Model& m,
+                                          float p, bool* violation, bool* out_of_envelope) {
+  namespace physics = model::physics;
+  Guard& g = *inst.guard;
+  std::string flags;  // built only when something is wrong: the healthy path does not allocate
+  auto flag = [&](std::string_view prefix, const std::string& name, const std::string& detail) {
+    if (!flags.empty()) flags += "; ";
+    flags += prefix;
+    if (!name.empty()) flags += name + ": ";
+    flags += detail;
+  };
+  const double y = p;
+  for (const physics::BoundConstraint* b : g.bounds) {
+    if (y < b->min || y > b->max) {
+      *violation = true;
+      flag("physics_violation: ", b->name,
+           m.output + " = " + physics::FormatValue(y) + " is outside [" +
+               physics::FormatValue(b->min) + ", " + physics::FormatValue(b->max) + "]");
+    }
+  }
+  for (const physics::RateConstraint* r : g.rates) {
+    if (auto v = g.rate_checker.Observe(r->name, *r, inst.newest_ts_us, y)) {
+      *violation = true;
+      flag("physics_violation: ", v->constraint, v->detail);
+    }
+  }
+  for (const MonotoneProbe& probe : g.monotonic) {
+    std::copy(inst.features.begin(), inst.features.end(), g.probe.begin());
+    bool missing = false;
+    for (uint32_t pos : probe.positions) {
+      if (std::isnan(g.probe[pos])) missing = true;
+      g.probe[pos] = static_cast<float>(g.probe[pos] + probe.delta);
+    }
+    if (missing) continue;
+    Result<float> raised = runner.Predict(g.probe);
+    if (!raised.ok()) continue;
+    const bool increasing = probe.c->direction == physics::Direction::kIncreasing;
+    const double wrong = increasing ? y - *raised : *raised - y;
+    if (wrong > 1e-6) {
+      *violation = true;
+      flag("physics_violation: ", probe.c->name,
+           m.output + (increasing ? " falls from " : " rises from ") + physics::FormatValue(y) +
+               " to " + physics::FormatValue(*raised) + " when " + probe.c->input + " rises by " +
+               physics::FormatValue(probe.delta) + " from " +
+               physics::FormatValue(inst.last[probe.slot]));
+    }
+  }
+  for (const Guard::EnvelopeCheck& e : g.envelope) {
+    const double v = inst.last[e.slot];
+    if (std::isnan(v) || (v >= e.range.lo && v <= e.range.hi)) continue;
+    *out_of_envelope = true;
+    flag("out_of_envelope: ", "",
+         e.signal + " = " + physics::FormatValue(v) + " is outside the operating envelope [" +
+             physics::FormatValue(e.range.lo) + ", " + physics::FormatValue(e.range.hi) + "]");
+  }
+  return flags;
 }
 
 void InferenceEngine::Emit(Event e) {
@@ -236,7 +361,9 @@ std::shared_ptr<const ModelRunner> InferenceEngine::CurrentModel(std::string_vie
 InferenceEngine::Stats InferenceEngine::stats() const {
   return Stats{predictions_.load(std::memory_order_relaxed),
                prediction_errors_.load(std::memory_order_relaxed),
-               events_.load(std::memory_order_relaxed)};
+               events_.load(std::memory_order_relaxed),
+               physics_violations_.load(std::memory_order_relaxed),
+               out_of_envelope_.load(std::memory_order_relaxed)};
 }
 
 std::string InferenceEngine::PrometheusText() const {
@@ -251,6 +378,11 @@ std::string InferenceEngine::PrometheusText() const {
       "weft_edge_inference_prediction_errors_total " + std::to_string(s.prediction_errors) + "\n";
   out += "# TYPE weft_edge_inference_events_total counter\n";
   out += "weft_edge_inference_events_total " + std::to_string(s.events) + "\n";
+  out += "# TYPE weft_edge_inference_physics_violations_total counter\n";
+  out +=
+      "weft_edge_inference_physics_violations_total " + std::to_string(s.physics_violations) + "\n";
+  out += "# TYPE weft_edge_inference_out_of_envelope_total counter\n";
+  out += "weft_edge_inference_out_of_envelope_total " + std::to_string(s.out_of_envelope) + "\n";
   return out;
 }
 

@@ -27,6 +27,21 @@
 // "prediction" Event (every time; deduplication is the consumer's choice). The latency of
 // feature extraction + predict is recorded in latency() for every run.
 //
+// The physics guard (when the config has `constraints:`): a model instance on an asset whose type
+// has constraints (model::physics::ConstraintSet::For, walking `extends`) checks every prediction
+// against the constraints on its output (ModelConfig::output, default the model's name):
+//   bounds          the prediction is within [min, max];
+//   rate_of_change  |change| / dt between successive predictions of the asset <= max_per_s;
+//   monotonic       one extra predict with the input's last/mean/min/max features raised by 5% of
+//                   its envelope width must not move the wrong way (by more than 1e-6); skipped
+//                   when those features are missing;
+//   envelope        the newest value of each feature signal is inside its envelope range.
+// A flagged prediction is still emitted as a "prediction" Event, whatever its value, with
+// threshold 0 (it is NOT compared with the threshold: no alarm is to be acted on) and a message
+// that starts with "physics_violation: <constraint>: <detail>" and/or "out_of_envelope: <detail>"
+// (low trust), parts joined by "; ". stats() counts flagged predictions of each sort. Create
+// refuses a monotonic constraint whose input is a feature signal without an envelope range.
+//
 // Thread-safety: OnSamples() from one thread at a time. SwapModel(), CurrentModel(), latency()
 // and stats() from any thread: a swap takes effect at the next prediction, and a prediction in
 // flight finishes with the version it started with (ModelSlot). The sink is called on the
@@ -38,9 +53,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -51,6 +68,7 @@
 #include "edge/inference/model_runner.h"
 #include "edge/sample.h"
 #include "edge/signal_table.h"
+#include "model/physics.h"
 
 namespace weft::edge::inference {
 
@@ -78,6 +96,8 @@ class InferenceEngine {
     uint64_t predictions = 0;
     uint64_t prediction_errors = 0;
     uint64_t events = 0;
+    uint64_t physics_violations = 0;  //!< predictions flagged physics_violation
+    uint64_t out_of_envelope = 0;     //!< predictions flagged out_of_envelope
   };
   Stats stats() const;
   //! How many (model, asset) pairs and detectors were wired.
@@ -92,6 +112,27 @@ class InferenceEngine {
     size_t num_features = 0;
     double threshold = 0;
     std::unique_ptr<ModelSlot> slot;
+    std::string output;  // the output name physics constraints use
+  };
+  // The physics guard of one model instance: pointers into constraints_.
+  struct MonotoneProbe {
+    const model::physics::MonotonicConstraint* c = nullptr;
+    uint32_t slot = 0;
+    std::vector<uint32_t> positions;  // features raised: the slot's last/mean/min/max
+    double delta = 0;                 // 5% of the input's envelope width
+  };
+  struct Guard {
+    std::vector<const model::physics::BoundConstraint*> bounds;
+    std::vector<const model::physics::RateConstraint*> rates;
+    std::vector<MonotoneProbe> monotonic;
+    struct EnvelopeCheck {
+      uint32_t slot = 0;
+      model::physics::Range range;
+      std::string signal;
+    };
+    std::vector<EnvelopeCheck> envelope;
+    model::physics::RateChecker rate_checker;
+    std::vector<float> probe;  // scratch, num_features
   };
   struct Instance {
     uint32_t model = 0;
@@ -104,6 +145,8 @@ class InferenceEngine {
     bool ran = false;
     int64_t newest_ts_us = 0;
     int64_t last_run_ts_us = 0;
+    std::vector<double> last;      // newest value per window slot (NaN: none yet)
+    std::unique_ptr<Guard> guard;  // null: no constraints for this asset's type
   };
   struct Detector {
     DetectorType type = DetectorType::kEwmaZ;
@@ -122,6 +165,9 @@ class InferenceEngine {
   InferenceEngine(const SignalTable& table, EventSink sink)
       : table_(table), sink_(std::move(sink)) {}
   void RunModel(Instance& inst);
+  // The guard's findings for prediction `p` ("" when none).
+  std::string CheckPhysics(Instance& inst, const ModelRunner& runner, const Model& m, float p,
+                           bool* violation, bool* out_of_envelope);
   void Emit(Event e);
 
   const SignalTable& table_;
@@ -132,7 +178,9 @@ class InferenceEngine {
   std::vector<std::vector<Route>> routes_;  // by SignalId
   std::vector<uint32_t> touched_;           // instances touched by the current batch
   LatencyHistogram latency_;
+  std::optional<model::physics::ConstraintSet> constraints_;  // the guard's, when configured
   std::atomic<uint64_t> predictions_{0}, prediction_errors_{0}, events_{0};
+  std::atomic<uint64_t> physics_violations_{0}, out_of_envelope_{0};
 };
 
 }  // namespace weft::edge::inference

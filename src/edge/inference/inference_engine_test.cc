@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -341,6 +342,179 @@ TEST_F(InferenceEngineTest, SwapUnderLoadDropsNothing) {
   }
   EXPECT_GT(v1, 0u);
   EXPECT_GT(v2, 0u);
+}
+
+// A real runner whose output is a * features[0] + b: rising (a > 0) or falling (a < 0).
+class LinearRunner final : public ModelRunner {
+ public:
+  LinearRunner(std::string name, size_t n, float a, float b)
+      : name_(std::move(name)), version_("1"), n_(n), a_(a), b_(b) {}
+  const std::string& name() const override { return name_; }
+  const std::string& version() const override { return version_; }
+  size_t num_features() const override { return n_; }
+  Result<float> Predict(std::span<const float> f) const override {
+    if (f.size() != n_) return InvalidArgumentError("wrong size");
+    return a_ * f[0] + b_;
+  }
+
+ private:
+  std::string name_, version_;
+  size_t n_;
+  float a_, b_;
+};
+
+class PhysicsGuardTest : public InferenceEngineTest {
+ protected:
+  void SetUp() override {
+    InferenceEngineTest::SetUp();
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("weft_guard_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ + "/constraints.yaml") << R"(constraints:
+  motor:
+    envelope:
+      vibration_rms: [0.5, 15]
+      winding_temp: [20, 150]
+    bounds:
+      - {name: risk_is_probability, output: failure_risk, min: 0, max: 1}
+    rate_of_change:
+      - {name: risk_rate, output: failure_risk, max_per_s: 0.01}
+    monotonic:
+      - {name: risk_rises_with_vibration, output: failure_risk, input: vibration_rms,
+         direction: increasing}
+)";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static ModelLoader Linear(float a, float b) {
+    return [a, b](const ModelConfig& m) -> Result<std::shared_ptr<const ModelRunner>> {
+      return std::shared_ptr<const ModelRunner>(
+          std::make_shared<LinearRunner>(m.name, m.num_features(), a, b));
+    };
+  }
+  void Vibration(int64_t ts_us, double v, InferenceEngine& e) {
+    Sample s{vib_, ts_us, v};
+    e.OnSamples({&s, 1});
+  }
+  std::string dir_;
+};
+
+constexpr char kGuardedModel[] = R"(inference:
+  constraints: constraints.yaml
+  models:
+    - {name: risk, artifact: risk.json, version: "1", asset_type: motor, window: 4,
+       threshold: 0.5, period: 1s, output: failure_risk,
+       features: [{signal: vibration_rms, stats: [last, mean]}, {signal: winding_temp, stats: [last]}]}
+)";
+
+TEST_F(PhysicsGuardTest, NonPhysicalPredictionIsFlaggedNotActedOn) {
+  auto c = Config(kGuardedModel, dir_ + "/edge.yaml");
+  ASSERT_TRUE(c.ok()) << diags_.ToString();
+  ASSERT_TRUE(c->constraints.has_value());
+  EXPECT_EQ(c->models[0].output, "failure_risk");
+  // Failure risk falls as vibration rises: 1 - vibration / 20.
+  auto e = Engine(*c, Linear(-0.05f, 1.0f));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  Vibration(1'000'000, 5, **e);  // 0.75 >= threshold 0.5, but non-physical
+  std::vector<Event> p = Events("prediction");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_DOUBLE_EQ(p[0].threshold, 0) << "not compared with the threshold";
+  EXPECT_NEAR(p[0].value, 0.75, 1e-6);
+  EXPECT_EQ(p[0].message.rfind("physics_violation: risk_rises_with_vibration: failure_risk falls "
+                               "from 0.75 to 0.71",
+                               0),
+            0u)
+      << p[0].message;
+  EXPECT_NE(p[0].message.find("when vibration_rms rises by 0.725 from 5 (risk@1 on l1-mo-01"),
+            std::string::npos)
+      << p[0].message;
+  EXPECT_EQ((*e)->stats().physics_violations, 1u);
+  EXPECT_EQ((*e)->stats().out_of_envelope, 0u);
+  EXPECT_EQ((*e)->stats().predictions, 1u);
+  EXPECT_NE((*e)->PrometheusText().find("weft_edge_inference_physics_violations_total 1"),
+            std::string::npos);
+
+  // Below the threshold it is still emitted, flagged: the record shows the model misbehaving.
+  Vibration(200'000'000, 12, **e);  // 0.4
+  p = Events("prediction");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_NE(p[1].message.find("physics_violation: risk_rises_with_vibration"), std::string::npos);
+  EXPECT_EQ((*e)->stats().physics_violations, 2u);
+}
+
+TEST_F(PhysicsGuardTest, PhysicalModelPassesAndBoundsRateAndEnvelopeAreChecked) {
+  auto c = Config(kGuardedModel, dir_ + "/edge.yaml");
+  ASSERT_TRUE(c.ok()) << diags_.ToString();
+  auto e = Engine(*c, Linear(0.05f, 0.0f));  // vibration / 20: rises with it
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  Vibration(1'000'000, 12, **e);    // 0.6: a normal alarm
+  Vibration(2'000'000, 12.1, **e);  // 0.605: 0.005/s
+  std::vector<Event> p = Events("prediction");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_DOUBLE_EQ(p[1].threshold, 0.5);
+  EXPECT_EQ(p[1].message.find("physics_violation"), std::string::npos) << p[1].message;
+  EXPECT_EQ((*e)->stats().physics_violations, 0u);
+
+  Vibration(3'000'000, 14, **e);  // 0.7: +0.095 in 1 s
+  p = Events("prediction");
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[2].message.rfind("physics_violation: risk_rate: failure_risk changes from 0.605 to "
+                               "0.7 in 1 s",
+                               0),
+            0u)
+      << p[2].message;
+  EXPECT_DOUBLE_EQ(p[2].threshold, 0);
+
+  Vibration(100'000'000, 25, **e);  // 1.25: outside the envelope and the bounds
+  p = Events("prediction");
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_NE(p[3].message.find("physics_violation: risk_is_probability: failure_risk = 1.25 is "
+                              "outside [0, 1]"),
+            std::string::npos)
+      << p[3].message;
+  EXPECT_NE(p[3].message.find("out_of_envelope: vibration_rms = 25 is outside the operating "
+                              "envelope [0.5, 15]"),
+            std::string::npos)
+      << p[3].message;
+  EXPECT_EQ((*e)->stats().physics_violations, 2u);
+  EXPECT_EQ((*e)->stats().out_of_envelope, 1u);
+}
+
+TEST_F(PhysicsGuardTest, ConfigProblemsAreReported) {
+  auto c = Config(R"(inference:
+  constraints: missing.yaml
+)",
+                  dir_ + "/edge.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(diags_.ToString().find("inference.constraints: cannot open constraints file"),
+            std::string::npos)
+      << diags_.ToString();
+
+  std::ofstream(dir_ + "/bad.yaml") << "constraints:\n  motor:\n    bounds: [{name: x}]\n";
+  c = Config("inference:\n  constraints: bad.yaml\n", dir_ + "/edge.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(diags_.ToString().find("bad.yaml:3:14: error: constraints.motor.bounds[0]: missing"),
+            std::string::npos)
+      << diags_.ToString();
+
+  // A monotonic input without an envelope range cannot be probed.
+  std::ofstream(dir_ + "/noenv.yaml") << R"(constraints:
+  motor:
+    monotonic:
+      - {name: m, output: failure_risk, input: vibration_rms, direction: increasing}
+)";
+  std::string yaml = kGuardedModel;
+  yaml.replace(yaml.find("constraints.yaml"), 16, "noenv.yaml");
+  c = Config(yaml, dir_ + "/edge.yaml");
+  ASSERT_TRUE(c.ok()) << diags_.ToString();
+  auto e = Engine(*c, Linear(0.05f, 0));
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("monotonic constraint 'm' has input 'vibration_rms' "
+                                      "without an envelope range"),
+            std::string::npos)
+      << e.status().message();
 }
 
 }  // namespace

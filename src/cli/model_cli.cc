@@ -1,0 +1,394 @@
+#include "cli/model_cli.h"
+
+#include <httplib.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "common/time_format.h"
+#include "mlops/registry/model_registry.h"
+
+namespace weft::cli {
+namespace {
+
+using json = nlohmann::json;
+
+std::string DefaultState() {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/core-state";
+}
+
+std::string Iso(TimePoint t) {
+  return FormatTimestampMicros(UnixMicros(t));
+}
+
+json Doc(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(text) : j;
+}
+
+std::string Approvals(const mlops::ModelVersion& v) {
+  std::string out;
+  for (const mlops::Approval& a : v.approvals) {
+    out += (out.empty() ? "" : ", ") + a.principal + " (" + a.role + ")";
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+  return out.empty() ? "-" : out;
+}
+
+json VersionJson(const mlops::ModelVersion& v, bool full) {
+  json approvals = json::array();
+  for (const mlops::Approval& a : v.approvals) {
+    approvals.push_back(
+        {{"principal", a.principal}, {"role", a.role}, {"comment", a.comment}, {"at", Iso(a.at)}});
+  }
+  json j{{"name", v.name},
+         {"version", v.version},
+         {"artifact_sha256", v.artifact_sha256},
+         {"artifact_size", v.artifact_size},
+         {"format", v.format},
+         {"validation_passed", v.validation_passed},
+         {"created_at", Iso(v.created_at)},
+         {"created_by", v.created_by},
+         {"status", v.status},
+         {"aliases", v.aliases},
+         {"approvals", approvals}};
+  if (full) {
+    j["card"] = Doc(v.card_json);
+    j["lineage"] = Doc(v.lineage_json);
+    j["metrics"] = Doc(v.metrics_json);
+    j["validation"] = Doc(v.validation_json);
+  }
+  return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local: list, show, verify
+
+int RunLocal(const ModelArgs& a, std::ostream& out, std::ostream& err, const Clock& clock) {
+  auto fail = [&](const Status& s, int code) {
+    err << "weft model " << a.command << ": " << s.message() << "\n";
+    return code;
+  };
+  const std::string state = a.state.empty() ? DefaultState() : a.state;
+  if (!std::filesystem::exists(state + "/models.db")) {
+    return fail(NotFoundError(state + "/models.db does not exist (is --state weft-core's state "
+                                      "directory?)"),
+                kExitInvalidInput);
+  }
+  auto reg = mlops::ModelRegistry::Open(state, &clock);
+  if (!reg.ok()) return fail(reg.status(), kExitInvalidInput);
+  mlops::ModelRegistry& r = **reg;
+
+  if (a.command == "list") {
+    auto models = r.List();
+    if (!models.ok()) return fail(models.status(), kExitInvalidInput);
+    if (a.json) {
+      json j = json::array();
+      for (const mlops::ModelSummary& m : *models) {
+        j.push_back({{"name", m.name},
+                     {"created_at", Iso(m.created_at)},
+                     {"versions", m.versions},
+                     {"latest_version", m.latest_version},
+                     {"aliases", m.aliases}});
+      }
+      out << json{{"models", j}}.dump(2) << "\n";
+      return kExitOk;
+    }
+    out << std::left << std::setw(32) << "NAME" << std::setw(10) << "VERSIONS" << std::setw(8)
+        << "LATEST"
+        << "ALIASES\n";
+    for (const mlops::ModelSummary& m : *models) {
+      std::string aliases;
+      for (const auto& [alias, v] : m.aliases) {
+        aliases += (aliases.empty() ? "" : ",") + alias + "=" + v;
+      }
+      out << std::left << std::setw(32) << m.name << std::setw(10) << m.versions << std::setw(8)
+          << m.latest_version << (aliases.empty() ? "-" : aliases) << "\n";
+    }
+    return kExitOk;
+  }
+
+  if (a.command == "show" && a.version.empty()) {
+    auto versions = r.Versions(a.name);
+    if (!versions.ok()) return fail(versions.status(), kExitInvalidInput);
+    auto aliases = r.Aliases(a.name);
+    if (!aliases.ok()) return fail(aliases.status(), kExitInvalidInput);
+    if (a.json) {
+      json vs = json::array();
+      for (const mlops::ModelVersion& v : *versions) vs.push_back(VersionJson(v, false));
+      out << json{{"name", a.name}, {"aliases", *aliases}, {"versions", vs}}.dump(2) << "\n";
+      return kExitOk;
+    }
+    out << std::left << std::setw(9) << "VERSION" << std::setw(22) << "CREATED" << std::setw(16)
+        << "BY" << std::setw(14) << "SHA256" << std::setw(11) << "VALIDATED" << std::setw(22)
+        << "ALIASES"
+        << "APPROVALS\n";
+    for (const mlops::ModelVersion& v : *versions) {
+      out << std::left << std::setw(9) << v.version << std::setw(22)
+          << Iso(v.created_at).substr(0, 20) << std::setw(16) << v.created_by << std::setw(14)
+          << v.artifact_sha256.substr(0, 12) << std::setw(11)
+          << (v.validation_passed ? "yes" : "NO") << std::setw(22) << Join(v.aliases)
+          << Approvals(v) << "\n";
+    }
+    return kExitOk;
+  }
+
+  if (a.command == "show") {
+    auto v = r.Get(a.name, a.version);
+    if (!v.ok()) return fail(v.status(), kExitInvalidInput);
+    if (a.json) {
+      out << VersionJson(*v, true).dump(2) << "\n";
+      return kExitOk;
+    }
+    out << "model:       " << v->name << " version " << v->version << "\n"
+        << "created:     " << Iso(v->created_at) << " by " << v->created_by << "\n"
+        << "artifact:    sha256 " << v->artifact_sha256 << ", " << v->artifact_size << " bytes, "
+        << v->format << "\n"
+        << "validation:  " << (v->validation_passed ? "passed" : "FAILED") << "\n"
+        << "aliases:     " << Join(v->aliases) << "\n"
+        << "approvals:   " << Approvals(*v) << "\n"
+        << "card:        " << Doc(v->card_json).dump() << "\n"
+        << "lineage:     " << Doc(v->lineage_json).dump() << "\n"
+        << "metrics:     " << Doc(v->metrics_json).dump() << "\n"
+        << "report:      " << Doc(v->validation_json).dump() << "\n";
+    return kExitOk;
+  }
+
+  // verify
+  auto v = r.Get(a.name, a.version);
+  if (!v.ok()) return fail(v.status(), kExitInvalidInput);
+  Status s = r.Verify(a.name, a.version);
+  if (!s.ok()) return fail(s, kExitInvalidInput);
+  out << "ok: model " << v->name << " version " << v->version << ": artifact sha256 "
+      << v->artifact_sha256 << " (" << v->artifact_size << " bytes) matches its Ed25519 "
+      << "signature\n";
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the API: approve, promote, rollback
+
+//! Percent-encodes a path segment (everything but unreserved characters).
+std::string Segment(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+struct Endpoint {
+  std::string host;
+  int port = 443;
+};
+
+Result<Endpoint> ParseApiUrl(const std::string& url) {
+  constexpr std::string_view kScheme = "https://";
+  if (url.rfind(kScheme, 0) != 0) {
+    return InvalidArgumentError("--api '" + url +
+                                "' must be an https:// URL, e.g. https://127.0.0.1:8443");
+  }
+  std::string rest = url.substr(kScheme.size());
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest.empty() || rest.find('/') != std::string::npos) {
+    return InvalidArgumentError("--api '" + url + "' must be https://HOST[:PORT] without a path");
+  }
+  Endpoint e;
+  const size_t colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find(']') == std::string::npos) {
+    e.host = rest.substr(0, colon);
+    const std::string port = rest.substr(colon + 1);
+    char* end = nullptr;
+    const long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || p < 1 || p > 65535) {
+      return InvalidArgumentError("--api '" + url + "': bad port '" + port + "'");
+    }
+    e.port = static_cast<int>(p);
+  } else {
+    e.host = rest;
+  }
+  if (e.host.empty()) return InvalidArgumentError("--api '" + url + "' has no host");
+  return e;
+}
+
+int RunRemote(const ModelArgs& a, std::ostream& out, std::ostream& err) {
+  auto fail = [&](const std::string& message, int code) {
+    err << "weft model " << a.command << ": " << message << "\n";
+    return code;
+  };
+  if (a.api.empty())
+    return fail("--api https://HOST:PORT (weft-core's API) is required", kExitUsage);
+  Result<Endpoint> ep = ParseApiUrl(a.api);
+  if (!ep.ok()) return fail(ep.status().message(), kExitUsage);
+  const char* token_env = std::getenv("WEFT_TOKEN");
+  const std::string token = token_env != nullptr ? token_env : "";
+  if (token.empty()) {
+    return fail(
+        "set the API token in the environment variable WEFT_TOKEN (never on the command "
+        "line)",
+        kExitUsage);
+  }
+  if (!a.ca.empty() && a.insecure) return fail("give --ca or --insecure, not both", kExitUsage);
+
+  std::string path = "/api/v1/models/" + Segment(a.name);
+  json body = json::object();
+  if (a.command == "approve") {
+    path += "/versions/" + Segment(a.version) + "/approve";
+    if (!a.role.empty()) body["role"] = a.role;
+    if (!a.comment.empty()) body["comment"] = a.comment;
+  } else if (a.command == "promote") {
+    path += "/aliases/" + Segment(a.alias);
+    body["version"] = a.version;
+  } else {
+    path += "/aliases/" + Segment(a.alias) + "/rollback";
+  }
+
+  httplib::SSLClient client(ep->host, ep->port);
+  if (a.insecure) {
+    err << "weft model: WARNING: --insecure: the API's certificate is not verified; anyone on "
+           "the path could read the token. Use --ca FILE outside a local demo.\n";
+    client.enable_server_certificate_verification(false);
+  } else {
+    if (!a.ca.empty()) {
+      if (!std::filesystem::exists(a.ca))
+        return fail("--ca " + a.ca + " does not exist", kExitUsage);
+      client.set_ca_cert_path(a.ca.c_str());
+    }
+    client.enable_server_certificate_verification(true);
+  }
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(30, 0);
+  client.set_write_timeout(30, 0);
+  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  httplib::Result res = client.Post(path, headers, body.dump(), "application/json");
+  if (!res) {
+    std::string why = httplib::to_string(res.error());
+    if (res.error() == httplib::Error::SSLServerVerification) {
+      why +=
+          " (pass the CA certificate with --ca FILE, e.g. <state>/tls/cert.pem for weft-core's "
+          "self-signed one)";
+    }
+    return fail("cannot reach " + a.api + ": " + why, kExitInvalidInput);
+  }
+  const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  if (res->status < 200 || res->status >= 300) {
+    std::string message = "HTTP " + std::to_string(res->status);
+    if (reply.is_object() && reply.contains("error") && reply["error"].is_object()) {
+      message += " " + reply["error"].value("code", std::string()) + ": " +
+                 reply["error"].value("message", std::string());
+    }
+    return fail(message, kExitInvalidInput);
+  }
+  if (a.json) {
+    out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";
+    return kExitOk;
+  }
+  if (reply.is_discarded() || !reply.is_object()) {
+    return fail("the API answered something that is not a JSON object", kExitInvalidInput);
+  }
+  if (a.command == "approve") {
+    std::string approvals;
+    if (reply.contains("approvals") && reply["approvals"].is_array()) {
+      for (const json& ap : reply["approvals"]) {
+        approvals += (approvals.empty() ? "" : ", ") + ap.value("principal", std::string()) + " (" +
+                     ap.value("role", std::string()) + ")";
+      }
+    }
+    out << "approved " << a.name << " version " << a.version << "; approvals: " << approvals
+        << "\n";
+  } else {
+    const json prev = reply.value("previous", json(nullptr));
+    out << a.name << ": " << reply.value("alias", a.alias) << " -> version "
+        << reply.value("version", std::string()) << " (was "
+        << (prev.is_string() ? prev.get<std::string>() : std::string("unset")) << ")"
+        << (a.command == "rollback" ? ", rolled back" : "") << "\n";
+  }
+  return kExitOk;
+}
+
+void AddStateOptions(CLI::App* cmd, ModelArgs* a) {
+  cmd->add_option("--state", a->state,
+                  "weft-core's state directory (default: $TMPDIR/weft-demo/core-state)");
+  cmd->add_flag("--json", a->json, "print JSON");
+}
+
+void AddApiOptions(CLI::App* cmd, ModelArgs* a) {
+  cmd->add_option("--api", a->api, "weft-core's API, https://HOST:PORT (token: $WEFT_TOKEN)")
+      ->required();
+  cmd->add_option("--ca", a->ca, "CA certificate (PEM) that signed the API's certificate");
+  cmd->add_flag("--insecure", a->insecure,
+                "do not verify the API's certificate (self-signed demo only)");
+  cmd->add_flag("--json", a->json, "print the API's JSON answer");
+}
+
+}  // namespace
+
+CLI::App* AddModelCommands(CLI::App& app, ModelArgs* a) {
+  CLI::App* cmd = app.add_subcommand("model", "The model registry: versions, approvals, aliases");
+  cmd->require_subcommand(1);
+  auto named = [&](const char* name, const char* help) {
+    CLI::App* sub = cmd->add_subcommand(name, help);
+    sub->parse_complete_callback([a, name] { a->command = name; });
+    return sub;
+  };
+  CLI::App* list = named("list", "Models with their version counts and aliases");
+  AddStateOptions(list, a);
+  CLI::App* show = named("show", "A model's versions, or one version with its lineage");
+  show->add_option("name", a->name, "model name")->required();
+  show->add_option("version", a->version, "version (1, 2, ...)");
+  AddStateOptions(show, a);
+  CLI::App* verify = named("verify", "Re-hash a version's artifact and check its signature");
+  verify->add_option("name", a->name, "model name")->required();
+  verify->add_option("version", a->version, "version")->required();
+  verify->add_option("--state", a->state,
+                     "weft-core's state directory (default: $TMPDIR/weft-demo/core-state)");
+  CLI::App* approve = named("approve", "Approve a version (through the API)");
+  approve->add_option("name", a->name, "model name")->required();
+  approve->add_option("version", a->version, "version")->required();
+  approve->add_option("--role", a->role,
+                      "approving role, e.g. ot_engineer (needed if you hold several)");
+  approve->add_option("--comment", a->comment, "why");
+  AddApiOptions(approve, a);
+  CLI::App* promote = named("promote", "Point an alias at a version (through the API)");
+  promote->add_option("name", a->name, "model name")->required();
+  promote->add_option("version", a->version, "version")->required();
+  promote->add_option("alias", a->alias, "alias, e.g. staging or production")->required();
+  AddApiOptions(promote, a);
+  CLI::App* rollback =
+      named("rollback", "Return an alias to its previous version (through the API)");
+  rollback->add_option("name", a->name, "model name")->required();
+  rollback->add_option("alias", a->alias, "alias")->required();
+  AddApiOptions(rollback, a);
+  return cmd;
+}
+
+int RunModel(const ModelArgs& a, std::ostream& out, std::ostream& err, const Clock& clock) {
+  if (a.command == "list" || a.command == "show" || a.command == "verify") {
+    return RunLocal(a, out, err, clock);
+  }
+  if (a.command == "approve" || a.command == "promote" || a.command == "rollback") {
+    return RunRemote(a, out, err);
+  }
+  err << "weft model: give a subcommand: list, show, verify, approve, promote, rollback\n";
+  return kExitUsage;
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,192 @@
+#include "cli/monitor_cli.h"
+
+#include <cstdlib>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "common/time_format.h"
+#include "mlops/monitoring/lake_monitor.h"
+#include "mlops/monitoring/monitoring_lake.h"
+#include "mlops/registry/model_registry.h"
+
+namespace weft::cli {
+namespace {
+
+std::string TmpDefault(const char* leaf) {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/" + leaf;
+}
+
+// The checks at warn or alert, as "level check:subject statistic=value".
+std::vector<mlops::CheckResult> Flagged(const mlops::WindowAssessment& a) {
+  std::vector<mlops::CheckResult> out;
+  for (const auto& r : a.results) {
+    if (r.level != mlops::Level::kOk && r.check != "reliability") out.push_back(r);
+  }
+  return out;
+}
+
+std::string Num(double v) {
+  std::ostringstream s;
+  s << std::setprecision(4) << v;
+  return s.str();
+}
+
+}  // namespace
+
+CLI::App* AddModelMonitorCommand(CLI::App& model_command, MonitorArgs* a) {
+  CLI::App* cmd = model_command.add_subcommand(
+      "monitor",
+      "Reliability monitoring of a model version on one asset from the lake (drift, "
+      "saturation, thermal degradation, envelope)");
+  cmd->add_option("name", a->name, "model name")->required();
+  auto* version = cmd->add_option("--version", a->version, "model version");
+  cmd->add_option("--alias", a->alias, "alias to resolve (default: production)")->excludes(version);
+  cmd->add_option("--asset", a->asset, "asset")->required();
+  cmd->add_option("--from", a->from, "start, ISO-8601 (inclusive)")->required();
+  cmd->add_option("--to", a->to, "end, ISO-8601 (exclusive)")->required();
+  cmd->add_option("--window", a->window, "window length, e.g. 1h, 15min")->capture_default_str();
+  cmd->add_option("--sample-period", a->sample_period,
+                  "telemetry sample period, e.g. 10s (default: inferred)");
+  cmd->add_option("--lake", a->lake, "lake root (default: $TMPDIR/weft-demo/lake)");
+  cmd->add_option("--state", a->state,
+                  "weft-core's state directory (default: $TMPDIR/weft-demo/core-state)");
+  cmd->add_flag("--append", a->append, "append the results to <lake>/model_monitoring");
+  cmd->add_flag("--json", a->json, "print JSON");
+  return cmd;
+}
+
+int RunModelMonitor(const MonitorArgs& a, std::ostream& out, std::ostream& err,
+                    const Clock& clock) {
+  auto fail = [&](const Status& s, int code) {
+    err << "weft model monitor: " << s.message() << "\n";
+    return code;
+  };
+  Result<int64_t> from = ParseTimestampMicros(a.from);
+  if (!from.ok()) return fail(from.status().WithContext("--from"), kExitUsage);
+  Result<int64_t> to = ParseTimestampMicros(a.to);
+  if (!to.ok()) return fail(to.status().WithContext("--to"), kExitUsage);
+  if (*from >= *to) return fail(InvalidArgumentError("--from must be before --to"), kExitUsage);
+  Result<Micros> window = ParseDuration(a.window);
+  if (!window.ok()) return fail(window.status().WithContext("--window"), kExitUsage);
+  if (window->count() <= 0) return fail(InvalidArgumentError("--window must be > 0"), kExitUsage);
+  Micros period{0};
+  if (!a.sample_period.empty()) {
+    Result<Micros> p = ParseDuration(a.sample_period);
+    if (!p.ok()) return fail(p.status().WithContext("--sample-period"), kExitUsage);
+    if (p->count() <= 0) {
+      return fail(InvalidArgumentError("--sample-period must be > 0"), kExitUsage);
+    }
+    period = *p;
+  }
+  if (!a.version.empty() && !a.alias.empty()) {
+    return fail(InvalidArgumentError("give --version or --alias, not both"), kExitUsage);
+  }
+
+  const std::string state = a.state.empty() ? TmpDefault("core-state") : a.state;
+  auto reg = mlops::ModelRegistry::Open(state, &clock);
+  if (!reg.ok()) return fail(reg.status().WithContext(state), kExitInvalidInput);
+  const std::string alias = a.alias.empty() ? "production" : a.alias;
+  Result<mlops::ModelVersion> mv =
+      a.version.empty() ? (*reg)->Resolve(a.name, alias) : (*reg)->Get(a.name, a.version);
+  if (!mv.ok()) return fail(mv.status(), kExitInvalidInput);
+  Result<mlops::MonitorConfig> config = mlops::MonitorConfigFromCard(mv->card_json);
+  if (!config.ok()) {
+    return fail(config.status().WithContext("model " + a.name + " version " + mv->version),
+                kExitInvalidInput);
+  }
+
+  mlops::MonitorRequest req;
+  req.lake = a.lake.empty() ? TmpDefault("lake") : a.lake;
+  req.config = std::move(config).value();
+  req.model = a.name;
+  req.model_version = mv->version;
+  req.asset = a.asset;
+  req.from_us = *from;
+  req.to_us = *to;
+  req.window = *window;
+  req.sample_period = period;
+  req.append = a.append;
+  req.clock = &clock;
+  Result<mlops::MonitorRun> run = mlops::MonitorFromLake(req);
+  if (!run.ok()) return fail(run.status(), kExitInvalidInput);
+
+  if (a.json) {
+    nlohmann::ordered_json doc;
+    doc["model"] = a.name;
+    doc["version"] = mv->version;
+    doc["asset"] = a.asset;
+    doc["signals"] = run->signals;
+    doc["sample_period_s"] = run->sample_period_s;
+    doc["windows"] = nlohmann::ordered_json::array();
+    for (const auto& w : run->windows) {
+      nlohmann::ordered_json j;
+      j["start"] = FormatTimestampMicros(w.start_us);
+      j["end"] = FormatTimestampMicros(w.end_us);
+      j["samples"] = w.samples;
+      j["scores"] = w.scores;
+      j["skipped"] = w.skipped;
+      if (!w.skipped) {
+        j["score"] = w.assessment.score;
+        j["worst"] = std::string(mlops::LevelName(w.assessment.worst()));
+        j["action"] = std::string(mlops::ActionName(w.assessment.action));
+        j["checks"] = nlohmann::ordered_json::object();
+        for (const auto& [check, level] : w.assessment.check_levels) {
+          j["checks"][check] = std::string(mlops::LevelName(level));
+        }
+        j["flagged"] = nlohmann::ordered_json::array();
+        for (const auto& r : Flagged(w.assessment)) {
+          j["flagged"].push_back({{"check", r.check},
+                                  {"subject", r.subject},
+                                  {"statistic", r.statistic},
+                                  {"value", r.value},
+                                  {"level", std::string(mlops::LevelName(r.level))}});
+        }
+      }
+      doc["windows"].push_back(std::move(j));
+    }
+    if (a.append) {
+      doc["appended"] = {{"table", req.lake + "/" + std::string(mlops::kMonitoringTableName)},
+                         {"rows", run->appended_rows},
+                         {"version", run->appended_version}};
+    }
+    out << doc.dump(2) << "\n";
+    return kExitOk;
+  }
+
+  out << "model " << a.name << " version " << mv->version << " on " << a.asset << ": "
+      << run->windows.size() << " windows, signals";
+  for (const auto& s : run->signals) out << " " << s;
+  out << ", sample period " << Num(run->sample_period_s) << " s\n";
+  out << std::left << std::setw(29) << "start" << std::setw(8) << "samples" << std::setw(7)
+      << "score" << std::setw(7) << "worst" << std::setw(16) << "action"
+      << "checks at warn/alert\n";
+  for (const auto& w : run->windows) {
+    out << std::setw(29) << FormatTimestampMicros(w.start_us) << std::setw(8) << w.samples;
+    if (w.skipped) {
+      out << "skipped (fewer than " << req.min_samples << " aligned samples)\n";
+      continue;
+    }
+    out << std::setw(7) << Num(w.assessment.score) << std::setw(7)
+        << mlops::LevelName(w.assessment.worst()) << std::setw(16)
+        << mlops::ActionName(w.assessment.action);
+    const auto flagged = Flagged(w.assessment);
+    if (flagged.empty()) out << "-";
+    for (size_t i = 0; i < flagged.size(); ++i) {
+      const auto& r = flagged[i];
+      out << (i == 0 ? "" : ", ") << mlops::LevelName(r.level) << " " << r.check
+          << (r.subject.empty() ? "" : ":" + r.subject) << " " << r.statistic << "="
+          << Num(r.value);
+    }
+    out << "\n";
+  }
+  if (a.append) {
+    out << "appended " << run->appended_rows << " rows to " << req.lake << "/"
+        << mlops::kMonitoringTableName << " (version " << run->appended_version << ")\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace weft::cli

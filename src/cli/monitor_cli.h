@@ -1,0 +1,51 @@
+// Reliability monitoring of a registered model on one asset, from the lake:
+//
+//   weft model monitor NAME [--version V | --alias production] --asset A --from ISO --to ISO
+//                      [--window 1h] [--sample-period 10s] [--lake DIR] [--state DIR]
+//                      [--append] [--json]
+//
+// Reads the version's model card from the registry at --state (default
+// $TMPDIR/weft-demo/core-state; --alias defaults to "production" when no --version is given),
+// builds the monitor from it (mlops::MonitorConfigFromCard) and runs mlops::MonitorFromLake over
+// the asset's telemetry and the version's predictions in [--from, --to) of the lake at --lake
+// (default $TMPDIR/weft-demo/lake), in windows of --window. Prints per window: start, end,
+// version, samples, score, worst level, action and the checks at warn or alert (check:subject
+// statistic=value); --json prints the same as one JSON document. With --append the results are
+// appended to <lake>/model_monitoring.
+// Exit codes as cli.h: 0 (ran; alerts do not change it), 1 (model/version/card/lake error),
+// 2 (usage).
+//
+// Thread-safety: RunModelMonitor is reentrant.
+#ifndef WEFT_CLI_MONITOR_CLI_H_
+#define WEFT_CLI_MONITOR_CLI_H_
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+#include <string>
+
+#include "common/clock.h"
+
+namespace weft::cli {
+
+struct MonitorArgs {
+  std::string name;
+  std::string version;  //!< "" = the alias's version
+  std::string alias;    //!< "" (with no version) = "production"
+  std::string asset, from, to;
+  std::string window = "1h";
+  std::string sample_period;  //!< "" = inferred from the telemetry
+  std::string lake;           //!< "" = $TMPDIR/weft-demo/lake
+  std::string state;          //!< "" = $TMPDIR/weft-demo/core-state
+  bool append = false;
+  bool json = false;
+};
+
+//! Adds `monitor` under `weft model`.
+CLI::App* AddModelMonitorCommand(CLI::App& model_command, MonitorArgs* args);
+//! Runs it. Exit codes as cli.h.
+int RunModelMonitor(const MonitorArgs& args, std::ostream& out, std::ostream& err,
+                    const Clock& clock);
+
+}  // namespace weft::cli
+
+#endif  // WEFT_CLI_MONITOR_CLI_H_

@@ -1,0 +1,137 @@
+// Dataset: the labelled rows a failure-within-horizon model is trained and evaluated on, from
+// twin-simulated scenario runs and from field telemetry in the lake at a pinned Delta version.
+//
+//   WEFT_ASSIGN_OR_RETURN(Dataset d, BuildScenarioDataset(spec));          // twin runs
+//   // a spec naming a registered twin version needs the core's state dir (twins.db):
+//   WEFT_ASSIGN_OR_RETURN(Dataset d, BuildScenarioDataset(spec, {state_dir, &clock}));
+//   WEFT_ASSIGN_OR_RETURN(Dataset f, BuildFieldDataset(spec, base_dir, &clock));
+//   d.Append(std::move(f));
+//   std::vector<float> x = d.Matrix(rows);                                // row-major
+//
+// Features are computed by the edge's own FeatureWindow (edge/inference/features.h), from the
+// `window` newest values of each signal at its 1 s period, so what is trained on is what the edge
+// computes. A row's label is 1 when a failure of its asset follows within `horizon` (0 < failure
+// - ts <= horizon); its time to failure is +inf when no failure follows in its run.
+//
+// Scenario runs (ScenarioSpec): run i uses its own Rng (from seed and i), a twin made with
+// MakeTwin(model, params) plus the `vary` draws, a base load and ambient drawn per run; the load
+// takes a new value within ±0.1 of its base (clamped to the range) every 6 h and the ambient
+// follows a ±4 K daily sine. Each run warms up for 2 h (no rows), then the twin is stepped at
+// 60 s (exact enough: the twins integrate first-order nodes exactly), and before each row time at
+// 1 s for `window` steps, pushing each feature signal. A round(fault_fraction·runs) share of the
+// runs (the first ones) get bearing wear of a uniform severity at a uniform fault start; a run
+// stops at the twin's failure (its failure time is the step it failed in). With sensor_drift, a
+// run drawn for it adds rate·(t - start)/1 d to the pushed values of that signal after start.
+//
+// Field data (FieldDataSpec): the telemetry table (columns ts, asset, asset_type, signal, value,
+// quality; `date` partition used for pruning when present) is scanned at `version` with a
+// predicate on ts (and date, asset_type, signal); only quality 0 is used. Each asset's samples
+// are replayed in time order into a FeatureWindow and a row is made every row_every once every
+// signal has a value. The labels CSV (weft-sim --labels) gives failures per asset: a failure
+// ends a run; the asset's next samples start a new run with an empty window.
+//
+// A registered twin (scenarios.twin.registry): ResolveScenarioTwin reads the version (or the
+// latest) from <state_dir>/twins.db (read-only use; the file must exist) and the runs use
+// MakeTwin(base model, version's parameters overridden by `params`), then the `vary` draws. The
+// lineage's scenarios.twin then holds "registry": {name, version, ref "name@version",
+// base_model, parameters (all of the version's), parent_version}; "model" and "version" are
+// always the base model and its TwinInfo version.
+//
+// Thread-safety: functions are reentrant; a Dataset is a plain value.
+#ifndef WEFT_MLOPS_TRAINING_DATASET_H_
+#define WEFT_MLOPS_TRAINING_DATASET_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "mlops/training/train_spec.h"
+
+namespace weft::mlops {
+
+inline constexpr double kNoFailure = std::numeric_limits<double>::infinity();
+
+struct DatasetRow {
+  uint32_t run = 0;  //!< index into Dataset::runs
+  int64_t ts_us = 0;
+  std::vector<float> features;  //!< TrainSpec::FeatureNames() order; NaN = missing
+  float label = 0;
+  double time_to_failure_s = kNoFailure;
+};
+
+struct RunInfo {
+  std::string id;                         //!< "twin-7", or "field:<asset>#<segment>"
+  std::string asset;                      //!< the asset's name
+  std::string source;                     //!< "twin" or "field"
+  bool fault = false;                     //!< a fault was present (labels CSV / injected)
+  std::optional<int64_t> fault_start_us;  //!< when it started
+  std::optional<int64_t> failure_us;      //!< when the run ended in failure
+  double severity = 0;
+  double sensor_drift_per_day = 0;   //!< scenario runs with a drifting sensor
+  int64_t start_us = 0, end_us = 0;  //!< first and last row
+};
+
+struct Dataset {
+  std::vector<std::string> feature_names;
+  std::vector<RunInfo> runs;
+  std::vector<DatasetRow> rows;  //!< grouped by run, in time order within a run
+  nlohmann::json lineage = nlohmann::json::object();  //!< "scenarios", "field_data" entries
+
+  size_t positives() const;
+  //! Adds `other`'s runs and rows (run indices shifted) and merges its lineage.
+  void Append(Dataset other);
+  //! The feature values of `rows` (indices), row-major.
+  std::vector<float> Matrix(const std::vector<size_t>& rows) const;
+};
+
+//! Where registered twins are looked up (scenarios.twin.registry).
+struct ScenarioOptions {
+  std::filesystem::path state_dir{};  //!< the core's state directory holding twins.db
+  const Clock* clock = nullptr;       //!< for TwinRegistry::Open; null = the system clock
+};
+
+//! The twin a spec's scenarios run.
+struct ScenarioTwin {
+  std::string base_model;                    //!< src/twin model given to MakeTwin
+  std::map<std::string, double> parameters;  //!< before `params`/`vary`; empty = defaults
+  std::string registry;                      //!< registered name; "" for a built-in model
+  std::string version;                       //!< registered version; "" for a built-in model
+  std::string parent_version;                //!< of the registered version
+};
+
+//! Resolves scenarios.twin. For a registered twin: FailedPrecondition when state_dir is empty or
+//! holds no twins.db; NotFound naming scenarios.twin.registry and the registered names when the
+//! name is not registered, or scenarios.twin.version and the existing versions.
+Result<ScenarioTwin> ResolveScenarioTwin(const TrainSpec& spec, const ScenarioOptions& options);
+
+//! Rows from the spec's scenario runs. InvalidArgument for an unknown twin model, parameter or
+//! output (a feature signal the twin does not produce); ResolveScenarioTwin's errors.
+Result<Dataset> BuildScenarioDataset(const TrainSpec& spec, const ScenarioOptions& options = {});
+
+//! Rows from the spec's field_data: the telemetry table at its pinned version. Relative paths
+//! are resolved against `base_dir`. NotFound for a missing table or labels file; InvalidArgument
+//! for a table without the needed columns or a malformed labels CSV (line named).
+Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::path& base_dir,
+                                  const Clock* clock);
+
+//! Failures per asset from a weft-sim labels CSV (asset,signal,fault,severity,start,end,failure).
+struct FailureLabel {
+  std::string asset;
+  std::string fault;
+  double severity = 0;
+  double sensor_drift_per_day = 0;  //!< scenario runs with a drifting sensor
+  int64_t start_us = 0;
+  std::optional<int64_t> failure_us;
+};
+Result<std::vector<FailureLabel>> ParseLabelsCsv(std::string_view text, const std::string& file);
+
+}  // namespace weft::mlops
+
+#endif  // WEFT_MLOPS_TRAINING_DATASET_H_
