@@ -35,6 +35,12 @@ nlohmann::ordered_json DiagnosticsToJson(const Diagnostics& diags) {
 
 }  // namespace
 
+std::string DemoPathOr(const std::string& path, std::string_view leaf) {
+  if (!path.empty()) return path;
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/" + std::string(leaf);
+}
+
 int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err, const Clock& clock) {
   Diagnostics diags;
   Result<model::Plant> plant = model::LoadPlantFile(args.plant_file, &diags);

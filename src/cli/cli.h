@@ -14,6 +14,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 
@@ -22,6 +23,10 @@ namespace weft::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalidInput = 1;
 inline constexpr int kExitUsage = 2;
+
+//! `path` when set, else $TMPDIR/weft-demo/<leaf> (TMPDIR defaults to /tmp): where `weft demo`
+//! keeps its lake ("lake") and weft-core's state ("core-state"), the commands' defaults.
+std::string DemoPathOr(const std::string& path, std::string_view leaf);
 
 struct PlanArgs {
   std::string plant_file;

@@ -56,11 +56,7 @@ int RunQuery(const QueryArgs& a, std::ostream& out, std::ostream& err, const Clo
     if (!plant.ok()) return fail(plant.status(), kExitInvalidInput);
     core::views::IncludeSubtypes(*plant, &view);
   }
-  std::string lake = a.lake;
-  if (lake.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    lake = std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/lake";
-  }
+  const std::string lake = DemoPathOr(a.lake, "lake");
   auto telemetry = core::OpenTable(lake, core::LakeTableId::kTelemetry, &clock);
   if (!telemetry.ok())
     return fail(telemetry.status().WithContext("--lake " + lake), kExitInvalidInput);
@@ -114,11 +110,7 @@ int RunCatalog(const CatalogArgs& a, std::ostream& out, std::ostream& err, const
     err << "weft catalog: " << s.message() << "\n";
     return code;
   };
-  std::string state = a.state;
-  if (state.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    state = std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/core-state";
-  }
+  const std::string state = DemoPathOr(a.state, "core-state");
   core::catalog::TagQuery query;
   if (!a.tags.empty()) {
     Result<core::catalog::TagQuery> q = core::catalog::ParseTagQuery(a.tags);

@@ -17,18 +17,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string DefaultState() {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/core-state";
-}
-
 std::string Iso(TimePoint t) {
   return FormatTimestampMicros(UnixMicros(t));
-}
-
-json Doc(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? json(text) : j;
 }
 
 std::string Approvals(const mlops::ModelVersion& v) {
@@ -45,32 +35,6 @@ std::string Join(const std::vector<std::string>& v) {
   return out.empty() ? "-" : out;
 }
 
-json VersionJson(const mlops::ModelVersion& v, bool full) {
-  json approvals = json::array();
-  for (const mlops::Approval& a : v.approvals) {
-    approvals.push_back(
-        {{"principal", a.principal}, {"role", a.role}, {"comment", a.comment}, {"at", Iso(a.at)}});
-  }
-  json j{{"name", v.name},
-         {"version", v.version},
-         {"artifact_sha256", v.artifact_sha256},
-         {"artifact_size", v.artifact_size},
-         {"format", v.format},
-         {"validation_passed", v.validation_passed},
-         {"created_at", Iso(v.created_at)},
-         {"created_by", v.created_by},
-         {"status", v.status},
-         {"aliases", v.aliases},
-         {"approvals", approvals}};
-  if (full) {
-    j["card"] = Doc(v.card_json);
-    j["lineage"] = Doc(v.lineage_json);
-    j["metrics"] = Doc(v.metrics_json);
-    j["validation"] = Doc(v.validation_json);
-  }
-  return j;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Local: list, show, verify
 
@@ -79,7 +43,7 @@ int RunLocal(const ModelArgs& a, std::ostream& out, std::ostream& err, const Clo
     err << "weft model " << a.command << ": " << s.message() << "\n";
     return code;
   };
-  const std::string state = a.state.empty() ? DefaultState() : a.state;
+  const std::string state = DemoPathOr(a.state, "core-state");
   if (!std::filesystem::exists(state + "/models.db")) {
     return fail(NotFoundError(state + "/models.db does not exist (is --state weft-core's state "
                                       "directory?)"),
@@ -125,7 +89,7 @@ int RunLocal(const ModelArgs& a, std::ostream& out, std::ostream& err, const Clo
     if (!aliases.ok()) return fail(aliases.status(), kExitInvalidInput);
     if (a.json) {
       json vs = json::array();
-      for (const mlops::ModelVersion& v : *versions) vs.push_back(VersionJson(v, false));
+      for (const mlops::ModelVersion& v : *versions) vs.push_back(mlops::ToJson(v, false));
       out << json{{"name", a.name}, {"aliases", *aliases}, {"versions", vs}}.dump(2) << "\n";
       return kExitOk;
     }
@@ -147,7 +111,7 @@ int RunLocal(const ModelArgs& a, std::ostream& out, std::ostream& err, const Clo
     auto v = r.Get(a.name, a.version);
     if (!v.ok()) return fail(v.status(), kExitInvalidInput);
     if (a.json) {
-      out << VersionJson(*v, true).dump(2) << "\n";
+      out << mlops::ToJson(*v, true).dump(2) << "\n";
       return kExitOk;
     }
     out << "model:       " << v->name << " version " << v->version << "\n"
@@ -157,10 +121,10 @@ int RunLocal(const ModelArgs& a, std::ostream& out, std::ostream& err, const Clo
         << "validation:  " << (v->validation_passed ? "passed" : "FAILED") << "\n"
         << "aliases:     " << Join(v->aliases) << "\n"
         << "approvals:   " << Approvals(*v) << "\n"
-        << "card:        " << Doc(v->card_json).dump() << "\n"
-        << "lineage:     " << Doc(v->lineage_json).dump() << "\n"
-        << "metrics:     " << Doc(v->metrics_json).dump() << "\n"
-        << "report:      " << Doc(v->validation_json).dump() << "\n";
+        << "card:        " << mlops::StoredJson(v->card_json).dump() << "\n"
+        << "lineage:     " << mlops::StoredJson(v->lineage_json).dump() << "\n"
+        << "metrics:     " << mlops::StoredJson(v->metrics_json).dump() << "\n"
+        << "report:      " << mlops::StoredJson(v->validation_json).dump() << "\n";
     return kExitOk;
   }
 

@@ -14,11 +14,6 @@
 namespace weft::cli {
 namespace {
 
-std::string TmpDefault(const char* leaf) {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/" + leaf;
-}
-
 // The checks at warn or alert, as "level check:subject statistic=value".
 std::vector<mlops::CheckResult> Flagged(const mlops::WindowAssessment& a) {
   std::vector<mlops::CheckResult> out;
@@ -85,7 +80,7 @@ int RunModelMonitor(const MonitorArgs& a, std::ostream& out, std::ostream& err,
     return fail(InvalidArgumentError("give --version or --alias, not both"), kExitUsage);
   }
 
-  const std::string state = a.state.empty() ? TmpDefault("core-state") : a.state;
+  const std::string state = DemoPathOr(a.state, "core-state");
   auto reg = mlops::ModelRegistry::Open(state, &clock);
   if (!reg.ok()) return fail(reg.status().WithContext(state), kExitInvalidInput);
   const std::string alias = a.alias.empty() ? "production" : a.alias;
@@ -99,7 +94,7 @@ int RunModelMonitor(const MonitorArgs& a, std::ostream& out, std::ostream& err,
   }
 
   mlops::MonitorRequest req;
-  req.lake = a.lake.empty() ? TmpDefault("lake") : a.lake;
+  req.lake = DemoPathOr(a.lake, "lake");
   req.config = std::move(config).value();
   req.model = a.name;
   req.model_version = mv->version;

@@ -21,11 +21,6 @@
 namespace weft::cli {
 namespace {
 
-std::string DefaultState() {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/core-state";
-}
-
 // Who registers: the local user, as "cli:<login>" (the registry records it as created_by).
 std::string LocalActor() {
   const char* user = std::getenv("USER");
@@ -109,7 +104,7 @@ int RunModelTrain(const TrainArgs& args, std::ostream& out, std::ostream& err, c
     err << diags.ToString() << "weft model train: " << spec.status().message() << "\n";
     return kExitUsage;
   }
-  const std::string state = args.state.empty() ? DefaultState() : args.state;
+  const std::string state = DemoPathOr(args.state, "core-state");
   mlops::TrainOptions options;
   options.base_dir = std::filesystem::path(args.spec).parent_path();
   options.state_dir = state;  // registered twin versions (twins.db) for the scenarios

@@ -16,11 +16,6 @@ namespace {
 
 using mlops::TwinVersion;
 
-std::string DefaultState() {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/weft-demo/core-state";
-}
-
 nlohmann::json VersionJson(const TwinVersion& v) {
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [k, value] : v.parameters) params[k] = value;
@@ -101,7 +96,7 @@ CLI::App* AddTwinCommands(CLI::App& app, TwinArgs* a) {
 
 int RunTwin(const TwinArgs& a, std::ostream& out, std::ostream& err, const Clock& clock) {
   const std::string& cmd = a.command;
-  const std::string state = a.state.empty() ? DefaultState() : a.state;
+  const std::string state = DemoPathOr(a.state, "core-state");
   auto reg = mlops::TwinRegistry::Open(state, &clock);
   if (!reg.ok()) return Fail(err, cmd, reg.status());
   mlops::TwinRegistry& registry = **reg;

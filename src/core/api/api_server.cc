@@ -909,53 +909,6 @@ Result<Reply> ApiServer::Impl::CatalogSignals(Call& c) {
 
 namespace {
 
-//! A stored JSON document as JSON (the registry checked it at registration).
-json Doc(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? json(text) : j;
-}
-
-json ApprovalJson(const mlops::Approval& a) {
-  return json{
-      {"principal", a.principal}, {"role", a.role}, {"comment", a.comment}, {"at", Iso(a.at)}};
-}
-
-//! A version; `full` adds the card, lineage, metrics and validation report.
-json ModelVersionJson(const mlops::ModelVersion& v, bool full) {
-  json approvals = json::array();
-  for (const mlops::Approval& a : v.approvals) approvals.push_back(ApprovalJson(a));
-  json j{{"name", v.name},
-         {"version", v.version},
-         {"artifact_sha256", v.artifact_sha256},
-         {"artifact_size", v.artifact_size},
-         {"format", v.format},
-         {"validation_passed", v.validation_passed},
-         {"created_at", Iso(v.created_at)},
-         {"created_by", v.created_by},
-         {"status", v.status},
-         {"aliases", v.aliases},
-         {"approvals", approvals}};
-  if (full) {
-    j["signature"] = v.signature_hex;
-    j["card"] = Doc(v.card_json);
-    j["lineage"] = Doc(v.lineage_json);
-    j["metrics"] = Doc(v.metrics_json);
-    j["validation"] = Doc(v.validation_json);
-  }
-  return j;
-}
-
-json HistoryJson(const mlops::HistoryEntry& h) {
-  json j{{"id", h.id},         {"at", Iso(h.at)},      {"actor", h.actor},
-         {"action", h.action}, {"version", h.version}, {"detail", Doc(h.detail)}};
-  if (!h.alias.empty()) {
-    j["alias"] = h.alias;
-    j["from"] = h.from.empty() ? json(nullptr) : json(h.from);
-    j["to"] = h.to;
-  }
-  return j;
-}
-
 //! The roles of the caller's grants that allow `p` globally (grants on "*").
 std::vector<std::string> GlobalRolesWith(const std::vector<Grant>& grants, bool disabled,
                                          Permission p) {
@@ -998,9 +951,9 @@ Result<Reply> ApiServer::Impl::GetModel(Call& c) {
   WEFT_ASSIGN_OR_RETURN(auto aliases, models->Aliases(name));
   WEFT_ASSIGN_OR_RETURN(std::vector<mlops::HistoryEntry> history, models->History(name));
   json vs = json::array();
-  for (const mlops::ModelVersion& v : versions) vs.push_back(ModelVersionJson(v, false));
+  for (const mlops::ModelVersion& v : versions) vs.push_back(mlops::ToJson(v, false));
   json hs = json::array();
-  for (const mlops::HistoryEntry& h : history) hs.push_back(HistoryJson(h));
+  for (const mlops::HistoryEntry& h : history) hs.push_back(mlops::ToJson(h));
   return JsonReply(200,
                    json{{"name", name}, {"aliases", aliases}, {"versions", vs}, {"history", hs}});
 }
@@ -1008,7 +961,7 @@ Result<Reply> ApiServer::Impl::GetModel(Call& c) {
 Result<Reply> ApiServer::Impl::GetModelVersion(Call& c) {
   WEFT_ASSIGN_OR_RETURN(mlops::ModelRegistry * models, Models());
   WEFT_ASSIGN_OR_RETURN(mlops::ModelVersion v, models->Get(c.params.at(0), c.params.at(1)));
-  return JsonReply(200, ModelVersionJson(v, true));
+  return JsonReply(200, mlops::ToJson(v, true));
 }
 
 Result<Reply> ApiServer::Impl::ModelArtifact(Call& c) {
@@ -1050,7 +1003,7 @@ Result<Reply> ApiServer::Impl::ApproveModel(Call& c) {
   WEFT_RETURN_IF_ERROR(models->Approve(c.params.at(0), c.params.at(1), actor, role, comment));
   WEFT_ASSIGN_OR_RETURN(mlops::ModelVersion v, models->Get(c.params.at(0), c.params.at(1)));
   c.outcome = {{"model", v.name}, {"version", v.version}, {"role", role}};
-  return JsonReply(201, ModelVersionJson(v, false));
+  return JsonReply(201, mlops::ToJson(v, false));
 }
 
 Result<Reply> ApiServer::Impl::SetModelAlias(Call& c) {

@@ -17,6 +17,7 @@
 #include <set>
 #include <utility>
 
+#include "common/time_format.h"
 #include "sqlite/statement.h"
 
 namespace weft::mlops {
@@ -951,6 +952,51 @@ Result<std::string> ModelRegistry::Rollback(std::string_view name, std::string_v
   WEFT_RETURN_IF_ERROR(AddHistoryLocked(id, h));
   WEFT_RETURN_IF_ERROR(txn.Commit());
   return h.to;
+}
+
+nlohmann::json StoredJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? nlohmann::json(text) : j;
+}
+
+nlohmann::json ToJson(const ModelVersion& v, bool full) {
+  auto iso = [](TimePoint t) { return FormatTimestampMicros(UnixMicros(t)); };
+  nlohmann::json approvals = nlohmann::json::array();
+  for (const Approval& a : v.approvals) {
+    approvals.push_back(
+        {{"principal", a.principal}, {"role", a.role}, {"comment", a.comment}, {"at", iso(a.at)}});
+  }
+  nlohmann::json j{{"name", v.name},
+                   {"version", v.version},
+                   {"artifact_sha256", v.artifact_sha256},
+                   {"artifact_size", v.artifact_size},
+                   {"format", v.format},
+                   {"validation_passed", v.validation_passed},
+                   {"created_at", iso(v.created_at)},
+                   {"created_by", v.created_by},
+                   {"status", v.status},
+                   {"aliases", v.aliases},
+                   {"approvals", approvals}};
+  if (full) {
+    j["signature"] = v.signature_hex;
+    j["card"] = StoredJson(v.card_json);
+    j["lineage"] = StoredJson(v.lineage_json);
+    j["metrics"] = StoredJson(v.metrics_json);
+    j["validation"] = StoredJson(v.validation_json);
+  }
+  return j;
+}
+
+nlohmann::json ToJson(const HistoryEntry& h) {
+  nlohmann::json j{{"id", h.id},           {"at", FormatTimestampMicros(UnixMicros(h.at))},
+                   {"actor", h.actor},     {"action", h.action},
+                   {"version", h.version}, {"detail", StoredJson(h.detail)}};
+  if (!h.alias.empty()) {
+    j["alias"] = h.alias;
+    j["from"] = h.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.from);
+    j["to"] = h.to;
+  }
+  return j;
 }
 
 }  // namespace weft::mlops

@@ -48,6 +48,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -200,6 +201,14 @@ class ModelRegistry {
 
 //! Lower-case hex SHA-256 of `bytes`.
 std::string Sha256Hex(std::string_view bytes);
+
+//! A stored JSON document (card, lineage, ...) as JSON; text that does not parse stays a string.
+nlohmann::json StoredJson(const std::string& text);
+//! A version as the API and `weft model --json` show it; `full` adds the signature, card,
+//! lineage, metrics and validation report.
+nlohmann::json ToJson(const ModelVersion& v, bool full);
+//! A history entry; alias changes carry alias, from (null when new) and to.
+nlohmann::json ToJson(const HistoryEntry& h);
 
 }  // namespace weft::mlops
 
