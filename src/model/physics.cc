@@ -547,7 +547,7 @@ class ConstraintsParser : public YamlReader {
   }
 
   void ParseTwin(const YamlValue& v, AssetConstraints* c) {
-    YamlFields f = OpenMap(v, {"name", "output", "twin", "twin_output", "tolerance"});
+    YamlFields f = OpenMap(v, {"name", "output", "twin", "twin_output", "tolerance", "inputs"});
     if (!f.ok()) return;
     const size_t before = diags()->error_count();
     TwinAgreementConstraint t;
@@ -562,6 +562,19 @@ class ConstraintsParser : public YamlReader {
         Err(ye::kInvalidValue, *x, "expected tolerance > 0, got " + FormatValue(*tol));
       } else if (tol) {
         t.tolerance = *tol;
+      }
+    }
+    if (auto x = f.Get("inputs"); x && OpenMap(*x, {}).ok()) {
+      for (auto it = x->node.begin(); it != x->node.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        SourceLocation key_loc = At(it->first, x->loc);
+        std::string input = it->first.Scalar();
+        YamlValue value{it->second, At(it->second, key_loc), Child(x->path, input)};
+        if (!IsValidId(input)) {
+          Err(ye::kInvalidValue, value, "invalid twin input name " + Quote(input));
+          continue;
+        }
+        if (auto e = Expression(value)) t.inputs.emplace_back(input, std::move(*e));
       }
     }
     if (diags()->error_count() == before) c->twins.push_back(std::move(t));

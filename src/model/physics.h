@@ -27,9 +27,10 @@
 //       balance:                 # |lhs - rhs| <= abs_tol + rel_tol * |rhs|
 //         - {name: electrical_power, lhs: "power",
 //            rhs: "sqrt(3)*voltage*current*0.86/1000", rel_tol: 0.15, abs_tol: 0.5}
-//       twin_agreement:          # |output - twin's twin_output| <= tolerance
+//       twin_agreement:          # |output - twin's steady twin_output| <= tolerance
 //         - {name: thermal_twin, output: winding_temp, twin: motor, twin_output: winding_temp,
-//            tolerance: 5}
+//            tolerance: 5, inputs: {load: "(current - 10) / 18", ambient_temp: "25"}}
+//                                # twin input -> expression of signals (optional)
 // Every section is optional. Constraint names are ids, unique within an asset type; a bound or
 // rate names exactly one of `output` (a model output) or `signal`. Expressions (balance) use the
 // language of ParseExpr. Every problem is reported in the Diagnostics with file:line:column and
@@ -162,6 +163,9 @@ struct TwinAgreementConstraint {
   std::string twin;  //!< a twin model name for MakeTwin
   std::string twin_output;
   double tolerance = 0;
+  //! Twin input -> its value as an expression of signals (e.g. load: "(current - 10) / 18",
+  //! ambient_temp: "25"); inputs not listed keep the twin's defaults.
+  std::vector<std::pair<std::string, Expr>> inputs;
   SourceLocation where;
 };
 

@@ -25,7 +25,12 @@
 //                       once).
 //   balance             evaluated at every base point when each variable is the model's output
 //                       or a feature signal; otherwise skipped with the variable named.
-//   twin_agreement      skipped, reason "not implemented" (never passed silently).
+//   twin_agreement      at every base point, the twin (MakeTwin, default parameters) gets the
+//                       constraint's inputs evaluated at the point, is stepped to steady state
+//                       (20 x 1 h: exact for the built-in twins' first-order nodes), and
+//                       |prediction - twin output| must be <= tolerance; points whose inputs fall
+//                       outside the twin's limits are not compared (counted in the detail);
+//                       inputs that use an unswept signal skip the constraint, naming it.
 //   rate_of_change, bounds on signals
 //                       skipped: they concern time series and measurements (the edge's guard).
 // Constraints about another output than `output_name` are skipped with that reason.

@@ -8,7 +8,9 @@
 
 #include "edge/inference/tree_model.h"
 #include "edge/inference/xgboost_runner.h"
+#include "model/physics.h"
 #include "testing/test_env.h"
+#include "twin/twin.h"
 
 namespace weft::mlops {
 namespace {
@@ -149,7 +151,7 @@ TEST_F(ValidationTest, PhysicalModelTrainedWithMonotoneConstraintsPasses) {
   // Never passed silently: what the sweep cannot check is skipped with a reason.
   const ConstraintResult* twin = Find(*report, "thermal_twin");
   EXPECT_EQ(twin->status, CheckStatus::kSkipped);
-  EXPECT_NE(twin->detail.find("not implemented"), std::string::npos);
+  EXPECT_NE(twin->detail.find("compares output 'winding_temp'"), std::string::npos) << twin->detail;
   EXPECT_NE(Find(*report, "electrical_power")
                 ->detail.find("variables 'power', 'current', 'voltage' are neither"),
             std::string::npos);
@@ -245,6 +247,67 @@ TEST_F(ValidationTest, RefusesSignalsWithoutEnvelopeAndMismatchedFeatures) {
   SweepOptions bad;
   bad.grid_steps = 1;
   EXPECT_FALSE(ValidateCandidate(*model, "failure_risk", Features(), Motor(), bad).ok());
+}
+
+// Twin agreement: a regression of winding_temp on current against the motor twin's steady state
+// (load from current as the constraint maps it). Trained on the twin's own values it agrees
+// within the tolerance; trained on values 10 K too warm it is refused, with the point named.
+TEST_F(ValidationTest, TwinAgreementComparesWithTheTwinsSteadyState) {
+  Diagnostics diags;
+  auto set = model::physics::ParseConstraints(R"(constraints:
+  motor:
+    envelope: {current: [10, 31]}
+    twin_agreement:
+      - {name: thermal_twin, output: winding_temp, twin: motor, twin_output: winding_temp,
+         tolerance: 3, inputs: {load: "(current - 10) / 18", ambient_temp: "25"}}
+)",
+                                              "twin.yaml", &diags);
+  ASSERT_TRUE(set.ok()) << diags.ToString();
+  const model::physics::AssetConstraints* c = set->For("motor", nullptr);
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->twins.size(), 1u);
+  ASSERT_EQ(c->twins[0].inputs.size(), 2u);
+
+  auto motor = twin::MakeTwin("motor", {});
+  ASSERT_TRUE(motor.ok());
+  twin::Rng rng(1);
+  std::vector<float> x, truth;
+  for (int i = 0; i < 2000; ++i) {
+    const double current = 10 + 21.0 * i / 1999;
+    ASSERT_TRUE((*motor)->SetInput("load", (current - 10) / 18).ok());
+    for (int k = 0; k < 20; ++k) (*motor)->Step(3600, rng);
+    x.push_back(static_cast<float>(current));
+    truth.push_back(static_cast<float>(*(*motor)->Output("winding_temp")));
+  }
+  const std::vector<FeatureConfig> features = {{"current", {Stat::kLast}}};
+  auto validate = [&](const std::vector<float>& y, const std::string& file) {
+    const std::string path = dir_->path() + "/" + file;
+    Status s = Train(x, y, 1, {{"max_depth", "6"}}, "reg:squarederror", path);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    auto m = TreeModel::Load(path, "winding", "1");
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return ValidateCandidate(**m, "winding_temp", features, *c, SweepOptions{});
+  };
+
+  auto good = validate(truth, "good.json");
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  const ConstraintResult* t = Find(*good, "thermal_twin");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->status, CheckStatus::kPassed) << t->detail;
+  EXPECT_EQ(t->points_checked, 7u);  // the grid of one signal
+  EXPECT_TRUE(good->passed);
+
+  std::vector<float> warm = truth;
+  for (float& v : warm) v += 10;
+  auto bad = validate(warm, "warm.json");
+  ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+  t = Find(*bad, "thermal_twin");
+  EXPECT_EQ(t->status, CheckStatus::kFailed);
+  EXPECT_EQ(t->violations, 7u);
+  EXPECT_FALSE(bad->passed);
+  EXPECT_NE(t->detail.find("differs from twin motor's steady winding_temp"), std::string::npos)
+      << t->detail;
+  EXPECT_NE(t->detail.find("tolerance 3"), std::string::npos) << t->detail;
 }
 
 }  // namespace
