@@ -177,6 +177,22 @@ int RunModelMonitor(const MonitorArgs& a, std::ostream& out, std::ostream& err,
     }
     out << "\n";
   }
+  // The actions are the operator's to take (promotion and rollback are approved, audited API
+  // calls); say which command carries out the strongest one of the run.
+  mlops::Action strongest = mlops::Action::kNone;
+  for (const auto& w : run->windows) {
+    if (!w.skipped) strongest = std::max(strongest, w.assessment.action);
+  }
+  if (strongest == mlops::Action::kRollback) {
+    out << "action: roll back: weft model rollback " << a.name << " "
+        << (a.alias.empty() ? "production" : a.alias) << " --api URL\n";
+  } else if (strongest == mlops::Action::kRetrain) {
+    out << "action: retrain: weft model train SPEC.yaml (with data up to "
+        << FormatTimestampMicros(run->windows.back().end_us) << "), then validate and promote\n";
+  } else if (strongest == mlops::Action::kMarkLowTrust) {
+    out << "action: treat " << a.name << "'s predictions on " << a.asset
+        << " as low-trust for the flagged windows\n";
+  }
   if (a.append) {
     out << "appended " << run->appended_rows << " rows to " << req.lake << "/"
         << mlops::kMonitoringTableName << " (version " << run->appended_version << ")\n";

@@ -10,7 +10,9 @@
 // the asset's telemetry and the version's predictions in [--from, --to) of the lake at --lake
 // (default $TMPDIR/weft-demo/lake), in windows of --window. Prints per window: start, end,
 // version, samples, score, worst level, action and the checks at warn or alert (check:subject
-// statistic=value); --json prints the same as one JSON document. With --append the results are
+// statistic=value), then the command that carries out the run's strongest action (rollback and
+// retraining stay the operator's: promotion and rollback are approved, audited API calls);
+// --json prints the windows as one JSON document. With --append the results are
 // appended to <lake>/model_monitoring.
 // Exit codes as cli.h: 0 (ran; alerts do not change it), 1 (model/version/card/lake error),
 // 2 (usage).
