@@ -16,7 +16,10 @@
 // The card (JSON): name, asset_type, output, task, horizon_s, window, features [{signal, stats}],
 // feature_names, threshold, monotone_constraints, and reference: per feature name the training
 // rows' quantiles {p0, p1, p5, p10, p20, ..., p90, p95, p99, p100} (NaN-free; null when the
-// feature was always missing), for drift monitoring and the operating envelope.
+// feature was always missing), for drift monitoring and the operating envelope; per signal with
+// a `last` stat its raw reference (deciles, a sample of <= 2000 values) and reference.score (the
+// training scores'), in the form mlops/monitoring's ParseMonitorConfig reads; model; and a
+// monitoring block (default thresholds, monitored signals).
 // The lineage (JSON): spec file + sha256, scenarios (twin model, version, params, seed, ...),
 // field_data (telemetry location, Delta version, from/to, labels sha256), xgboost params, code
 // version (WEFT_CODE_VERSION at build time, "unknown" without), trained_at (the clock).
