@@ -3,7 +3,7 @@
 #   1. the normal build (g++, warnings as errors): all unit, golden and process tests;
 #   2. an ASan+UBSan build (clang) of every library and test, with the libFuzzer targets: all
 #      tests again under the sanitizers, and each fuzz target for a bounded time.
-# WEFT_FUZZ_SECONDS (default 45, to keep build and tests inside the CI budget) bounds each
+# WEFT_FUZZ_SECONDS (default 30, to keep build and tests inside the CI budget) bounds each
 # fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ ctest --test-dir build --output-on-failure --timeout 600 -j "$(nproc)"
 echo "== build (clang, ASan+UBSan, fuzzers)"
 export CC=clang CXX=clang++
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON \
-  -DWEFT_BUILD_APPS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_FUZZ_SECONDS="${WEFT_FUZZ_SECONDS:-45}"
+  -DWEFT_BUILD_APPS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_FUZZ_SECONDS="${WEFT_FUZZ_SECONDS:-30}"
 echo "== all tests and fuzzers under ASan+UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$(nproc)"

@@ -78,7 +78,9 @@ TEST_F(TwinRegistryTest, VersionsGetTheNextMinorAndPersist) {
   EXPECT_EQ(v1->lineage["delta_version"].get<int>(), 4);
   EXPECT_EQ(v1->created_at, clock_.Now());
   std::vector<std::string> versions;
-  for (const TwinVersion& v : *reg->List()) versions.push_back(v.version);
+  Result<std::vector<TwinVersion>> all = reg->List();  // held: the loop reads into it
+  ASSERT_TRUE(all.ok());
+  for (const TwinVersion& v : *all) versions.push_back(v.version);
   EXPECT_EQ(versions, (std::vector<std::string>{"1.0.0", "1.1.0", "1.2.0", "1.3.0"}));
   Result<TwinVersion> missing = reg->Get("motor", "9.0.0");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
