@@ -1,18 +1,33 @@
 #include "cli/monitor_cli.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/model_cli.h"
+#include "cli/train_cli.h"
 #include "common/time_format.h"
 #include "mlops/monitoring/lake_monitor.h"
 #include "mlops/monitoring/monitoring_lake.h"
 #include "mlops/registry/model_registry.h"
+#include "mlops/training/train_spec.h"
 
 namespace weft::cli {
 namespace {
+
+// The `name:` of a training spec (the retrained model must be the monitored one).
+Result<std::string> SpecName(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("--retrain-spec: cannot read " + path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Diagnostics diags;
+  Result<mlops::TrainSpec> spec = mlops::ParseTrainSpec(text, path, &diags);
+  if (!spec.ok()) return InvalidArgumentError(diags.ToString() + spec.status().message());
+  return spec->name;
+}
 
 // The checks at warn or alert, as "level check:subject statistic=value".
 std::vector<mlops::CheckResult> Flagged(const mlops::WindowAssessment& a) {
@@ -50,6 +65,13 @@ CLI::App* AddModelMonitorCommand(CLI::App& model_command, MonitorArgs* a) {
                   "weft-core's state directory (default: $TMPDIR/weft-demo/core-state)");
   cmd->add_flag("--append", a->append, "append the results to <lake>/model_monitoring");
   cmd->add_flag("--json", a->json, "print JSON");
+  cmd->add_flag("--act", a->act, "carry out the strongest action (retrain, rollback)");
+  cmd->add_option("--retrain-spec", a->retrain_spec, "with --act: the spec that retrains");
+  cmd->add_option("--constraints", a->constraints,
+                  "with --act: physics constraints for the retrained candidate");
+  cmd->add_option("--api", a->api, "with --act: weft-core's API for a rollback");
+  cmd->add_option("--ca", a->ca, "with --act: the CA certificate of the API");
+  cmd->add_flag("--insecure", a->insecure, "with --act: do not verify the API's certificate");
   return cmd;
 }
 
@@ -59,6 +81,14 @@ int RunModelMonitor(const MonitorArgs& a, std::ostream& out, std::ostream& err,
     err << "weft model monitor: " << s.message() << "\n";
     return code;
   };
+  if (a.act && a.json) {
+    return fail(InvalidArgumentError("--act prints what it does: leave out --json"), kExitUsage);
+  }
+  if (a.act && a.retrain_spec.empty() && a.api.empty()) {
+    return fail(InvalidArgumentError("--act needs --retrain-spec SPEC (to retrain) and/or --api "
+                                     "URL (to roll back)"),
+                kExitUsage);
+  }
   Result<int64_t> from = ParseTimestampMicros(a.from);
   if (!from.ok()) return fail(from.status().WithContext("--from"), kExitUsage);
   Result<int64_t> to = ParseTimestampMicros(a.to);
@@ -177,8 +207,9 @@ int RunModelMonitor(const MonitorArgs& a, std::ostream& out, std::ostream& err,
     }
     out << "\n";
   }
-  // The actions are the operator's to take (promotion and rollback are approved, audited API
-  // calls); say which command carries out the strongest one of the run.
+  // Say which command carries out the run's strongest action; with --act, run it (rollback is
+  // the API's audited route, with the operator's token; a retrained model is a new candidate
+  // that validation and approvals still stand between and production).
   mlops::Action strongest = mlops::Action::kNone;
   for (const auto& w : run->windows) {
     if (!w.skipped) strongest = std::max(strongest, w.assessment.action);
@@ -192,6 +223,31 @@ int RunModelMonitor(const MonitorArgs& a, std::ostream& out, std::ostream& err,
   } else if (strongest == mlops::Action::kMarkLowTrust) {
     out << "action: treat " << a.name << "'s predictions on " << a.asset
         << " as low-trust for the flagged windows\n";
+  }
+  if (a.act && strongest == mlops::Action::kRetrain) {
+    Result<std::string> spec_name = SpecName(a.retrain_spec);
+    if (!spec_name.ok()) return fail(spec_name.status(), kExitUsage);
+    if (*spec_name != a.name) {
+      return fail(InvalidArgumentError("--retrain-spec " + a.retrain_spec + " trains '" +
+                                       *spec_name + "', not the monitored model '" + a.name + "'"),
+                  kExitUsage);
+    }
+    TrainArgs train;
+    train.spec = a.retrain_spec;
+    if (!a.constraints.empty()) train.constraints = a.constraints;
+    train.state = state;
+    out << "retraining " << a.name << " from " << a.retrain_spec << "\n";
+    return RunModelTrain(train, out, err, clock);
+  }
+  if (a.act && strongest == mlops::Action::kRollback) {
+    ModelArgs rollback;
+    rollback.command = "rollback";
+    rollback.name = a.name;
+    rollback.alias = a.alias.empty() ? "production" : a.alias;
+    rollback.api = a.api;
+    rollback.ca = a.ca;
+    rollback.insecure = a.insecure;
+    return RunModel(rollback, out, err, clock);
   }
   if (a.append) {
     out << "appended " << run->appended_rows << " rows to " << req.lake << "/"

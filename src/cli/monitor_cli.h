@@ -12,10 +12,12 @@
 // version, samples, score, worst level, action and the checks at warn or alert (check:subject
 // statistic=value), then the command that carries out the run's strongest action (rollback and
 // retraining stay the operator's: promotion and rollback are approved, audited API calls);
-// --json prints the windows as one JSON document. With --append the results are
-// appended to <lake>/model_monitoring.
-// Exit codes as cli.h: 0 (ran; alerts do not change it), 1 (model/version/card/lake error),
-// 2 (usage).
+// --json prints the windows as one JSON document. With --act the action is carried out: retrain
+// runs `weft model train --retrain-spec SPEC` (its spec must name the monitored model), rollback
+// calls the rollback route of weft-core's API (--api, --ca; token in WEFT_TOKEN); mark_low_trust
+// has nothing more to do than what the results record. The exit code is then that command's. With
+// --append the results are appended to <lake>/model_monitoring. Exit codes as cli.h: 0 (ran; alerts
+// do not change it), 1 (model/version/card/lake error), 2 (usage).
 //
 // Thread-safety: RunModelMonitor is reentrant.
 #ifndef WEFT_CLI_MONITOR_CLI_H_
@@ -40,6 +42,12 @@ struct MonitorArgs {
   std::string state;          //!< "" = $TMPDIR/weft-demo/core-state
   bool append = false;
   bool json = false;
+  //! --act: carry out the run's strongest action. retrain: `weft model train retrain_spec`
+  //! (a new candidate, registered, to be validated and approved like any other); rollback: the
+  //! alias's rollback through the API at `api` (token in WEFT_TOKEN; audited there).
+  bool act = false;
+  std::string retrain_spec, constraints, api, ca;
+  bool insecure = false;
 };
 
 //! Adds `monitor` under `weft model`.

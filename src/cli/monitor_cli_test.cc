@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -13,6 +14,7 @@
 #include "common/time_format.h"
 #include "lake/lake_table.h"
 #include "mlops/registry/model_registry.h"
+#include "mlops/training/test_spec.h"
 #include "testing/test_env.h"
 
 namespace weft::cli {
@@ -165,6 +167,58 @@ TEST(MonitorCliTest, Errors) {
   EXPECT_NE(err.find("--window"), std::string::npos) << err;
   EXPECT_EQ(f.Run(with({"bearing_risk", "--version", "1", "--alias", "staging"}), &out, &err),
             kExitUsage);
+}
+
+// --act with a retrain action trains the spec and registers a new candidate of the model; a
+// spec for another model, or --act without a way to act, is refused.
+TEST(MonitorCliTest, ActRetrainsIntoANewCandidate) {
+  Fixture f;
+  f.Setup();
+  if (::testing::Test::HasFatalFailure()) return;
+  const std::string spec = f.dir.path() + "/retrain.yaml";
+  std::ofstream(spec) << mlops::test_specs::kSmallSpec;
+  const std::string constraints = std::string(WEFT_TEST_SOURCE_DIR) + "/examples/constraints.yaml";
+  const std::vector<std::string> base = {"bearing_risk",
+                                         "--version",
+                                         "1",
+                                         "--asset",
+                                         "m1",
+                                         "--from",
+                                         "2026-11-01T00:00:00Z",
+                                         "--to",
+                                         "2026-11-01T04:00:00Z",
+                                         "--window",
+                                         "2h",
+                                         "--lake",
+                                         f.lake(),
+                                         "--state",
+                                         f.state()};
+  std::string out, err;
+  std::vector<std::string> args = base;
+  args.push_back("--act");
+  EXPECT_EQ(f.Run(args, &out, &err), kExitUsage);
+  EXPECT_NE(err.find("--act needs --retrain-spec"), std::string::npos) << err;
+
+  for (const char* s : {"--retrain-spec", spec.c_str(), "--constraints", constraints.c_str()}) {
+    args.push_back(s);
+  }
+  EXPECT_EQ(f.Run(args, &out, &err), kExitOk) << err << out;
+  EXPECT_NE(out.find("retraining bearing_risk"), std::string::npos) << out;
+  EXPECT_NE(out.find("registered bearing_risk version 2"), std::string::npos) << out;
+  auto reg = mlops::ModelRegistry::Open(f.state(), &f.clock);
+  ASSERT_TRUE(reg.ok());
+  auto v2 = (*reg)->Get("bearing_risk", "2");
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_TRUE(v2->validation_passed);
+  EXPECT_TRUE(v2->aliases.empty());  // a candidate: nothing is promoted by retraining
+
+  std::string other = mlops::test_specs::kSmallSpec;
+  other.replace(other.find("bearing_risk"), 12, "pump_risk");
+  std::ofstream(spec, std::ios::trunc) << other;
+  EXPECT_EQ(f.Run(args, &out, &err), kExitUsage);
+  EXPECT_NE(err.find("trains 'pump_risk', not the monitored model 'bearing_risk'"),
+            std::string::npos)
+      << err;
 }
 
 }  // namespace
