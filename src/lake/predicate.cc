@@ -353,4 +353,23 @@ bool Predicate::MayMatch(
   return true;
 }
 
+std::string PredicateLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+std::string TimeRangePredicate(int64_t from_us, int64_t to_us, bool with_date) {
+  std::string where = "ts >= " + PredicateLiteral(FormatTimestampMicros(from_us)) + " and ts < " +
+                      PredicateLiteral(FormatTimestampMicros(to_us));
+  if (with_date) {
+    where += " and date >= " + PredicateLiteral(FormatDate(DayOf(TimeFromUnixMicros(from_us)))) +
+             " and date <= " + PredicateLiteral(FormatDate(DayOf(TimeFromUnixMicros(to_us - 1))));
+  }
+  return where;
+}
+
 }  // namespace weft::lake

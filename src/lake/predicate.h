@@ -16,6 +16,7 @@
 //
 // Thread-safety: immutable after parsing.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -75,6 +76,13 @@ int CompareScalars(const Scalar& a, const Scalar& b);
 //! Parses `text` as a value of `type` (the forms CSV and --where use). InvalidArgument naming the
 //! type otherwise.
 Result<Scalar> ParseScalar(std::string_view text, ColumnType type);
+
+//! `text` as a predicate literal: in single quotes, with each quote doubled.
+std::string PredicateLiteral(std::string_view text);
+//! "ts >= '<from>' and ts < '<to>'" for [from_us, to_us) (µs since the Unix epoch, UTC); with
+//! `with_date` also "and date >= '<day of from>' and date <= '<day of to - 1 µs>'", which lets a
+//! table partitioned by the UTC day of ts skip whole days of files. REQUIRES: from_us < to_us.
+std::string TimeRangePredicate(int64_t from_us, int64_t to_us, bool with_date);
 
 }  // namespace weft::lake
 

@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "lake/parquet/writer.h"
+#include "lake/predicate.h"
 #include "lake/text_io.h"
 #include "model/units.h"
 
@@ -21,17 +22,6 @@ using lake::BatchField;
 using lake::Column;
 using lake::ColumnType;
 using lake::RecordBatch;
-
-// A predicate string literal: quotes doubled.
-std::string Literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  out += "'";
-  return out;
-}
 
 // Start of the period that contains t (floor, also before 1970).
 int64_t PeriodStart(int64_t t, int64_t period) {
@@ -49,10 +39,10 @@ void AppendNameRange(std::string_view column, const std::vector<std::string>& na
                      std::string* out) {
   const auto [lo, hi] = std::minmax_element(names.begin(), names.end());
   if (*lo == *hi) {
-    *out += " and " + std::string(column) + " = " + Literal(*lo);
+    *out += " and " + std::string(column) + " = " + lake::PredicateLiteral(*lo);
   } else {
-    *out += " and " + std::string(column) + " >= " + Literal(*lo) + " and " + std::string(column) +
-            " <= " + Literal(*hi);
+    *out += " and " + std::string(column) + " >= " + lake::PredicateLiteral(*lo) + " and " +
+            std::string(column) + " <= " + lake::PredicateLiteral(*hi);
   }
 }
 
@@ -306,14 +296,14 @@ std::vector<BatchField> ViewSchema(const ViewDef& view) {
 
 std::string ViewScanPredicate(const ViewDef& view, const ViewQuery& q, bool has_date,
                               bool has_asset_type) {
-  std::string p = "ts >= " + Literal(FormatTimestampMicros(q.from_us)) + " and ts < " +
-                  Literal(FormatTimestampMicros(q.to_us));
+  std::string p = "ts >= " + lake::PredicateLiteral(FormatTimestampMicros(q.from_us)) +
+                  " and ts < " + lake::PredicateLiteral(FormatTimestampMicros(q.to_us));
   if (has_date && q.from_us < q.to_us) {
     // The table is partitioned by the UTC day of ts: whole days of files are skipped.
-    p += " and date >= " + Literal(DayText(q.from_us)) +
-         " and date <= " + Literal(DayText(q.to_us - 1));
+    p += " and date >= " + lake::PredicateLiteral(DayText(q.from_us)) +
+         " and date <= " + lake::PredicateLiteral(DayText(q.to_us - 1));
   }
-  if (q.asset) p += " and asset = " + Literal(*q.asset);
+  if (q.asset) p += " and asset = " + lake::PredicateLiteral(*q.asset);
   if (has_asset_type && !view.asset_types.empty()) {
     AppendNameRange("asset_type", view.asset_types, &p);
   }

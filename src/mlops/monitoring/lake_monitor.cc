@@ -7,6 +7,7 @@
 
 #include "common/time_format.h"
 #include "lake/lake_table.h"
+#include "lake/predicate.h"
 #include "mlops/monitoring/monitoring_lake.h"
 
 namespace weft::mlops {
@@ -16,16 +17,6 @@ namespace {
 constexpr size_t kMaxWindows = 100000;
 
 // A predicate literal: 'text' with '' for a quote.
-std::string Quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  out += '\'';
-  return out;
-}
-
 struct Sample {
   int64_t ts = 0;
   double value = 0;
@@ -33,16 +24,11 @@ struct Sample {
 
 // The where clause for [from, to) of one asset, with the date partition's bounds when present.
 std::string RangeWhere(const MonitorRequest& r, const std::vector<lake::BatchField>& schema) {
-  std::string where = "ts >= " + Quote(FormatTimestampMicros(r.from_us)) + " and ts < " +
-                      Quote(FormatTimestampMicros(r.to_us)) + " and asset = " + Quote(r.asset);
   const bool has_date = std::any_of(schema.begin(), schema.end(), [](const lake::BatchField& f) {
     return f.name == "date" && f.type == lake::ColumnType::kDate;
   });
-  if (has_date) {
-    where += " and date >= " + Quote(FormatDate(DayOf(TimeFromUnixMicros(r.from_us)))) +
-             " and date <= " + Quote(FormatDate(DayOf(TimeFromUnixMicros(r.to_us))));
-  }
-  return where;
+  return lake::TimeRangePredicate(r.from_us, r.to_us, has_date) +
+         " and asset = " + lake::PredicateLiteral(r.asset);
 }
 
 Result<int> Column(const lake::RecordBatch& b, std::string_view name, const std::string& table) {
@@ -151,8 +137,10 @@ Result<MonitorRun> MonitorFromLake(const MonitorRequest& r) {
       return pred_schema.status().WithContext(pred_path);
     }
     if (pred_schema.ok()) {
-      std::string where = RangeWhere(r, *pred_schema) + " and model = " + Quote(r.model);
-      if (!r.model_version.empty()) where += " and model_version = " + Quote(r.model_version);
+      std::string where =
+          RangeWhere(r, *pred_schema) + " and model = " + lake::PredicateLiteral(r.model);
+      if (!r.model_version.empty())
+        where += " and model_version = " + lake::PredicateLiteral(r.model_version);
       lake::ScanOptions ps{.columns = {"ts", "model_version", "value"}, .where = where};
       st = (*pred_table)->Scan(ps, [&](const lake::RecordBatch& b) -> Status {
         WEFT_ASSIGN_OR_RETURN(int ts, Column(b, "ts", pred_path));

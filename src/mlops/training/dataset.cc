@@ -73,15 +73,6 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
-std::string Quoted(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
 }  // namespace
 
 size_t Dataset::positives() const {
@@ -414,19 +405,15 @@ Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::
   }
   // The same predicate form as the core's views: ts range, whole days by the date partition,
   // the asset type, the signals' name range.
-  std::string where = "ts >= " + Quoted(FormatTimestampMicros(fd.from_us)) + " and ts < " +
-                      Quoted(FormatTimestampMicros(fd.to_us));
-  if (has("date", lake::ColumnType::kDate)) {
-    where += " and date >= " + Quoted(FormatDate(DayOf(TimeFromUnixMicros(fd.from_us)))) +
-             " and date <= " + Quoted(FormatDate(DayOf(TimeFromUnixMicros(fd.to_us - 1))));
-  }
+  std::string where =
+      lake::TimeRangePredicate(fd.from_us, fd.to_us, has("date", lake::ColumnType::kDate));
   if (has("asset_type", lake::ColumnType::kString)) {
-    where += " and asset_type = " + Quoted(spec.asset_type);
+    where += " and asset_type = " + lake::PredicateLiteral(spec.asset_type);
   }
   std::map<std::string, size_t> slot_of;
   for (size_t i = 0; i < spec.features.size(); ++i) slot_of[spec.features[i].signal] = i;
-  where += " and signal >= " + Quoted(slot_of.begin()->first) +
-           " and signal <= " + Quoted(slot_of.rbegin()->first);
+  where += " and signal >= " + lake::PredicateLiteral(slot_of.begin()->first) +
+           " and signal <= " + lake::PredicateLiteral(slot_of.rbegin()->first);
 
   struct Sample {
     int64_t ts;

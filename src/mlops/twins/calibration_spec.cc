@@ -11,6 +11,7 @@
 
 #include "common/time_format.h"
 #include "lake/lake_table.h"
+#include "lake/predicate.h"
 #include "model/yaml_reader.h"
 
 namespace weft::mlops {
@@ -101,19 +102,6 @@ std::optional<InputBinding> ParseInput(YamlReader& r, const std::string& name,
   }
   if (!ok) return std::nullopt;
   return b;
-}
-
-std::string Literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
-std::string DayText(int64_t us) {
-  return FormatDate(DayOf(TimeFromUnixMicros(us)));
 }
 
 double MapInput(const InputBinding& b, double mean) {
@@ -289,16 +277,10 @@ Result<CalibrationSeries> LoadSeries(const CalibrationSpec& spec, const Clock& c
   lake::ScanOptions options;
   options.version = spec.version;
   options.columns = {"ts", "signal", "value", "quality"};
-  options.where = "ts >= " + Literal(FormatTimestampMicros(spec.from_us)) + " and ts < " +
-                  Literal(FormatTimestampMicros(spec.to_us));
-  if (has_date) {
-    // Partitioned by the UTC day of ts: whole days of files are skipped.
-    options.where += " and date >= " + Literal(DayText(spec.from_us)) +
-                     " and date <= " + Literal(DayText(spec.to_us - 1));
-  }
-  options.where += " and asset = " + Literal(spec.asset);
-  options.where += " and signal >= " + Literal(*signals.begin()) +
-                   " and signal <= " + Literal(*signals.rbegin());
+  options.where = lake::TimeRangePredicate(spec.from_us, spec.to_us, has_date);
+  options.where += " and asset = " + lake::PredicateLiteral(spec.asset);
+  options.where += " and signal >= " + lake::PredicateLiteral(*signals.begin()) +
+                   " and signal <= " + lake::PredicateLiteral(*signals.rbegin());
 
   const int64_t step = spec.resample.count();
   const auto n = static_cast<size_t>((spec.to_us - spec.from_us + step - 1) / step);
