@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/control_cli.h"
 #include "cli/core_cli.h"
 #include "cli/demo_cli.h"
 #include "cli/lake_cli.h"
@@ -119,6 +120,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* monitor_cmd = AddModelMonitorCommand(*model_cmd, &monitor);
   TwinArgs twin;
   CLI::App* twin_cmd = AddTwinCommands(app, &twin);
+  ControlArgs control;
+  CLI::App* control_cmd = AddControlCommands(app, &control);
+  CLI::App* workorder_cmd = AddWorkOrderCommands(app, &control);
 
   try {
     app.parse(argc, argv);
@@ -154,6 +158,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (monitor_cmd->parsed()) return RunModelMonitor(monitor, out, err, clock);
   if (model_cmd->parsed()) return RunModel(model, out, err, clock);
   if (twin_cmd->parsed()) return RunTwin(twin, out, err, clock);
+  if (control_cmd->parsed() || workorder_cmd->parsed()) return RunControl(control, out, err);
   return kExitUsage;
 }
 

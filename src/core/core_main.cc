@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/time_format.h"
 #include "core/api/api_server.h"
+#include "core/api/control_routes.h"
 #include "core/audit/audit_log.h"
 #include "core/catalog/catalog.h"
 #include "core/catalog/tag_rules.h"
@@ -80,6 +81,7 @@ struct ApiParts {
   std::unique_ptr<registry::SqliteRegistryStore> registry;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<mlops::ModelRegistry> models;
+  std::unique_ptr<api::ControlService> control;
   std::unique_ptr<api::ApiServer> server;
 };
 
@@ -91,6 +93,16 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
                         registry::SqliteRegistryStore::Open(state + "/registry.db", clock));
   WEFT_ASSIGN_OR_RETURN(parts->audit, audit::AuditLog::Open(state + "/audit", clock));
   WEFT_ASSIGN_OR_RETURN(parts->models, mlops::ModelRegistry::Open(state, clock));
+  // Control governance: <state>/control.db, the grant key in <state>/keys; commands to edges
+  // go through the ingest's broker connection.
+  WEFT_ASSIGN_OR_RETURN(
+      parts->control, api::ControlService::Open(
+                          {.state_dir = state,
+                           .clock = clock,
+                           .send_command = [ingestor](std::string_view edge, std::string_view name,
+                                                      std::string_view payload) {
+                             return ingestor->SendEdgeCommand(edge, name, payload);
+                           }}));
   api::ApiOptions ao;
   ao.listen = listen;
   ao.cert_file = cert;
@@ -112,6 +124,14 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
   ao.registry = parts->registry.get();
   ao.audit = parts->audit.get();
   ao.models = parts->models.get();
+  ao.control = parts->control.get();
+  ao.asset_location = [cat](std::string_view asset) -> std::optional<api::AssetLocation> {
+    Result<std::vector<catalog::SignalRecord>> found =
+        cat->FindSignals({{.key = "asset", .value = std::string(asset)}});
+    if (!found.ok() || found->empty()) return std::nullopt;
+    const catalog::SignalRecord& r = found->front();
+    return api::AssetLocation{r.site, r.area, r.line};
+  };
   ao.clock = clock;
   ao.views_file = views;
   ao.lake_root = lake;

@@ -7,7 +7,8 @@
 // Prints "weft-core worker I/N lake=... http=127.0.0.1:<port> api=https://<host>:<port>" on
 // stdout once ingesting (for scripts that pass port 0), stops cleanly on SIGINT/SIGTERM
 // (committing what it holds). The REST API (src/core/api/README.md) keeps its registry and audit
-// log in the state directory; without --tls-cert it generates a self-signed certificate into
+// log in the state directory (and control governance: <state>/control.db, the mode-grant key
+// <state>/keys/control-grant.pem, generated on first use); without --tls-cert it generates a self-signed certificate into
 // <state>/tls/ at first start, and an empty registry gets an admin token in <state>/admin.token.
 #ifndef WEFT_CORE_CORE_MAIN_H_
 #define WEFT_CORE_CORE_MAIN_H_

@@ -231,7 +231,7 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
   c.file = file;
   YamlFields top = r.OpenMap(*root, {"weft_edge", "id", "plant", "scope", "broker", "sources",
                                      "uplink", "http", "commands_topic", "pipeline", "inference",
-                                     "firmware"});
+                                     "firmware", "control"});
   if (!top.ok()) return diags->ToStatus(file);
   if (auto v = r.Required(top, "weft_edge")) {
     (void)r.Int(*v, 1, 1);  // the only version so far
@@ -261,6 +261,7 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
   if (auto v = top.Get("firmware")) c.firmware = r.Str(*v).value_or(c.firmware);
   out.pipeline = top.Get("pipeline");
   out.inference = top.Get("inference");
+  out.control = top.Get("control");
   if (diags->has_errors()) return diags->ToStatus(file);
   if (c.client_id.empty()) c.client_id = "weft-edge-" + c.id;
   if (c.sources.host_id.empty()) c.sources.host_id = "weft-edge-" + c.id;

@@ -34,6 +34,7 @@
 //   http: {listen: 127.0.0.1:9464}     # /metrics, /health; port 0 = any free port
 //   pipeline: ...                      # see pipeline/README.md
 //   inference: ...                     # see inference/README.md
+//   control: ...                       # closed loops: see control/core/control_config.h
 //
 // Every problem is reported with file:line:column and field path, all in one run.
 #ifndef WEFT_EDGE_EDGE_CONFIG_H_
@@ -109,6 +110,8 @@ struct EdgeConfigFile {
   EdgeConfig config;
   std::optional<model::YamlValue> pipeline;
   std::optional<model::YamlValue> inference;
+  //! The `control:` section (closed loops, issue 8), read once the plant is loaded.
+  std::optional<model::YamlValue> control;
   //! Keeps the reader (file name, diagnostics sink) for the sections' second phase.
   std::string text;
 };

@@ -5,10 +5,15 @@
 
 #include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/time_format.h"
+#include "control/core/control_config.h"
+#include "control/loop/modbus_plc_io.h"
+#include "control/loop/process_source.h"
 #include "edge/connectors/modbus/modbus_connector.h"
 #include "edge/connectors/mqtt/json_connector.h"
 #include "edge/connectors/mqtt/sparkplug_connector.h"
@@ -16,13 +21,73 @@
 #include "edge/inference/tree_model.h"
 #include "edge/pipeline/policy.h"
 #include "model/plant_loader.h"
+#ifdef WEFT_HAVE_CONTROL_HVAC
+#include "control/hvac/hvac_comfort_optimiser.h"
+#endif
 
 namespace weft::edge {
 namespace {
 
 constexpr auto kRound = std::chrono::milliseconds(20);
+constexpr auto kHeartbeatRound = std::chrono::milliseconds(100);
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes `bytes` to `path` through a temporary file and a rename: a crash leaves the old or the
+// new file, never half of one.
+Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return UnavailableError("cannot write '" + tmp + "'");
+    out << bytes;
+    out.flush();
+    if (!out) return UnavailableError("cannot write '" + tmp + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return UnavailableError("cannot rename '" + tmp + "': " + ec.message());
+  return Status::Ok();
+}
+
+// The loop a grant envelope is for (its signed grant JSON's "loop"), without verifying it: the
+// loop verifies.
+Result<std::string> GrantLoop(const std::string& envelope_json) {
+  nlohmann::json e = nlohmann::json::parse(envelope_json, nullptr, false);
+  if (e.is_discarded() || !e.is_object() || !e.contains("grant") || !e["grant"].is_string()) {
+    return InvalidArgumentError(
+        "control_grant: the payload is not a grant envelope "
+        "{\"grant\": \"...\", \"signature\": \"...\"}");
+  }
+  nlohmann::json g = nlohmann::json::parse(e["grant"].get<std::string>(), nullptr, false);
+  if (g.is_discarded() || !g.is_object() || !g.contains("loop") || !g["loop"].is_string()) {
+    return InvalidArgumentError("control_grant: the grant names no loop");
+  }
+  return g["loop"].get<std::string>();
+}
 
 }  // namespace
+
+// One closed loop and its thread.
+struct ControlLoopRunner {
+  struct LoopCommand {
+    std::string name, payload;
+    std::function<void(Status)> done;
+  };
+  std::string id, site, line;
+  std::unique_ptr<control::PlcIo> plc;
+  std::unique_ptr<control::SetpointSource> source;
+  std::unique_ptr<control::ControlLoop> loop;
+  std::mutex mu;
+  std::deque<LoopCommand> commands;  // GUARDED_BY(mu)
+  std::thread thread;
+};
 
 // Hands the pipeline's output to the open batches.
 class Runtime::Sink final : public PipelineSink {
@@ -63,6 +128,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const std::string& config_path,
 
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<Generation> gen, rt->Build(*file));
   rt->gen_ = std::move(gen);
+  WEFT_RETURN_IF_ERROR(rt->ParseControl(*file));  // config errors before any connection
 
   uplink::DurableQueueOptions qo;
   qo.max_bytes = c.uplink.max_bytes;
@@ -106,6 +172,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const std::string& config_path,
   WEFT_RETURN_IF_ERROR(rt->StartConnectors(*rt->gen_));
   rt->sender_->Start();
   rt->processor_ = std::thread([r = rt.get()] { r->Process(); });
+  WEFT_RETURN_IF_ERROR(rt->StartControl(*file));
 
   HttpEndpoint::Handlers h;
   h.metrics = [r = rt.get()] { return r->MetricsText(); };
@@ -207,6 +274,7 @@ Runtime::~Runtime() {
 void Runtime::Stop() {
   if (stopped_.exchange(true)) return;
   http_.reset();
+  StopControl();  // before the processing thread, which stores the loops' last actions
   {
     std::lock_guard<std::mutex> lock(in_mu_);
     stopping_ = true;
@@ -318,6 +386,8 @@ void Runtime::Process() {
       inbox_.clear();
       work_events_.swap(inbox_events_);
       inbox_events_.clear();
+      work_actions_.swap(inbox_actions_);
+      inbox_actions_.clear();
       commands.swap(commands_);
       stopping = stopping_;
     }
@@ -328,8 +398,14 @@ void Runtime::Process() {
     for (const Event& e : work_events_) {
       Add(Priority::kHigh, [&](uplink::BatchBuilder& b) { b.Add(e); });
     }
+    for (const control::ActionRecord& a : work_actions_) ForwardAction(a);
+    work_actions_.clear();
     gen_->pipeline->Advance(NowUs());
     for (Command& c : commands) {
+      if (c.name.starts_with("control_")) {
+        DispatchControlCommand(std::move(c));  // runs on the loop's thread; may wait for a Tick
+        continue;
+      }
       Status s = RunCommand(c.name, c.payload);
       if (c.done) c.done(s);
     }
@@ -416,7 +492,8 @@ Status Runtime::RunCommand(const std::string& name, const std::string& payload) 
     return DoDeploy(d);
   }
   return InvalidArgumentError("unknown command '" + name +
-                              "'; the commands are reload, deploy, rebirth");
+                              "'; the commands are reload, deploy, rebirth, control_grant, "
+                              "control_approve");
 }
 
 Status Runtime::DoDeploy(const ModelDeployment& d) {
@@ -467,6 +544,14 @@ Status Runtime::Reload() {
 }
 Status Runtime::RequestRebirth() {
   return Call("rebirth", "");
+}
+Status Runtime::ControlGrant(const std::string& envelope_json) {
+  return Call("control_grant", envelope_json);
+}
+Status Runtime::ControlApprove(const std::string& loop, const std::string& proposal,
+                               const std::string& principal) {
+  nlohmann::json j = {{"loop", loop}, {"proposal", proposal}, {"principal", principal}};
+  return Call("control_approve", j.dump());
 }
 Status Runtime::DeployModel(const ModelDeployment& d) {
   nlohmann::json j = {
@@ -596,6 +681,48 @@ std::string Runtime::MetricsText() const {
         .Gauge("weft_edge_uplink_connected", "1 when the uplink connection is up.",
                uplink_client_ && uplink_client_->connected() ? 1 : 0);
   }
+  // Grouped by metric name, as the exposition format wants.
+  std::vector<std::pair<std::string, control::LoopStats>> loop_stats;
+  for (const auto& r : loops_) loop_stats.emplace_back(r->id, r->loop->stats());
+  using LS = control::LoopStats;
+  struct LoopMetric {
+    const char* name;
+    const char* help;
+    bool counter;
+    double (*get)(const LS&);
+  };
+  static constexpr LoopMetric kLoopMetrics[] = {
+      {"weft_edge_control_writes_total", "Setpoints written (safe ones included).", true,
+       [](const LS& x) { return static_cast<double>(x.writes); }},
+      {"weft_edge_control_safe_writes_total", "Safe setpoints written.", true,
+       [](const LS& x) { return static_cast<double>(x.safe_writes); }},
+      {"weft_edge_control_refusals_total", "Proposals the envelope changed or held back.", true,
+       [](const LS& x) { return static_cast<double>(x.refusals); }},
+      {"weft_edge_control_model_failures_total", "Proposals that failed.", true,
+       [](const LS& x) { return static_cast<double>(x.model_failures); }},
+      {"weft_edge_control_readback_mismatches_total", "Writes not read back.", true,
+       [](const LS& x) { return static_cast<double>(x.readback_mismatches); }},
+      {"weft_edge_control_comms_lost_total", "Times the PLC stopped answering.", true,
+       [](const LS& x) { return static_cast<double>(x.comms_losses); }},
+      {"weft_edge_control_heartbeats_total", "Heartbeats written.", true,
+       [](const LS& x) { return static_cast<double>(x.heartbeats); }},
+      {"weft_edge_control_mode", "Effective mode: 0 shadow, 1 supervised, 2 autonomous.", false,
+       [](const LS& x) { return static_cast<double>(static_cast<int>(x.mode)); }},
+      {"weft_edge_control_hand_mode", "1 while the PLC is in hand mode.", false,
+       [](const LS& x) { return x.hand_mode ? 1.0 : 0.0; }},
+      {"weft_edge_control_comms_down", "1 while the PLC does not answer.", false,
+       [](const LS& x) { return x.comms_down ? 1.0 : 0.0; }},
+  };
+  for (const LoopMetric& lm : kLoopMetrics) {
+    for (const auto& [id, ls] : loop_stats) {
+      std::string l = "loop=\"" + LabelValue(id) + "\"";
+      if (lm.counter) {
+        m.Counter(lm.name, lm.help, lm.get(ls), l);
+      } else {
+        m.Gauge(lm.name, lm.help, lm.get(ls), l);
+      }
+    }
+  }
   m.Raw(gen_metrics);
   return m.str();
 }
@@ -623,6 +750,271 @@ HealthReport Runtime::Health() const {
   j["connectors"] = conns;
   j["healthy"] = healthy;
   return {healthy, j.dump()};
+}
+
+// ---- Closed loops (issue 8). ----
+
+Status Runtime::ParseControl(const EdgeConfigFile& file) {
+  if (!file.control) return Status::Ok();
+  const EdgeConfig& c = file.config;
+  Diagnostics diags;
+  model::YamlReader r(c.file, &diags);
+  std::optional<control::ControlConfig> cc =
+      control::ParseControlSection(r, *file.control, std::filesystem::path(c.file).parent_path());
+  if (!cc) return Status(StatusCode::kInvalidArgument, diags.ToString());
+  control_plant_ = gen_->plant;
+  Status checked = control::CheckAgainstPlant(*cc, *control_plant_, &diags);
+  if (!checked.ok()) return Status(checked.code(), diags.ToString());
+  for (const control::LoopConfig& lc : cc->loops) {
+    if (gen_->table->AssetSignals(lc.asset) == nullptr) {
+      return InvalidArgumentError(c.file + ": " + lc.path + ".asset: '" + lc.asset +
+                                  "' is outside this edge's scope");
+    }
+  }
+  if (!cc->grant_key.empty()) {
+    Result<std::string> key = ReadSmallFile(cc->grant_key);
+    if (!key.ok()) {
+      return InvalidArgumentError(c.file + ": control.grant_key: " + key.status().message());
+    }
+    grant_key_pem_ = std::move(*key);
+  }
+  control_config_ = std::move(*cc);
+  return Status::Ok();
+}
+
+Status Runtime::StartControl(const EdgeConfigFile& file) {
+  if (!control_config_) return Status::Ok();
+  const EdgeConfig& c = file.config;
+  const control::ControlConfig* cc = &*control_config_;
+  if (cc->loops.empty()) return Status::Ok();
+  const std::string& key_pem = grant_key_pem_;
+  if (key_pem.empty()) {
+    spdlog::warn("weft-edge: control.grant_key is not set: every loop stays in shadow mode");
+  }
+  grants_dir_ = !cc->grants_dir.empty()
+                    ? cc->grants_dir
+                    : (std::filesystem::path(c.uplink.dir).parent_path() / "grants").string();
+  std::error_code ec;
+  std::filesystem::create_directories(grants_dir_, ec);
+  if (ec)
+    return UnavailableError("cannot create grants_dir '" + grants_dir_ + "': " + ec.message());
+#ifdef WEFT_HAVE_CONTROL_HVAC
+  control::RegisterHvacComfortOptimiser();
+#endif
+  std::map<std::string, const model::Asset*> assets;
+  for (const model::Asset* a : control_plant_->AllAssets()) assets[a->id] = a;
+  for (const control::LoopConfig& lc : cc->loops) {
+    auto it = assets.find(lc.asset);
+    if (it == assets.end()) return InvalidArgumentError(lc.path + ": no asset '" + lc.asset + "'");
+    const model::Asset& asset = *it->second;
+    auto runner = std::make_unique<ControlLoopRunner>();
+    runner->id = lc.id;
+    runner->site = asset.site;
+    runner->line = asset.line;
+    control::ModbusPlcIoOptions po;
+    po.response_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(c.sources.modbus_timeout);
+    if (asset.connection.modbus) {
+      std::string key =
+          asset.connection.modbus->host + ":" + std::to_string(asset.connection.modbus->port);
+      auto ov = c.sources.modbus_endpoints.find(key);
+      if (ov != c.sources.modbus_endpoints.end()) po.endpoint_override = ov->second;
+    }
+    WEFT_ASSIGN_OR_RETURN(runner->plc, control::ModbusPlcIo::Create(asset, po));
+    if (const auto* opt = std::get_if<control::OptimiserSource>(&lc.source)) {
+      Result<std::unique_ptr<control::SetpointSource>> src = control::MakeOptimiser(*opt);
+      if (!src.ok()) return src.status().WithContext(c.file);
+      runner->source = std::move(*src);
+    } else {
+      const auto& ps = std::get<control::ProcessSource>(lc.source);
+      control::ProcessSourceOptions o;
+      o.command = ps.command;
+      o.working_dir = ps.working_dir;
+      o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(ps.timeout);
+      runner->source = std::make_unique<control::ProcessSetpointSource>(o);
+    }
+    control::ControlLoopOptions lo;
+    lo.edge_id = c.id;
+    lo.grant_public_key_pem = key_pem;
+    runner->loop = std::make_unique<control::ControlLoop>(
+        lc, lo, *runner->plc, *runner->source, clock_,
+        [this](const control::ActionRecord& a) { OnAction(a); });
+    // A grant kept from an earlier run is verified again (it may have expired meanwhile).
+    std::string kept = (std::filesystem::path(grants_dir_) / (lc.id + ".json")).string();
+    if (std::filesystem::exists(kept)) {
+      Result<std::string> g = ReadSmallFile(kept);
+      Result<control::ModeGrant> applied =
+          g.ok() ? runner->loop->ApplyGrant(*g) : Result<control::ModeGrant>(g.status());
+      if (!applied.ok()) {
+        spdlog::warn("weft-edge: loop {}: the kept grant {} is not valid: {}", lc.id, kept,
+                     applied.status().ToString());
+      }
+    }
+    spdlog::info("weft-edge: loop {} on {} ({} via {}), wanted mode {}, running {}", lc.id,
+                 lc.asset, runner->source->name(),
+                 static_cast<control::ModbusPlcIo*>(runner->plc.get())->endpoint(),
+                 control::ModeName(lc.mode), control::ModeName(runner->loop->effective_mode()));
+    loops_.push_back(std::move(runner));
+  }
+  for (auto& up : loops_) {
+    ControlLoopRunner* runner = up.get();
+    runner->thread = std::thread([this, runner] {
+      const Micros period = runner->loop->config().period;
+      TimePoint next = clock_.Now();
+      while (true) {
+        std::deque<ControlLoopRunner::LoopCommand> cmds;
+        {
+          std::unique_lock<std::mutex> lock(control_mu_);
+          if (control_stopping_) break;
+          {
+            std::lock_guard<std::mutex> l(runner->mu);
+            cmds.swap(runner->commands);
+          }
+          if (cmds.empty()) {
+            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock_.Now());
+            if (wait > std::chrono::milliseconds(0)) {
+              control_cv_.wait_for(lock, std::min(wait, std::chrono::milliseconds(200)));
+              if (control_stopping_) break;
+            }
+          }
+        }
+        for (auto& cmd : cmds) {
+          Status st = RunControlCommand(*runner, cmd.name, cmd.payload);
+          if (cmd.done) cmd.done(st);
+        }
+        TimePoint now = clock_.Now();
+        if (now >= next) {
+          runner->loop->Tick(now);
+          next += period;
+          if (next <= now) next = now + period;  // a Tick longer than a period: no catching up
+        }
+      }
+      // Commands left: answered, not run.
+      std::lock_guard<std::mutex> l(runner->mu);
+      for (auto& cmd : runner->commands) {
+        if (cmd.done) cmd.done(FailedPreconditionError("weft-edge is stopping"));
+      }
+      runner->commands.clear();
+    });
+  }
+  heartbeat_thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(control_mu_);
+    while (!control_stopping_) {
+      lock.unlock();
+      for (auto& runner : loops_) runner->loop->Heartbeat(clock_.Now());
+      lock.lock();
+      control_cv_.wait_for(lock, kHeartbeatRound, [this] { return control_stopping_; });
+    }
+  });
+  return Status::Ok();
+}
+
+void Runtime::StopControl() {
+  {
+    std::lock_guard<std::mutex> lock(control_mu_);
+    control_stopping_ = true;
+  }
+  control_cv_.notify_all();
+  for (auto& runner : loops_) {
+    if (runner->thread.joinable()) runner->thread.join();
+  }
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+}
+
+void Runtime::DispatchControlCommand(Command c) {
+  std::string loop;
+  if (c.name == "control_grant") {
+    Result<std::string> l = GrantLoop(c.payload);
+    if (!l.ok()) {
+      if (c.done) c.done(l.status());
+      return;
+    }
+    loop = *l;
+  } else if (c.name == "control_approve") {
+    nlohmann::json j = nlohmann::json::parse(c.payload, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("loop") || !j["loop"].is_string()) {
+      if (c.done) c.done(InvalidArgumentError("control_approve: \"loop\" (a string) is required"));
+      return;
+    }
+    loop = j["loop"].get<std::string>();
+  } else {
+    if (c.done) {
+      c.done(InvalidArgumentError("unknown command '" + c.name +
+                                  "'; the control commands are control_grant, control_approve"));
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stats_.commands;
+  }
+  for (auto& runner : loops_) {
+    if (runner->id != loop) continue;
+    {
+      std::lock_guard<std::mutex> lock(runner->mu);
+      runner->commands.push_back({c.name, c.payload, std::move(c.done)});
+    }
+    control_cv_.notify_all();
+    return;
+  }
+  if (c.done) c.done(NotFoundError(c.name + ": this edge runs no control loop '" + loop + "'"));
+}
+
+Status Runtime::RunControlCommand(ControlLoopRunner& r, const std::string& name,
+                                  const std::string& payload) {
+  if (name == "control_grant") {
+    WEFT_ASSIGN_OR_RETURN(control::ModeGrant g, r.loop->ApplyGrant(payload));
+    std::string kept = (std::filesystem::path(grants_dir_) / (r.id + ".json")).string();
+    Status s = WriteFileAtomically(kept, payload);
+    if (!s.ok()) {
+      spdlog::error("weft-edge: loop {}: the grant is applied but not kept: {}", r.id,
+                    s.ToString());
+      return s.WithContext("grant applied for this run only");
+    }
+    spdlog::info("weft-edge: loop {}: grant for {} applied and kept in {}", r.id,
+                 control::ModeName(g.mode), kept);
+    return Status::Ok();
+  }
+  nlohmann::json j = nlohmann::json::parse(payload, nullptr, false);
+  auto str = [&](const char* k) -> std::string {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+  };
+  std::string proposal = str("proposal"), principal = str("principal");
+  if (proposal.empty() || principal.empty()) {
+    return InvalidArgumentError(
+        "control_approve: {\"loop\", \"proposal\", \"principal\"} (strings) are required");
+  }
+  return r.loop->Approve(proposal, principal);
+}
+
+void Runtime::OnAction(const control::ActionRecord& a) {
+  std::lock_guard<std::mutex> lock(in_mu_);
+  inbox_actions_.push_back(a);
+}
+
+void Runtime::ForwardAction(const control::ActionRecord& a) {
+  uplink::ActionRecordValue v;
+  v.ts_us = UnixMicros(a.ts);
+  v.loop = a.loop;
+  for (const auto& r : loops_) {
+    if (r->id == a.loop) {
+      v.site = r->site;
+      v.line = r->line;
+    }
+  }
+  v.asset = a.asset;
+  v.signal = a.signal;
+  v.kind = a.kind;
+  v.mode = a.mode;
+  v.requested = a.requested;
+  v.before = a.before;
+  v.after = a.after;
+  v.reason = a.reason;
+  v.source = a.source;
+  v.source_version = a.source_version;
+  v.approved_by = a.approved_by;
+  v.proposal_id = a.proposal_id;
+  Add(Priority::kHigh, [&](uplink::BatchBuilder& b) { b.AddAction(v); });
 }
 
 }  // namespace weft::edge

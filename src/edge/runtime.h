@@ -24,6 +24,17 @@
 //   deploy   {"model": NAME, "artifact": PATH, "version": V, "sha256": HEX}: loads the model
 //            file, checks its sha256 (required), and swaps it in without stopping inference.
 //   rebirth  asks every Sparkplug edge node of the scope for a rebirth.
+//   control_grant    the core's signed mode grant (control/core/grant.h envelope JSON) for one
+//            of the `control:` loops: verified with control.grant_key, applied, and kept in
+//            grants_dir/<loop>.json (re-applied, verified again, at the next start).
+//   control_approve  {"loop": ID, "proposal": ID, "principal": NAME}: approves a supervised
+//            proposal (within one period).
+//
+// Closed loops (edge.yaml `control:`, issue 8): each loop runs on its own thread (Tick every
+// period, and the control commands for it in between); one heartbeat thread bumps the PLC
+// heartbeats so that a slow model cannot starve the PLC's watchdog. Their ActionRecords go to
+// the processing thread and up the uplink in high-priority batches. Loops are built at start
+// (a reload does not change them: restart weft-edge).
 // Only principals the broker's ACL lets publish there can command the edge (see the core's
 // broker configuration); every command and its outcome is logged.
 //
@@ -44,6 +55,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "control/loop/control_loop.h"
 #include "edge/connector.h"
 #include "edge/edge_config.h"
 #include "edge/http_endpoint.h"
@@ -59,6 +71,7 @@
 namespace weft::edge {
 
 class SparkplugConnector;
+struct ControlLoopRunner;
 
 struct RuntimeOptions {
   const Clock* clock = nullptr;  //!< null: SystemClock::Default()
@@ -98,6 +111,10 @@ class Runtime {
   Status Reload();
   Status DeployModel(const ModelDeployment& d);
   Status RequestRebirth();
+  //! The `control_grant` and `control_approve` commands, as from the core.
+  Status ControlGrant(const std::string& envelope_json);
+  Status ControlApprove(const std::string& loop, const std::string& proposal,
+                        const std::string& principal);
 
   std::string MetricsText() const;
   HealthReport Health() const;
@@ -143,6 +160,19 @@ class Runtime {
   Status DoDeploy(const ModelDeployment& d);
   Status Call(const std::string& name, const std::string& payload);
   void OnCommandMessage(const mqtt::Message& m);
+  //! Reads and checks the `control:` section into control_config_ (against the plant, scope).
+  Status ParseControl(const EdgeConfigFile& file);
+  //! Builds and starts the loops of control_config_ (none when there is no section).
+  Status StartControl(const EdgeConfigFile& file);
+  void StopControl();
+  //! Hands a control command to its loop's thread; `done` is called there.
+  void DispatchControlCommand(Command c);
+  //! Runs on the loop's thread.
+  Status RunControlCommand(ControlLoopRunner& r, const std::string& name,
+                           const std::string& payload);
+  void OnAction(const control::ActionRecord& a);
+  //! The one place an ActionRecord becomes part of a batch (processing thread).
+  void ForwardAction(const control::ActionRecord& a);
   int64_t NowUs() const;
 
   EdgeConfig config_;
@@ -167,10 +197,12 @@ class Runtime {
 
   mutable std::mutex in_mu_;
   std::condition_variable in_cv_;
-  std::vector<Sample> inbox_;        // GUARDED_BY(in_mu_)
-  std::vector<Event> inbox_events_;  // GUARDED_BY(in_mu_)
-  std::deque<Command> commands_;     // GUARDED_BY(in_mu_)
-  bool stopping_ = false;            // GUARDED_BY(in_mu_)
+  std::vector<Sample> inbox_;                         // GUARDED_BY(in_mu_)
+  std::vector<Event> inbox_events_;                   // GUARDED_BY(in_mu_)
+  std::vector<control::ActionRecord> inbox_actions_;  // GUARDED_BY(in_mu_)
+  std::vector<control::ActionRecord> work_actions_;
+  std::deque<Command> commands_;  // GUARDED_BY(in_mu_)
+  bool stopping_ = false;         // GUARDED_BY(in_mu_)
 
   mutable std::mutex stats_mu_;
   RuntimeStats stats_;  // GUARDED_BY(stats_mu_)
@@ -179,6 +211,17 @@ class Runtime {
   std::vector<ConnectorHealth> connector_health_;  // GUARDED_BY(stats_mu_)
 
   std::thread processor_;
+
+  // Closed loops: built by StartControl, threads joined by StopControl, freed with the runtime.
+  std::optional<control::ControlConfig> control_config_;
+  std::string grant_key_pem_;  //!< the core's public key (PEM); "" = none configured
+  std::shared_ptr<const model::Plant> control_plant_;
+  std::string grants_dir_;
+  std::vector<std::unique_ptr<ControlLoopRunner>> loops_;
+  std::thread heartbeat_thread_;
+  std::mutex control_mu_;
+  std::condition_variable control_cv_;
+  bool control_stopping_ = false;  // GUARDED_BY(control_mu_)
   std::atomic<bool> stopped_{false};
 };
 

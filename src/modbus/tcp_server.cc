@@ -14,6 +14,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -182,6 +183,15 @@ class ModbusTcpServer::Loop {
 
   void Run();
   void RequestStop() { stop_requested_.store(true); }
+  //! Asks for silence on/off; WaitSilenceApplied() blocks until the loop has applied it.
+  void RequestSilent(bool silent) {
+    std::lock_guard<std::mutex> lock(silent_mu_);
+    silent_wanted_ = silent;
+  }
+  void WaitSilenceApplied() {
+    std::unique_lock<std::mutex> lock(silent_mu_);
+    silent_cv_.wait(lock, [&] { return silent_applied_ == silent_wanted_ || finished_; });
+  }
   TcpServerStats Snapshot() const;
 
  private:
@@ -232,6 +242,13 @@ class ModbusTcpServer::Loop {
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> exceptions_{0};
   std::atomic<uint64_t> active_clients_{0};
+
+  std::mutex silent_mu_;
+  std::condition_variable silent_cv_;
+  bool silent_wanted_ = false;   // GUARDED_BY(silent_mu_)
+  bool silent_applied_ = false;  // GUARDED_BY(silent_mu_)
+  bool finished_ = false;        // GUARDED_BY(silent_mu_): Run() has returned
+  bool silent_ = false;          // server thread only: the applied state
 };
 
 TcpServerStats ModbusTcpServer::Loop::Snapshot() const {
@@ -265,6 +282,25 @@ void ModbusTcpServer::Loop::Run() {
     }
     if (fds[0].revents != 0) DrainWakePipe();
     if (stop_requested_.load()) break;
+    {
+      std::lock_guard<std::mutex> lock(silent_mu_);
+      if (silent_wanted_ != silent_) {
+        silent_ = silent_wanted_;
+        if (silent_) {
+          // A dead device: every connection goes, and requests already read are not answered.
+          clients_dropped_.fetch_add(clients_.size());
+          clients_.clear();
+          active_clients_.store(0);
+        }
+      }
+      silent_applied_ = silent_;
+      silent_cv_.notify_all();
+      // A silent device answers nothing: the sockets polled before this point are skipped.
+      if (silent_) {
+        if ((fds[1].revents & POLLIN) != 0) AcceptClients(now);
+        continue;
+      }
+    }
 
     now = SteadyClock::now();
     // clients_ has not changed since fds was built: entry i + 2 is client i.
@@ -292,6 +328,9 @@ void ModbusTcpServer::Loop::Run() {
   clients_.clear();
   active_clients_.store(0);
   listen_fd_.Reset();
+  std::lock_guard<std::mutex> lock(silent_mu_);
+  finished_ = true;
+  silent_cv_.notify_all();
 }
 
 int ModbusTcpServer::Loop::PollTimeoutMs(SteadyClock::time_point now) const {
@@ -326,7 +365,7 @@ void ModbusTcpServer::Loop::AcceptClients(SteadyClock::time_point now) {
       }
       return;
     }
-    if (clients_.size() >= options_.max_clients) {
+    if (silent_ || clients_.size() >= options_.max_clients) {
       connections_refused_.fetch_add(1);
       continue;  // `fd` closes here: the refusal.
     }
@@ -590,13 +629,23 @@ ModbusTcpServer::~ModbusTcpServer() {
   close(wake_write_fd_);
 }
 
+void ModbusTcpServer::Wake() const {
+  const uint8_t byte = 1;
+  if (write(wake_write_fd_, &byte, 1) < 0) {
+    // EAGAIN: the pipe is full, so a wake-up is already pending.
+  }
+}
+
+void ModbusTcpServer::SetSilent(bool silent) {
+  loop_->RequestSilent(silent);
+  Wake();
+  if (std::this_thread::get_id() != thread_id_) loop_->WaitSilenceApplied();
+}
+
 void ModbusTcpServer::Stop() {
   const auto wake = [this] {
     loop_->RequestStop();
-    const uint8_t byte = 1;
-    if (write(wake_write_fd_, &byte, 1) < 0) {
-      // EAGAIN: the pipe is full, so a wake-up is already pending.
-    }
+    Wake();
   };
   if (std::this_thread::get_id() == thread_id_) {
     // Called from the bank's validator or listener: the thread cannot join itself. It stops

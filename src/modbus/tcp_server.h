@@ -94,6 +94,13 @@ class ModbusTcpServer {
   //! Closes every client and the listening socket and joins the server thread. Idempotent.
   void Stop();
 
+  //! Simulates a device that stopped answering (a comms loss): while silent, open connections
+  //! are closed, new ones are accepted and closed at once (counted as refused), and no request
+  //! is answered. false answers again. Returns once the server thread has applied it (or has
+  //! stopped), so a request sent after SetSilent(true) returns is never answered. From any
+  //! thread except the server thread (not from the bank's validator or listener).
+  void SetSilent(bool silent);
+
   TcpServerStats stats() const;
 
  private:
@@ -104,8 +111,9 @@ class ModbusTcpServer {
 
   const std::string bind_address_;
   const uint16_t port_;
-  // Write end of the self-pipe that wakes the server thread for Stop().
+  // Write end of the self-pipe that wakes the server thread for Stop() and SetSilent().
   const int wake_write_fd_;
+  void Wake() const;
   // Owned here, used only by the server thread (and destroyed after it is joined).
   std::unique_ptr<Loop> loop_;
 

@@ -161,6 +161,37 @@ TEST_F(ModbusTcpServerTest, PortZeroGivesARealFreePort) {
   EXPECT_EQ(clash.status().code(), StatusCode::kUnavailable) << clash.status().ToString();
 }
 
+TEST_F(ModbusTcpServerTest, SilentServerClosesAndAnswersNobodyUntilItSpeaksAgain) {
+  ASSERT_TRUE(bank_->SetRegister(Table::kHoldingRegisters, 0, 42).ok());
+  ModbusClient client = Connect(server_->port());
+  ASSERT_NE(client, nullptr);
+  uint16_t reg = 0;
+  ASSERT_EQ(modbus_read_registers(client.get(), 0, 1, &reg), 1);
+  server_->SetSilent(true);
+  // The open connection is gone: the read fails at once, not after the response timeout.
+  const auto t0 = steady_clock::now();
+  EXPECT_EQ(modbus_read_registers(client.get(), 0, 1, &reg), -1);
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(1));
+  // A new connection is accepted by the kernel, then closed: no answer either.
+  ModbusClient again(modbus_new_tcp("127.0.0.1", server_->port()));
+  ASSERT_NE(again, nullptr);
+  modbus_set_response_timeout(again.get(), 1, 0);
+  if (modbus_connect(again.get()) == 0) {
+    EXPECT_EQ(modbus_read_registers(again.get(), 0, 1, &reg), -1);
+  }
+  EXPECT_TRUE(WaitUntil([&] { return server_->stats().connections_refused >= 1; }));
+  EXPECT_EQ(server_->stats().active_clients, 0u);
+  server_->SetSilent(false);
+  ModbusClient back = Connect(server_->port());
+  ASSERT_NE(back, nullptr);
+  ASSERT_EQ(modbus_read_registers(back.get(), 0, 1, &reg), 1);
+  EXPECT_EQ(reg, 42);
+  // Stop while silent returns; SetSilent after Stop does not block.
+  server_->SetSilent(true);
+  server_->Stop();
+  server_->SetSilent(false);
+}
+
 TEST_F(ModbusTcpServerTest, RefusesBadArguments) {
   EXPECT_EQ(ModbusTcpServer::Start("not-an-address", 0, bank_).status().code(),
             StatusCode::kInvalidArgument);

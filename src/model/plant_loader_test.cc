@@ -182,7 +182,7 @@ TEST(PlantLoader, LoadsExamplePlant) {
   EXPECT_EQ(p.AreaCount(), 4u);
   EXPECT_EQ(p.LineCount(), 6u);
   EXPECT_EQ(p.AllAssets().size(), 46u);
-  EXPECT_EQ(p.SignalCount(), 431u);
+  EXPECT_EQ(p.SignalCount(), 467u);
 
   // A spindle without its vibration sensor.
   const Asset* sp5 = FindAsset(p, "l1-sp-05");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -29,7 +30,8 @@ constexpr TypeName kTypes[] = {
     {FaultType::kCavitation, "cavitation"},    {FaultType::kImpellerWear, "impeller_wear"},
     {FaultType::kSensorStuck, "sensor_stuck"}, {FaultType::kSensorDrift, "sensor_drift"},
     {FaultType::kSensorNoise, "sensor_noise"}, {FaultType::kSensorSpikes, "sensor_spikes"},
-    {FaultType::kCommDrop, "comm_drop"},
+    {FaultType::kCommDrop, "comm_drop"},       {FaultType::kHandMode, "hand_mode"},
+    {FaultType::kCommLoss, "comm_loss"},       {FaultType::kHeatPumpFault, "heat_pump_fault"},
 };
 
 }  // namespace
@@ -49,6 +51,14 @@ bool IsSensorFault(FaultType t) {
 bool IsTwinFault(FaultType t) {
   return t == FaultType::kBearingWear || t == FaultType::kCoolingLoss ||
          t == FaultType::kCavitation || t == FaultType::kImpellerWear;
+}
+
+bool IsPlcFault(FaultType t) {
+  return t == FaultType::kHandMode || t == FaultType::kHeatPumpFault;
+}
+
+bool RunsHvacPlc(const model::Plant& plant, const model::Asset& asset) {
+  return asset.connection.modbus.has_value() && plant.IsA(asset.type, "hvac_zone");
 }
 
 namespace {
@@ -73,8 +83,9 @@ Result<std::vector<ScheduledFault>> Parse(std::string_view yaml, const std::stri
   auto list = top.ok() ? r.Required(top, "faults") : std::nullopt;
   if (list) {
     for (const YamlValue& item : r.OpenList(*list)) {
-      YamlFields f = r.OpenMap(item, {"at", "duration", "asset", "signal", "kind", "severity",
-                                      "rate", "stddev", "probability", "factor"});
+      YamlFields f =
+          r.OpenMap(item, {"at", "duration", "duration_s", "asset", "signal", "kind", "severity",
+                           "rate", "stddev", "probability", "factor"});
       if (!f.ok()) continue;
       ScheduledFault fault;
       fault.where = item.loc;
@@ -90,6 +101,19 @@ Result<std::vector<ScheduledFault>> Parse(std::string_view yaml, const std::stri
             r.Err(ye::kInvalidValue, *d, "a fault's duration must be longer than 0");
           } else {
             fault.duration = *v;
+          }
+        }
+      }
+      if (auto d = f.Get("duration_s")) {
+        // The same in seconds, as a number (handier in JSON commands).
+        if (f.Has("duration")) {
+          r.Err(ye::kInvalidValue, *d, "give `duration` or `duration_s`, not both");
+        } else if (auto v = r.Num(*d)) {
+          if (!(*v > 0 && *v <= 1e9)) {
+            r.Err(ye::kInvalidValue, *d, fmt::format("duration_s must be from 0 (excluded) to 1e9 "
+                                                     "seconds, got {}", *v));
+          } else {
+            fault.duration = Micros(static_cast<int64_t>(std::llround(*v * 1e6)));
           }
         }
       }
@@ -155,7 +179,25 @@ Result<std::vector<ScheduledFault>> Parse(std::string_view yaml, const std::stri
           }
         }
       };
-      number("severity", 0.001, 1, &fault.severity);
+      if (fault.type == FaultType::kHandMode) {
+        if (!f.Has("severity")) {
+          r.Err(ye::kMissingField, f.loc(), model::Child(f.path(), "severity"),
+                "hand_mode needs `severity`: the operator's setpoint in degC, e.g. 19.5");
+        }
+        number("severity", 5, 35, &fault.severity);
+      } else {
+        number("severity", 0.001, 1, &fault.severity);
+      }
+      if (asset && IsPlcFault(fault.type) && !RunsHvacPlc(plant, *asset)) {
+        r.Err(ye::kInvalidValue, *f.Get("kind"),
+              std::string(FaultTypeName(fault.type)) + " needs an HVAC zone behind a Modbus PLC; '" +
+                  asset->id + "' (type " + asset->type + ") is not one");
+      }
+      if (asset && fault.type == FaultType::kCommLoss && !asset->connection.modbus) {
+        r.Err(ye::kInvalidValue, *f.Get("kind"),
+              "comm_loss silences a Modbus device; '" + asset->id +
+                  "' has no Modbus connection (comm_drop stops an MQTT asset's samples)");
+      }
       number("rate", -1e9, 1e9, &fault.rate_per_hour);
       number("stddev", 0, 1e9, &fault.stddev);
       number("probability", 0, 1, &fault.probability);

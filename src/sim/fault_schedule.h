@@ -9,12 +9,20 @@
 //     - {at: 1h, asset: l1-sp-01, signal: winding_temp, kind: sensor_drift, rate: 2, duration: 1h}
 //     - {at: 3h, asset: lyon-ac-02, kind: comm_drop, duration: 5min}
 //
-// `at` and `duration` are durations from the simulation start (no duration: until the end or
+// `at` and `duration` are durations from the simulation start (`duration_s: 600`, a number of
+// seconds, may replace `duration`) (no duration: until the end or
 // until the equipment fails). Kinds: the twin faults bearing_wear, cooling_loss, cavitation,
 // impeller_wear (severity 0..1); the sensor faults sensor_stuck, sensor_drift (`rate` in the
 // signal's unit per hour), sensor_noise (`stddev` in the signal's unit), sensor_spikes
 // (`probability` per sample, `factor`); and comm_drop (the asset's samples are produced but not
-// sent). Errors name file, line, column and field, like plant.yaml's.
+// sent). PLC faults: hand_mode (an operator takes an HVAC zone's PLC by hand; `severity` is the
+// operator's setpoint in degC, 5..35, required), heat_pump_fault (the zone's heat pump stops,
+// PLC alarm bit 8), both on zones that run the PLC program (RunsHvacPlc); comm_loss (the
+// asset's Modbus device stops answering: every asset served by the same device goes silent
+// with it). Errors name file, line, column and field, like plant.yaml's.
+//
+//     - {at: 2h, asset: lyon-hz-01, kind: hand_mode, severity: 19.5, duration: 10min}
+//     - {at: 4h, asset: lyon-hz-02, kind: comm_loss, duration: 1min}
 //
 // Thread-safety: values.
 #ifndef WEFT_SIM_FAULT_SCHEDULE_H_
@@ -41,10 +49,18 @@ enum class FaultType {
   kSensorNoise,
   kSensorSpikes,
   kCommDrop,
+  kHandMode,       //!< HVAC zone PLC: operator's hand switch, severity = setpoint (degC)
+  kCommLoss,       //!< the asset's Modbus device stops answering
+  kHeatPumpFault,  //!< HVAC zone: heat pump off, PLC alarm bit 8
 };
 std::string_view FaultTypeName(FaultType t);
 bool IsSensorFault(FaultType t);
 bool IsTwinFault(FaultType t);
+//! Faults of an HVAC zone's PLC program (hand_mode, heat_pump_fault).
+bool IsPlcFault(FaultType t);
+//! Whether `asset` runs the simulated HVAC zone PLC program: an HVAC zone (its type is or
+//! extends hvac_zone) behind a Modbus connection.
+bool RunsHvacPlc(const model::Plant& plant, const model::Asset& asset);
 
 struct ScheduledFault {
   Micros at{0};

@@ -85,5 +85,55 @@ TEST(FaultSchedule, LabelsCsv) {
             "m1,current,sensor_stuck,0.5,2026-01-01T00:00:00.000Z,2026-01-01T00:00:01.500Z,\n");
 }
 
+TEST(FaultSchedule, PlcFaultsOnHvacZonesAndCommLossOnModbusAssets) {
+  Diagnostics d;
+  auto f = ParseFaultSchedule(R"(faults:
+  - {at: 2h, asset: lyon-hz-01, kind: hand_mode, severity: 19.5, duration: 10min}
+  - {at: 3h, asset: lyon-hz-02, kind: comm_loss, duration: 1min}
+  - {at: 4h, asset: lyon-ac-01, kind: comm_loss}
+  - {at: 5h, asset: brno-hz-03, kind: heat_pump_fault, duration: 1h}
+)",
+                              "f.yaml", Example(), &d);
+  ASSERT_TRUE(f.ok()) << d.ToString();
+  ASSERT_EQ(f->size(), 4u);
+  EXPECT_EQ((*f)[0].type, FaultType::kHandMode);
+  EXPECT_DOUBLE_EQ((*f)[0].severity, 19.5);
+  EXPECT_EQ((*f)[1].type, FaultType::kCommLoss);
+  EXPECT_EQ((*f)[3].type, FaultType::kHeatPumpFault);
+  // By command (MQTT), the same checks.
+  Diagnostics c;
+  auto cmd = ParseFaultCommand(
+      R"({"asset":"lyon-hz-01","kind":"hand_mode","severity":19.5,"duration_s":600})", Example(),
+      &c);
+  ASSERT_TRUE(cmd.ok()) << c.ToString();
+  EXPECT_EQ(cmd->type, FaultType::kHandMode);
+  EXPECT_EQ(cmd->duration, std::chrono::seconds(600));
+  Diagnostics c2;
+  auto loss = ParseFaultCommand(R"({"asset":"brno-hz-01","kind":"comm_loss","duration":"30s"})",
+                                Example(), &c2);
+  ASSERT_TRUE(loss.ok()) << c2.ToString();
+  EXPECT_EQ(loss->type, FaultType::kCommLoss);
+}
+
+TEST(FaultSchedule, PlcFaultsAreRefusedWhereTheyCannotApply) {
+  Diagnostics d;
+  auto f = ParseFaultSchedule(R"(faults:
+  - {at: 1h, asset: lyon-hz-01, kind: hand_mode}
+  - {at: 1h, asset: lyon-hz-01, kind: hand_mode, severity: 50}
+  - {at: 1h, asset: l1-sp-01, kind: hand_mode, severity: 20}
+  - {at: 1h, asset: l1-sp-01, kind: comm_loss}
+)",
+                              "f.yaml", Example(), &d);
+  ASSERT_FALSE(f.ok());
+  std::string all = d.ToString();
+  EXPECT_EQ(d.all().size(), 4u) << all;
+  EXPECT_NE(all.find("hand_mode needs `severity`"), std::string::npos) << all;
+  EXPECT_NE(all.find("severity must be from 5 to 35, got 50"), std::string::npos) << all;
+  EXPECT_NE(all.find("hand_mode needs an HVAC zone behind a Modbus PLC; 'l1-sp-01'"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("'l1-sp-01' has no Modbus connection"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace weft::sim

@@ -14,12 +14,25 @@
 // the range. 32-bit registers are read-only (a 16-bit write cannot be validated on its own).
 // Samples of an asset under a comm_drop fault are not written (its registers freeze).
 //
+// HVAC zones with a PLC program (Simulator::HasPlcProgram, hvac_plc.h): `remote_setpoint` and
+// `heartbeat` are the writable holding registers (within their signal's range); a write goes
+// to the program at once (Simulator::WritePlcRegister) and the zone's `setpoint` (the
+// effective setpoint, READ-ONLY: ILLEGAL DATA ADDRESS), `control_mode` and `plc_alarms`
+// registers are updated before the write is answered, so a read right after a write shows its
+// effect. Every tick (not only when sampled) those registers are refreshed from the program.
+//
+// comm_loss: while an asset is under a comm_loss fault, its device's server is silent
+// (ModbusTcpServer::SetSilent: open connections closed, new ones accepted and closed at once,
+// nothing answered). A device serves several assets (the example's HVAC gateway serves six
+// zones at one address): all of them go silent together.
+//
 // Thread-safety: OnTick on the simulation thread; the servers run their own threads and reach
 // the simulator only through its thread-safe SetInput.
 #ifndef WEFT_SIM_MODBUS_PLC_H_
 #define WEFT_SIM_MODBUS_PLC_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,12 +62,30 @@ class ModbusPlc final : public SampleSink {
     int device = -1;  //!< -1: not a Modbus signal
     model::ModbusBinding binding;
     uint16_t address = 0;  //!< base + binding address
+    uint32_t asset_index = 0;
+    PlcRegister plc_reg = PlcRegister::kNone;  //!< written from the PLC program, not samples
   };
-  ModbusPlc() = default;
+  //! An HVAC zone with a PLC program: its program registers (device < 0: not in the map).
+  struct PlcZone {
+    uint32_t asset_index = 0;
+    int device = -1;
+    Route setpoint, remote_setpoint, heartbeat, control_mode, alarms;
+  };
+  explicit ModbusPlc(Simulator& sim);
+  //! Writes a zone's program registers (all of them when `with_client_registers`).
+  static Status WriteZone(modbus::RegisterBank& bank, const PlcZone& zone,
+                          const HvacPlcOutputs& out, bool with_client_registers);
 
+  Simulator& sim_;
   std::vector<std::unique_ptr<Device>> devices_;
   std::vector<Route> routes_;  //!< per signal index
   std::vector<Endpoint> endpoints_;
+  std::shared_ptr<std::vector<PlcZone>> zones_;
+  //! Serialises "read the program, write its registers" between the server threads (after a
+  //! client write) and OnTick, so that stale outputs never overwrite newer ones.
+  std::shared_ptr<std::mutex> zone_mu_ = std::make_shared<std::mutex>();
+  //! Per asset: whether its last samples were under comm_drop (registers frozen).
+  std::vector<char> dropped_;
 };
 
 }  // namespace weft::sim

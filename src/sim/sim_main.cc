@@ -38,6 +38,7 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   double speed = 1.0;
   uint64_t seed = 1;
   double duration_s = 0;
+  double plc_watchdog_s = 10;
   app.add_option("--plant", plant_path, "plant.yaml to simulate")->required();
   app.add_option("--broker", broker_url, "MQTT broker, e.g. mqtt://127.0.0.1:1883");
   app.add_option("--modbus-port", modbus_port,
@@ -46,6 +47,10 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->capture_default_str();
   app.add_option("--seed", seed, "random seed (same seed, same samples)")->capture_default_str();
   app.add_option("--duration", duration_s, "simulated seconds to run (0: until stopped)");
+  app.add_option("--plc-watchdog", plc_watchdog_s,
+                 "HVAC zone PLCs: seconds (simulated) without a heartbeat change before a zone "
+                 "leaves remote control for its local schedule")
+      ->capture_default_str();
   app.add_option("--faults", faults_path, "fault schedule (YAML)");
   app.add_option("--labels", labels_path, "write the faults' ground truth here (CSV)");
   app.add_option("--record", record_path, "write every sample produced here (CSV)");
@@ -64,6 +69,11 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   InitLogging(*level);
   if (speed < 0 || duration_s < 0 || modbus_port < 0 || modbus_port > 65535) {
     err << "weft-sim: --speed and --duration are 0 or more, --modbus-port 0 to 65535\n";
+    return 2;
+  }
+  if (!(plc_watchdog_s >= 0.001 && plc_watchdog_s <= 86400)) {
+    err << "weft-sim: --plc-watchdog is from 0.001 to 86400 seconds, got " << plc_watchdog_s
+        << "\n";
     return 2;
   }
 
@@ -86,6 +96,7 @@ int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   SimOptions options;
   options.seed = seed;
   options.speed = speed;
+  options.plc_watchdog = Micros(static_cast<int64_t>(plc_watchdog_s * 1e6));
   if (duration_s > 0) options.duration = Micros(static_cast<int64_t>(duration_s * 1e6));
   if (speed > 0) {
     // Real time (or a multiple of it) starts now; generated data keeps a fixed epoch.

@@ -253,12 +253,13 @@ TEST_F(SimProtocolTest, FaultCommandsAreInjectedAndBadOnesRefused) {
 }
 
 // A real libmodbus client against the simulated PLCs: reads the registers plant.yaml declares,
-// writes a setpoint that reaches the twin, and is refused outside the range and on read-only
-// registers.
+// writes a setpoint that reaches the twin (through an HVAC zone's PLC program), and is refused
+// outside the range and on read-only registers.
 TEST(SimModbus, PlantRegistersReadAndSetpointsWrite) {
   SimOptions o;
   o.speed = 50;
   o.duration = seconds(600);
+  o.plc_watchdog = std::chrono::hours(1);  // one heartbeat keeps the zone remote here
   auto sim = Simulator::Create(Example(), o, {});
   ASSERT_TRUE(sim.ok());
   auto plc = ModbusPlc::Start(**sim, 0);
@@ -326,10 +327,17 @@ TEST(SimModbus, PlantRegistersReadAndSetpointsWrite) {
 
   modbus_t* h = modbus_new_tcp("127.0.0.1", hvac_port);
   ASSERT_EQ(modbus_connect(h), 0);
-  // lyon-hz-02 has base 16; its setpoint is holding 16 + 4, int16, scale 0.1 degC.
-  ASSERT_EQ(modbus_write_register(h, 20, 235), 1) << modbus_strerror(errno);
-  EXPECT_EQ(modbus_write_register(h, 20, 990), -1);  // 99.0 degC: outside 5..35
+  // lyon-hz-02 has base 16; its effective setpoint is holding 16 + 4 (read-only: the PLC
+  // program's), its remote_setpoint holding 16 + 12 and heartbeat 16 + 13, int16 x 0.1 degC.
+  EXPECT_EQ(modbus_write_register(h, 20, 235), -1);
+  EXPECT_EQ(errno, EMBXILADD);
+  ASSERT_EQ(modbus_write_register(h, 28, 235), 1) << modbus_strerror(errno);
+  ASSERT_EQ(modbus_write_register(h, 29, 1), 1) << modbus_strerror(errno);
+  EXPECT_EQ(modbus_write_register(h, 28, 990), -1);  // 99.0 degC: outside 5..35
   EXPECT_EQ(errno, EMBXILVAL);
+  uint16_t mode = 9;
+  ASSERT_EQ(modbus_read_input_registers(h, 30, 1, &mode), 1);
+  EXPECT_EQ(mode, 1);  // remote, at once
   // The twin takes it at its next step (HVAC signals are sampled every 60 s: 1.2 s here).
   uint32_t setpoint_signal = *(*sim)->FindSignal("lyon-hz-02", "setpoint");
   double sampled = 0;
@@ -343,7 +351,7 @@ TEST(SimModbus, PlantRegistersReadAndSetpointsWrite) {
   EXPECT_NEAR(sampled, 23.5, 1e-9);
   uint16_t v = 0;
   ASSERT_EQ(modbus_read_registers(h, 20, 1, &v), 1);
-  EXPECT_EQ(static_cast<int16_t>(v), 235);  // and the PLC shows the twin's setpoint
+  EXPECT_EQ(static_cast<int16_t>(v), 235);  // and the PLC shows the effective setpoint
   modbus_close(h);
   modbus_free(h);
   (*sim)->Stop();

@@ -40,6 +40,15 @@ twin::FaultKind ToTwinFault(FaultType t) {
 
 }  // namespace
 
+PlcRegister PlcRegisterOf(std::string_view signal_name) {
+  if (signal_name == "setpoint") return PlcRegister::kSetpoint;
+  if (signal_name == "remote_setpoint") return PlcRegister::kRemoteSetpoint;
+  if (signal_name == "heartbeat") return PlcRegister::kHeartbeat;
+  if (signal_name == "control_mode") return PlcRegister::kControlMode;
+  if (signal_name == "plc_alarms") return PlcRegister::kAlarms;
+  return PlcRegister::kNone;
+}
+
 // A signal without a twin output: a mean-reverting walk inside its range, or a counter.
 struct Generic {
   double value = 0, mean = 0, stddev = 0, lo = 0, hi = 0;
@@ -62,6 +71,7 @@ struct Simulator::SignalState {
   std::string output;  // twin output name; "" when generic
   bool has_twin_output = false;
   bool reads_input = false;  // no such output, but a twin input of that name: read it back
+  PlcRegister plc_reg = PlcRegister::kNone;  // a register of the asset's PLC program
   int64_t period_us = 0;
   double last_value = 0;
   Generic generic;
@@ -86,6 +96,22 @@ struct Simulator::AssetState {
   double load = 0.7;  // operating point that drifts slowly (motor load, compressor demand)
   //! Inputs applied to the twin (commands, setpoints), for signals that read them back.
   std::map<std::string, double, std::less<>> inputs;
+  //! The HVAC zone PLC program, if the asset runs one. GUARDED_BY(Simulator::plc_mu_)
+  std::unique_ptr<HvacPlcProgram> plc;
+  //! The program's outputs at the last scan: what this tick's samples show (sim thread).
+  HvacPlcOutputs plc_snapshot;
+  double applied_setpoint = std::nan("");  //!< last setpoint handed to the twin
+  bool heat_pump_fault = false;            //!< wanted: the twin's heat pump is off
+  bool heat_pump_off = false;              //!< applied to the twin
+  //! Active hand_mode, heat_pump_fault and comm_loss faults (label index, end, type, severity).
+  struct AssetFault {
+    size_t label = 0;
+    std::optional<TimePoint> end;
+    FaultType type = FaultType::kCommLoss;
+    double severity = 0;
+  };
+  std::vector<AssetFault> asset_faults;
+  bool comm_lost = false;
 };
 
 struct Simulator::Command {
@@ -96,7 +122,7 @@ struct Simulator::Command {
 };
 
 Simulator::Simulator(const model::Plant& plant, const SimOptions& options)
-    : plant_(plant), options_(options) {}
+    : plant_(plant), options_(options), now_us_(UnixMicros(options.start)) {}
 Simulator::~Simulator() = default;
 
 Result<std::unique_ptr<Simulator>> Simulator::Create(const model::Plant& plant,
@@ -116,15 +142,32 @@ Status Simulator::Init(std::vector<ScheduledFault> faults) {
     state->rng = twin::Rng(options_.seed ^ StableHash(asset->id));
     std::string model = TwinModelOf(plant_, asset->type);
     if (!model.empty()) {
-      WEFT_ASSIGN_OR_RETURN(state->twin, twin::MakeTwin(model, {}));
+      std::map<std::string, double> params;
+      if (model == "hvac_zone") {
+        // The zone's occupancy calendar starts at the simulation's own date and hour (UTC), so
+        // its weekdays and the PLC's schedule agree. 1970-01-01 was a Thursday (3, Monday = 0).
+        constexpr int64_t kDayUs = int64_t{86'400'000'000};
+        const int64_t days = start_us >= 0 ? start_us / kDayUs : (start_us - kDayUs + 1) / kDayUs;
+        params["start_weekday"] = static_cast<double>(((days + 3) % 7 + 7) % 7);
+        params["start_hour"] = static_cast<double>(start_us - days * kDayUs) / 3.6e9;
+      }
+      WEFT_ASSIGN_OR_RETURN(state->twin, twin::MakeTwin(model, params));
     }
     auto asset_index = static_cast<uint32_t>(assets_.size());
+    if (model == "hvac_zone" && RunsHvacPlc(plant_, *asset)) {
+      HvacPlcProgram::Config config;
+      config.watchdog = options_.plc_watchdog;
+      state->plc = std::make_unique<HvacPlcProgram>(config, options_.start);
+      state->plc_snapshot = state->plc->outputs();
+      plc_assets_.push_back(asset_index);
+    }
     for (const model::Signal& sig : asset->signals) {
       SignalState s;
       s.asset_index = asset_index;
       s.spec = &sig.spec;
       s.output = sig.spec.name;
       s.has_twin_output = state->twin && state->twin->Output(sig.spec.name).has_value();
+      if (state->plc) s.plc_reg = PlcRegisterOf(sig.spec.name);
       if (state->twin && !s.has_twin_output) {
         for (const auto& in : state->twin->InputNames()) s.reads_input |= in == sig.spec.name;
         // A command signal starts as the twin starts: running.
@@ -149,7 +192,21 @@ Status Simulator::Init(std::vector<ScheduledFault> faults) {
   if (signals_.empty()) return InvalidArgumentError("the plant has no fitted signal to simulate");
   tick_ = options_.tick.count() > 0 ? options_.tick
                                     : Micros(std::clamp<int64_t>(shortest, 10'000, 1'000'000));
+  if (options_.plc_watchdog.count() <= 0) {
+    return InvalidArgumentError("the PLC watchdog must be longer than 0");
+  }
   for (ScheduledFault& f : faults) {
+    auto asset = std::find_if(assets_.begin(), assets_.end(),
+                              [&](const auto& a) { return a->asset->id == f.asset; });
+    if (IsPlcFault(f.type) && (asset == assets_.end() || !(*asset)->plc)) {
+      return InvalidArgumentError("fault " + std::string(FaultTypeName(f.type)) + " on '" +
+                                  f.asset + "': the asset runs no HVAC zone PLC program");
+    }
+    if (f.type == FaultType::kCommLoss &&
+        (asset == assets_.end() || !(*asset)->asset->connection.modbus)) {
+      return InvalidArgumentError("fault comm_loss on '" + f.asset +
+                                  "': the asset has no Modbus connection");
+    }
     if (IsTwinFault(f.type)) {
       auto it = std::find_if(assets_.begin(), assets_.end(),
                              [&](const auto& a) { return a->asset->id == f.asset; });
@@ -200,6 +257,88 @@ bool Simulator::HasTwinInput(std::string_view asset, std::string_view input) con
   return false;
 }
 
+bool Simulator::HasPlcProgram(uint32_t asset_index) const {
+  return asset_index < assets_.size() && assets_[asset_index]->plc != nullptr;
+}
+
+PlcRegister Simulator::PlcRegisterOfSignal(uint32_t signal_index) const {
+  return signal_index < signal_states_.size() ? signal_states_[signal_index].plc_reg
+                                              : PlcRegister::kNone;
+}
+
+Result<HvacPlcOutputs> Simulator::WritePlcRegister(uint32_t asset_index, PlcRegister reg,
+                                                   double value) {
+  if (!HasPlcProgram(asset_index)) {
+    return InvalidArgumentError("asset #" + std::to_string(asset_index) +
+                                " runs no HVAC zone PLC program");
+  }
+  std::lock_guard<std::mutex> lock(plc_mu_);
+  HvacPlcProgram& plc = *assets_[asset_index]->plc;
+  switch (reg) {
+    case PlcRegister::kRemoteSetpoint: plc.WriteRemoteSetpoint(value, now()); break;
+    case PlcRegister::kHeartbeat:
+      plc.WriteHeartbeat(static_cast<uint16_t>(std::clamp(value, 0.0, 65535.0)), now());
+      break;
+    default:
+      return InvalidArgumentError("only remote_setpoint and heartbeat of a PLC program are "
+                                  "written by clients");
+  }
+  return plc.outputs();
+}
+
+Result<HvacPlcOutputs> Simulator::PlcOutputs(uint32_t asset_index) const {
+  if (!HasPlcProgram(asset_index)) {
+    return InvalidArgumentError("asset #" + std::to_string(asset_index) +
+                                " runs no HVAC zone PLC program");
+  }
+  std::lock_guard<std::mutex> lock(plc_mu_);
+  return assets_[asset_index]->plc->outputs();
+}
+
+bool Simulator::CommLost(uint32_t asset_index) const {
+  return asset_index < assets_.size() && assets_[asset_index]->comm_lost;
+}
+
+void Simulator::ApplyAssetFaults(AssetState& a) {
+  std::optional<double> hand;
+  bool heat_pump = false, lost = false;
+  for (const auto& f : a.asset_faults) {
+    if (f.type == FaultType::kHandMode) hand = f.severity;  // the latest switch wins
+    heat_pump |= f.type == FaultType::kHeatPumpFault;
+    lost |= f.type == FaultType::kCommLoss;
+  }
+  a.comm_lost = lost;
+  a.heat_pump_fault = heat_pump;
+  if (a.plc) {
+    std::lock_guard<std::mutex> lock(plc_mu_);
+    a.plc->SetHand(hand);
+    a.plc->SetHeatPumpFault(heat_pump);
+  }
+}
+
+void Simulator::ScanPlcs(TimePoint now) {
+  {
+    std::lock_guard<std::mutex> lock(plc_mu_);
+    for (uint32_t i : plc_assets_) {
+      AssetState& a = *assets_[i];
+      a.plc_snapshot = a.plc->Scan(now, a.twin->Output("zone_temp").value_or(std::nan("")));
+    }
+  }
+  // The PLC's outputs drive the zone: its thermostat setpoint and its heat pump.
+  for (uint32_t i : plc_assets_) {
+    AssetState& a = *assets_[i];
+    if (a.plc_snapshot.setpoint != a.applied_setpoint) {
+      Status st = a.twin->SetInput("setpoint", a.plc_snapshot.setpoint);
+      if (!st.ok()) spdlog::warn("sim: PLC setpoint of {}: {}", a.asset->id, st.message());
+      a.applied_setpoint = a.plc_snapshot.setpoint;
+    }
+    if (a.heat_pump_fault != a.heat_pump_off) {
+      (void)a.twin->SetInput("heat_pump_enabled", a.heat_pump_fault ? 0 : 1);
+      a.heat_pump_off = a.heat_pump_fault;
+    }
+  }
+}
+
 std::vector<FaultLabel> Simulator::labels() const {
   std::lock_guard<std::mutex> lock(mu_);
   return labels_;
@@ -233,9 +372,13 @@ void Simulator::ApplyCommands(TimePoint now) {
     }
     auto it = std::find_if(assets_.begin(), assets_.end(),
                            [&](const auto& a) { return a->asset->id == c.asset; });
-    Status st = it == assets_.end() || !(*it)->twin
-                    ? NotFoundError("no simulated asset '" + c.asset + "' with a twin")
-                    : (*it)->twin->SetInput(c.input, c.value);
+    Status st =
+        it == assets_.end() || !(*it)->twin
+            ? NotFoundError("no simulated asset '" + c.asset + "' with a twin")
+        : (*it)->plc && (c.input == "setpoint" || c.input == "heat_pump_enabled")
+            ? FailedPreconditionError("the " + c.input + " of '" + c.asset +
+                                      "' is its PLC program's: write remote_setpoint")
+            : (*it)->twin->SetInput(c.input, c.value);
     if (st.ok()) {
       auto in = (*it)->inputs.find(c.input);
       if (in != (*it)->inputs.end()) in->second = c.value;
@@ -276,6 +419,17 @@ void Simulator::StartFault(const ScheduledFault& f, TimePoint now) {
     }
     a.twin_faults.emplace_back(label, end);
     failure_pending_ |= a.twin->failed() && !a.failure_recorded;
+  } else if (IsPlcFault(f.type) || f.type == FaultType::kCommLoss) {
+    if ((IsPlcFault(f.type) && !a.plc) || (f.type == FaultType::kCommLoss && !a.asset->connection.modbus)) {
+      spdlog::warn("sim: fault {} on '{}' not applied: {}", FaultTypeName(f.type), f.asset,
+                   IsPlcFault(f.type) ? "it runs no HVAC zone PLC program"
+                                      : "it has no Modbus connection");
+      std::lock_guard<std::mutex> lock(mu_);
+      labels_.pop_back();
+      return;
+    }
+    a.asset_faults.push_back({label, end, f.type, f.severity});
+    ApplyAssetFaults(a);
   } else if (f.type == FaultType::kCommDrop) {
     a.comm_drop_until = end.value_or(TimePoint::max());
     a.comm_drops.emplace_back(label, end.value_or(TimePoint::max()));
@@ -298,6 +452,9 @@ void Simulator::UpdateNextFaultEnd() {
       if (end) next = std::min(next, *end);
     }
     for (const auto& [label, end] : a->comm_drops) next = std::min(next, end);
+    for (const auto& f : a->asset_faults) {
+      if (f.end) next = std::min(next, *f.end);
+    }
     if (a->comm_drop_until) next = std::min(next, *a->comm_drop_until);
   }
   for (const SignalState& s : signal_states_) {
@@ -333,6 +490,13 @@ void Simulator::EndFaults(TimePoint now) {
       }
     }
     if (a->comm_drop_until && *a->comm_drop_until <= now) a->comm_drop_until.reset();
+    size_t active = a->asset_faults.size();
+    std::erase_if(a->asset_faults, [&](const AssetState::AssetFault& f) {
+      if (!f.end || *f.end > now) return false;
+      labels_[f.label].end = now;
+      return true;
+    });
+    if (a->asset_faults.size() != active) ApplyAssetFaults(*a);
     if (a->twin && a->twin->failed() && !a->failure_recorded) {
       a->failure_recorded = true;
       for (const auto& [label, end] : a->twin_faults) labels_[label].failure = now;
@@ -381,7 +545,17 @@ const std::vector<uint32_t>& Simulator::DueSignals(int64_t t_us) {
 
 double Simulator::SignalValue(SignalState& s, AssetState& a, TimePoint now) {
   double v;
-  if (s.has_twin_output) {
+  if (s.plc_reg != PlcRegister::kNone) {
+    // The program's registers as of this tick's scan (`setpoint`: the effective setpoint,
+    // which the twin was given in the same scan).
+    switch (s.plc_reg) {
+      case PlcRegister::kRemoteSetpoint: v = a.plc_snapshot.remote_setpoint; break;
+      case PlcRegister::kHeartbeat: v = a.plc_snapshot.heartbeat; break;
+      case PlcRegister::kControlMode: v = static_cast<double>(a.plc_snapshot.mode); break;
+      case PlcRegister::kAlarms: v = a.plc_snapshot.alarms; break;
+      default: v = a.plc_snapshot.setpoint; break;
+    }
+  } else if (s.has_twin_output) {
     v = *a.twin->Output(s.output);
   } else if (s.reads_input) {
     v = a.inputs.find(s.output)->second;
@@ -454,6 +628,9 @@ Status Simulator::Run() {
         }
       }
     }
+    // The PLCs scan before the twins step: a setpoint written during the previous tick's
+    // sinks drives this tick's step.
+    if (!plc_assets_.empty()) ScanPlcs(now);
     if (tick_count > 0) {
       for (auto& a : assets_) {
         if (a->twin && tick_count % a->step_every == 0) {

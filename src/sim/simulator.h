@@ -40,6 +40,7 @@
 #include "common/status.h"
 #include "model/plant.h"
 #include "sim/fault_schedule.h"
+#include "sim/hvac_plc.h"
 #include "twin/twin.h"
 
 namespace weft::sim {
@@ -80,7 +81,21 @@ struct SimOptions {
   Micros tick{0};
   //! Real-time pacing; tests inject a ManualClock-free SystemClock by default.
   const Clock* wall_clock = nullptr;
+  //! Watchdog of the HVAC zone PLC programs (hvac_plc.h): a remote setpoint is followed while
+  //! the heartbeat changes at least this often, in simulated time.
+  Micros plc_watchdog = std::chrono::seconds(10);
 };
+
+//! The registers of an HVAC zone's PLC program (hvac_plc.h), by their signal names.
+enum class PlcRegister {
+  kNone,
+  kSetpoint,        //!< "setpoint": the effective setpoint (read-only to clients)
+  kRemoteSetpoint,  //!< "remote_setpoint": written by clients
+  kHeartbeat,       //!< "heartbeat": written by clients
+  kControlMode,     //!< "control_mode"
+  kAlarms,          //!< "plc_alarms"
+};
+PlcRegister PlcRegisterOf(std::string_view signal_name);
 
 class Simulator {
  public:
@@ -108,6 +123,25 @@ class Simulator {
   const std::vector<SimSignal>& signals() const { return signals_; }
   //! Whether `input` is an input of the asset's twin (e.g. an HVAC zone's "setpoint").
   bool HasTwinInput(std::string_view asset, std::string_view input) const;
+
+  // The HVAC zone PLC programs. Assets that run one (RunsHvacPlc: HVAC zones behind Modbus)
+  // have their setpoint decided by the program at every tick (Simulator::SetInput of their
+  // "setpoint" is refused); their signals remote_setpoint, heartbeat, control_mode and
+  // plc_alarms are the program's registers, not generic values.
+
+  //! Whether the asset (index into the plant's assets, SimSignal::asset_index) runs one.
+  bool HasPlcProgram(uint32_t asset_index) const;
+  //! The program's register a signal is, or kNone (also for assets without a program).
+  PlcRegister PlcRegisterOfSignal(uint32_t signal_index) const;
+  //! A client's write of remote_setpoint or heartbeat, applied AT ONCE at the simulated time
+  //! now() (no tick delay: a read right after sees the new mode and effective setpoint; the
+  //! twin takes the setpoint at the next tick). Returns the program's outputs after it.
+  //! Thread-safe. InvalidArgument for another register or an asset without a program.
+  Result<HvacPlcOutputs> WritePlcRegister(uint32_t asset_index, PlcRegister reg, double value);
+  //! The program's current outputs (including writes since the last tick). Thread-safe.
+  Result<HvacPlcOutputs> PlcOutputs(uint32_t asset_index) const;
+  //! Whether the asset is under a comm_loss fault now. Simulation thread only (sinks' OnTick).
+  bool CommLost(uint32_t asset_index) const;
   const model::Plant& plant() const { return plant_; }
   //! Index of an asset's signal, or nullopt.
   std::optional<uint32_t> FindSignal(std::string_view asset, std::string_view signal) const;
@@ -131,6 +165,10 @@ class Simulator {
   //! The earliest end of an active fault (TimePoint::max() when none ends).
   void UpdateNextFaultEnd();
   double SignalValue(SignalState& s, AssetState& a, TimePoint now);
+  //! One scan of every PLC program: pushes effective setpoints and heat pump state to twins.
+  void ScanPlcs(TimePoint now);
+  //! Re-applies the hand switch / heat pump fault / comm loss from the asset's active faults.
+  void ApplyAssetFaults(AssetState& a);
   //! The signals due at a tick, in index order (the order of the samples).
   const std::vector<uint32_t>& DueSignals(int64_t t_us);
 
@@ -161,6 +199,10 @@ class Simulator {
   mutable std::mutex mu_;
   std::vector<Command> commands_;   // GUARDED_BY(mu_)
   std::vector<FaultLabel> labels_;  // GUARDED_BY(mu_)
+
+  std::vector<uint32_t> plc_assets_;  //!< indexes of the assets with a PLC program
+  //! Guards every AssetState::plc (the programs): written by Modbus server threads.
+  mutable std::mutex plc_mu_;
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> has_commands_{false};  //!< commands_ may be non-empty

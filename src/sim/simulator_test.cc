@@ -264,21 +264,63 @@ TEST(Simulator, TwinFaultOnAnAssetWithoutTwinIsRefused) {
   EXPECT_NE(sim.status().message().find("no physical twin"), std::string::npos);
 }
 
-TEST(Simulator, SetpointsReachTheTwinAndRefusalsAreCounted) {
+TEST(Simulator, InputsReachTheTwinAndRefusalsAreCounted) {
   auto sim = Make(Fast(hours(3)));
-  sim->SetInput("lyon-hz-01", "setpoint", 26);
-  sim->SetInput("lyon-hz-02", "setpoint", 99);  // outside the twin's limits
+  sim->SetInput("lyon-ac-01", "running", 0);
+  sim->SetInput("lyon-ac-02", "demand", -5);  // outside the twin's limits
   sim->SetInput("nope", "setpoint", 20);
+  // An HVAC zone behind its PLC: the program decides the setpoint (write remote_setpoint).
+  sim->SetInput("lyon-hz-01", "setpoint", 26);
   Collect c;
   sim->AddSink(&c);
   ASSERT_TRUE(sim->Run().ok());
-  EXPECT_EQ(sim->input_errors(), 2u);
-  uint32_t sp = *sim->FindSignal("lyon-hz-01", "setpoint");
-  double last = 0;
+  EXPECT_EQ(sim->input_errors(), 3u);
+  uint32_t running = *sim->FindSignal("lyon-ac-01", "running");
+  double last = 1;
   for (const Sample& s : c.all) {
-    if (s.signal == sp) last = s.value;
+    if (s.signal == running) last = s.value;
   }
-  EXPECT_NEAR(last, 26, 0.05);
+  EXPECT_EQ(last, 0);
+}
+
+TEST(Simulator, HvacZonePlcsFollowTheirScheduleAndHandMode) {
+  // 03:00 to 07:00 UTC: night (18 degC), then day (21 degC) from 06:00; hand mode 04:00-05:00.
+  SimOptions o = Fast(hours(4));
+  o.tick = seconds(1);
+  o.start = TimeFromUnixMicros(1'767'225'600'000'000) + hours(3);
+  ScheduledFault hand;
+  hand.at = hours(1);
+  hand.duration = hours(1);
+  hand.asset = "lyon-hz-03";
+  hand.type = FaultType::kHandMode;
+  hand.severity = 23;
+  auto sim = Simulator::Create(Example(), o, {hand});
+  ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+  Collect c;
+  (*sim)->AddSink(&c);
+  ASSERT_TRUE((*sim)->Run().ok());
+  uint32_t sp1 = *(*sim)->FindSignal("lyon-hz-01", "setpoint");
+  uint32_t sp3 = *(*sim)->FindSignal("lyon-hz-03", "setpoint");
+  uint32_t mode3 = *(*sim)->FindSignal("lyon-hz-03", "control_mode");
+  uint32_t hb1 = *(*sim)->FindSignal("lyon-hz-01", "heartbeat");
+  const int64_t start_us = UnixMicros(o.start);
+  auto at = [&](uint32_t signal, int64_t minute) {
+    for (const Sample& s : c.all) {
+      if (s.signal == signal && s.ts_us == start_us + minute * 60'000'000) return s.value;
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(at(sp1, 0), 18);
+  EXPECT_EQ(at(sp1, 179), 18);
+  EXPECT_EQ(at(sp1, 180), 21);  // 06:00
+  EXPECT_EQ(at(sp3, 59), 18);
+  EXPECT_EQ(at(mode3, 59), 0);
+  EXPECT_EQ(at(sp3, 60), 23);  // hand
+  EXPECT_EQ(at(mode3, 60), 2);
+  EXPECT_EQ(at(mode3, 119), 2);
+  EXPECT_EQ(at(mode3, 120), 0);
+  EXPECT_EQ(at(sp3, 120), 18);
+  EXPECT_EQ(at(hb1, 30), 0);  // program registers, not random walks
 }
 
 }  // namespace

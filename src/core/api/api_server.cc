@@ -26,6 +26,9 @@
 
 #include "common/strings.h"
 #include "common/time_format.h"
+#include "control/core/envelope.h"
+#include "core/api/control_routes.h"
+#include "core/api/work_orders.h"
 #include "core/ingest/tables.h"
 #include "core/registry/access.h"
 #include "core/registry/tokens.h"
@@ -314,8 +317,18 @@ class ApiServer::Impl {
   Result<Reply> ApproveModel(Call& c);
   Result<Reply> SetModelAlias(Call& c);
   Result<Reply> RollbackModelAlias(Call& c);
+  Result<Reply> RecordWorkOrder(Call& c);
+  Result<Reply> ListWorkOrders(Call& c);
+  Result<Reply> ControlGrantKey(Call& c);
+  Result<Reply> ControlApprove(Call& c);
+  Result<Reply> ControlSetMode(Call& c);
+  Result<Reply> ControlApproveProposal(Call& c);
 
   Result<mlops::ModelRegistry*> Models() const;
+  Result<ControlService*> Control() const;
+  //! The resource of an asset's rows: its plant path when the location is complete.
+  Resource AssetResource(const std::string& site, const std::string& area, const std::string& line,
+                         const std::string& asset) const;
 
   ApiOptions options_;
   std::vector<views::ViewDef> views_;
@@ -373,6 +386,19 @@ const std::vector<ApiServer::Impl::RouteSpec>& ApiServer::Impl::Specs() {
        true, false, "model.promote", &Impl::SetModelAlias},
       {"POST", "/api/v1/models/{name}/aliases/{alias}/rollback", Access::kGlobal, P::kDeployModel,
        true, true, true, "model.rollback", &Impl::RollbackModelAlias},
+      {"POST", "/api/v1/workorders", Access::kAnywhere, P::kRecordWorkOrder, true, true, false,
+       "workorder.record", &Impl::RecordWorkOrder},
+      {"GET", "/api/v1/workorders", Access::kAnywhere, P::kReadTelemetry, false, false, false,
+       "workorder.list", &Impl::ListWorkOrders},
+      {"GET", "/api/v1/control/grant-key", Access::kAuthenticated, P::kAdmin, false, false, false,
+       "control.grant_key.read", &Impl::ControlGrantKey},
+      {"POST", "/api/v1/control/loops/{loop}/approvals", Access::kGlobal, P::kApproveControl, true,
+       true, false, "control.approve", &Impl::ControlApprove},
+      {"POST", "/api/v1/control/loops/{loop}/mode", Access::kGlobal, P::kWriteControl, true, true,
+       false, "control.mode", &Impl::ControlSetMode},
+      {"POST", "/api/v1/control/loops/{loop}/proposals/{id}/approve", Access::kGlobal,
+       P::kApproveControl, true, true, false, "control.proposal.approve",
+       &Impl::ControlApproveProposal},
   };
   return specs;
 }
@@ -1050,6 +1076,238 @@ Result<Reply> ApiServer::Impl::RollbackModelAlias(Call& c) {
                              {"alias", alias},
                              {"version", version},
                              {"previous", from.empty() ? json(nullptr) : json(from)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work orders
+
+namespace {
+
+json WorkOrderJson(const WorkOrder& w) {
+  auto text = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
+  return json{{"id", w.id},
+              {"site", text(w.site)},
+              {"area", text(w.area)},
+              {"line", text(w.line)},
+              {"asset", w.asset},
+              {"alert_id", text(w.alert_id)},
+              {"event_ts", FormatTimestampMicros(w.event_us)},
+              {"opened_at", FormatTimestampMicros(w.opened_us)},
+              {"closed_at", FormatTimestampMicros(w.closed_us)},
+              {"recorded_at", FormatTimestampMicros(w.recorded_us)},
+              {"outcome", w.outcome},
+              {"minutes", w.minutes},
+              {"note", text(w.note)},
+              {"principal", w.principal}};
+}
+
+//! An optional ISO-8601 time member; nullopt when absent.
+Result<std::optional<int64_t>> TimeField(const json& o, const char* name) {
+  WEFT_ASSIGN_OR_RETURN(std::string text, StringField(o, name, false));
+  if (text.empty()) return std::optional<int64_t>();
+  Result<int64_t> t = ParseTimestampMicros(text);
+  if (!t.ok()) return t.status().WithContext(std::string("field '") + name + "'");
+  return std::optional<int64_t>(*t);
+}
+
+}  // namespace
+
+Resource ApiServer::Impl::AssetResource(const std::string& site, const std::string& area,
+                                        const std::string& line, const std::string& asset) const {
+  Resource r;
+  if (!site.empty() && !area.empty() && !line.empty() && !asset.empty()) {
+    r.path = site + "/" + area + "/" + line + "/" + asset;
+  }
+  if (options_.tag_lookup) r.tags = options_.tag_lookup(asset, "");
+  return r;
+}
+
+Result<Reply> ApiServer::Impl::RecordWorkOrder(Call& c) {
+  if (options_.lake_root.empty()) return FailedPreconditionError("this weft-core has no lake");
+  WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {"asset", "event_ts", "alert_id", "outcome", "minutes",
+                                           "note", "opened_at", "closed_at"}));
+  WorkOrder w;
+  WEFT_ASSIGN_OR_RETURN(w.asset, StringField(c.body, "asset", true));
+  WEFT_ASSIGN_OR_RETURN(w.alert_id, StringField(c.body, "alert_id", false));
+  WEFT_ASSIGN_OR_RETURN(w.outcome, StringField(c.body, "outcome", true));
+  WEFT_ASSIGN_OR_RETURN(w.note, StringField(c.body, "note", false));
+  auto minutes = c.body.find("minutes");
+  if (minutes == c.body.end() || !minutes->is_number()) {
+    return InvalidArgumentError("field 'minutes' (a number: the time spent) is required");
+  }
+  w.minutes = minutes->get<double>();
+  WEFT_ASSIGN_OR_RETURN(std::optional<int64_t> event, TimeField(c.body, "event_ts"));
+  WEFT_ASSIGN_OR_RETURN(std::optional<int64_t> opened, TimeField(c.body, "opened_at"));
+  WEFT_ASSIGN_OR_RETURN(std::optional<int64_t> closed, TimeField(c.body, "closed_at"));
+  if (!event && w.alert_id.empty()) {
+    return InvalidArgumentError("give 'event_ts' (the alert's time) or 'alert_id'");
+  }
+  const int64_t now = UnixMicros(options_.clock->Now());
+  // Without the alert's time, the work order's opening stands for it.
+  w.event_us = event ? *event : opened.value_or(now);
+  w.opened_us = opened.value_or(w.event_us);
+  w.closed_us = closed.value_or(now);
+  w.principal = c.principal.id;
+  if (options_.asset_location) {
+    if (std::optional<AssetLocation> at = options_.asset_location(w.asset)) {
+      w.site = at->site;
+      w.area = at->area;
+      w.line = at->line;
+    }
+  }
+  // The route let the caller in on some scope; the work order must be in one of them.
+  const Decision d =
+      registry::Authorize(c.grants, c.principal.disabled, Permission::kRecordWorkOrder,
+                          AssetResource(w.site, w.area, w.line, w.asset));
+  if (!d.allowed) {
+    forbidden_.fetch_add(1);
+    return PermissionDeniedError(d.reason);
+  }
+  WEFT_RETURN_IF_ERROR(AppendWorkOrder(options_.lake_root, &w, options_.clock));
+  c.outcome = {{"id", w.id},
+               {"asset", w.asset},
+               {"outcome", w.outcome},
+               {"minutes", w.minutes},
+               {"event_ts", FormatTimestampMicros(w.event_us)}};
+  return JsonReply(201, WorkOrderJson(w));
+}
+
+Result<Reply> ApiServer::Impl::ListWorkOrders(Call& c) {
+  for (const auto& [k, v] : c.req.params) {
+    if (k != "asset" && k != "from" && k != "to") {
+      return InvalidArgumentError("unknown query parameter '" + k + "'; expected asset, from, to");
+    }
+  }
+  if (options_.lake_root.empty()) return FailedPreconditionError("this weft-core has no lake");
+  WorkOrderQuery q;
+  q.asset = c.req.get_param_value("asset");
+  for (auto [name, field] : {std::pair{"from", &q.from_us}, std::pair{"to", &q.to_us}}) {
+    if (!c.req.has_param(name)) continue;
+    Result<int64_t> t = ParseTimestampMicros(c.req.get_param_value(name));
+    if (!t.ok()) return t.status().WithContext(std::string("query parameter '") + name + "'");
+    *field = *t;
+  }
+  WEFT_ASSIGN_OR_RETURN(std::vector<WorkOrder> all,
+                        ReadWorkOrders(options_.lake_root, q, options_.clock));
+  json out = json::array();
+  for (const WorkOrder& w : all) {
+    if (!registry::Authorize(c.grants, c.principal.disabled, Permission::kReadTelemetry,
+                             AssetResource(w.site, w.area, w.line, w.asset))
+             .allowed) {
+      continue;
+    }
+    out.push_back(WorkOrderJson(w));
+  }
+  return JsonReply(200, json{{"work_orders", out}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control
+
+Result<ControlService*> ApiServer::Impl::Control() const {
+  if (options_.control == nullptr) {
+    return UnavailableError("control governance is not configured in this weft-core");
+  }
+  return options_.control;
+}
+
+Result<Reply> ApiServer::Impl::ControlGrantKey(Call&) {
+  WEFT_ASSIGN_OR_RETURN(ControlService * control, Control());
+  WEFT_ASSIGN_OR_RETURN(std::string pem, control->PublicKeyPem());
+  return Reply{200, std::move(pem), "application/x-pem-file", {}};
+}
+
+Result<Reply> ApiServer::Impl::ControlApprove(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(ControlService * control, Control());
+  WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {"edge", "mode", "role"}));
+  WEFT_ASSIGN_OR_RETURN(std::string edge, StringField(c.body, "edge", true));
+  WEFT_ASSIGN_OR_RETURN(std::string mode_name, StringField(c.body, "mode", true));
+  WEFT_ASSIGN_OR_RETURN(control::Mode mode, control::ParseMode(mode_name));
+  WEFT_ASSIGN_OR_RETURN(std::string role, StringField(c.body, "role", false));
+  // The approving roles: the caller's global grants of ops_manager / ot_engineer.
+  std::vector<std::string> held;
+  for (const std::string& r :
+       GlobalRolesWith(c.grants, c.principal.disabled, Permission::kApproveControl)) {
+    if (r == control::kRoleOpsManager || r == control::kRoleOtEngineer) held.push_back(r);
+  }
+  if (role.empty()) {
+    if (held.size() != 1) {
+      return held.empty()
+                 ? PermissionDeniedError(
+                       "a control approval is given as ops_manager or ot_engineer, and no grant "
+                       "of either role on '*' is held by '" +
+                       c.principal.id + "'")
+                 : InvalidArgumentError(
+                       "give the approving role in the body's 'role': ops_manager or ot_engineer");
+    }
+    role = held.front();
+  }
+  if (role != control::kRoleOpsManager && role != control::kRoleOtEngineer) {
+    return InvalidArgumentError("field 'role' must be ops_manager or ot_engineer, got '" +
+                                role.substr(0, 64) + "'");
+  }
+  if (std::find(held.begin(), held.end(), role) == held.end()) {
+    return PermissionDeniedError("no grant of role " + role + " on '*' is held by '" +
+                                 c.principal.id + "': an approval is given in a role one holds");
+  }
+  WEFT_ASSIGN_OR_RETURN(ControlApproval a,
+                        control->Approve(edge, c.params.at(0), mode, c.principal.id, role));
+  WEFT_ASSIGN_OR_RETURN(std::vector<ControlApproval> current,
+                        control->CurrentApprovals(edge, c.params.at(0), mode));
+  json list = json::array();
+  for (const ControlApproval& x : current) {
+    list.push_back({{"principal", x.principal}, {"role", x.role}, {"at", Iso(x.at)}});
+  }
+  c.outcome = {{"edge", edge}, {"loop", a.loop}, {"mode", mode_name}, {"role", role}};
+  return JsonReply(201, json{{"edge", edge},
+                             {"loop", a.loop},
+                             {"mode", mode_name},
+                             {"principal", a.principal},
+                             {"role", role},
+                             {"at", Iso(a.at)},
+                             {"current_approvals", list}});
+}
+
+Result<Reply> ApiServer::Impl::ControlSetMode(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(ControlService * control, Control());
+  WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {"edge", "mode"}));
+  WEFT_ASSIGN_OR_RETURN(std::string edge, StringField(c.body, "edge", true));
+  WEFT_ASSIGN_OR_RETURN(std::string mode_name, StringField(c.body, "mode", true));
+  WEFT_ASSIGN_OR_RETURN(control::Mode mode, control::ParseMode(mode_name));
+  WEFT_ASSIGN_OR_RETURN(ModeChange change,
+                        control->SetMode(edge, c.params.at(0), mode, c.principal.id));
+  json approvals = json::array();
+  for (const control::GrantApproval& a : change.grant.approvals) {
+    approvals.push_back({{"principal", a.principal}, {"role", a.role}, {"at", Iso(a.at)}});
+  }
+  c.outcome = {{"edge", edge},
+               {"loop", change.grant.loop},
+               {"mode", mode_name},
+               {"approvals", approvals},
+               {"expires_at", Iso(change.grant.expires_at)}};
+  return JsonReply(200, json{{"edge", edge},
+                             {"loop", change.grant.loop},
+                             {"mode", mode_name},
+                             {"approvals", approvals},
+                             {"issued_at", Iso(change.grant.issued_at)},
+                             {"expires_at", Iso(change.grant.expires_at)},
+                             {"sent", "control_grant"},
+                             {"envelope", json::parse(change.envelope)}});
+}
+
+Result<Reply> ApiServer::Impl::ControlApproveProposal(Call& c) {
+  WEFT_ASSIGN_OR_RETURN(ControlService * control, Control());
+  WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {"edge"}));
+  WEFT_ASSIGN_OR_RETURN(std::string edge, StringField(c.body, "edge", true));
+  const std::string& loop = c.params.at(0);
+  const std::string& proposal = c.params.at(1);
+  WEFT_RETURN_IF_ERROR(control->ApproveProposal(edge, loop, proposal, c.principal.id));
+  c.outcome = {{"edge", edge}, {"loop", loop}, {"proposal", proposal}};
+  return JsonReply(200, json{{"edge", edge},
+                             {"loop", loop},
+                             {"proposal", proposal},
+                             {"principal", c.principal.id},
+                             {"sent", "control_approve"}});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,11 @@
 // alias reaches every edge that runs the model. An approval is made in one of the caller's roles
 // that carry approve_model (body "role"; optional when there is exactly one); the registry's
 // quorum rules (model_registry.h) then decide promotions. Artifact downloads are audited.
+// Control (/api/v1/control/..., control_routes.h): approvals (approve_control, given in one of
+// the caller's global roles ops_manager / ot_engineer), mode changes (write_control) and
+// proposal approvals (approve_control) are global; GET .../grant-key needs authentication only.
+// Work orders (/api/v1/workorders): recording needs record_work_order on the asset's place
+// (ApiOptions::asset_location), listing read_telemetry (rows filtered by place).
 // View rows: a row is returned only when Authorize(query_view [and export_data for exports],
 // Resource{"site/area/line/asset", tags}) allows it; a row without a complete location is a
 // global resource (only "*" grants see it). Tags come from ApiOptions::tag_lookup (the catalog's
@@ -53,6 +58,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +73,15 @@ class ModelRegistry;
 }  // namespace weft::mlops
 
 namespace weft::core::api {
+
+class ControlService;
+
+//! Where an asset is in the plant (for work orders): site, area, line; "" when unknown.
+struct AssetLocation {
+  std::string site{}, area{}, line{};
+};
+//! The location of an asset (weft-core: from the catalog); nullopt when unknown.
+using AssetLocator = std::function<std::optional<AssetLocation>(std::string_view asset)>;
 
 //! A catalogued signal as GET /api/v1/catalog/signals lists it: where it is, and its tags.
 struct CatalogSignal {
@@ -112,6 +127,11 @@ struct ApiOptions {
   CatalogSearch catalog_search;
   //! The model registry behind /api/v1/models...; not owned; null -> 503 for those routes.
   mlops::ModelRegistry* models = nullptr;
+  //! Control governance behind /api/v1/control/... (control_routes.h); not owned; null -> 503.
+  ControlService* control = nullptr;
+  //! Work orders get their asset's site/area/line from here (and are authorized there); unset or
+  //! unknown asset: no location (a global resource: only grants on "*" reach it).
+  AssetLocator asset_location;
   size_t max_body_bytes = size_t{64} << 10;
   //! A view query may span at most this many periods of the view (bounds memory and time).
   int64_t max_query_periods = 2'000'000;

@@ -15,6 +15,9 @@
 #include <sstream>
 
 #include "common/time_format.h"
+#include "control/core/grant.h"
+#include "core/api/control_routes.h"
+#include "core/api/work_orders.h"
 #include "core/audit/audit_log.h"
 #include "core/ingest/tables.h"
 #include "core/registry/sqlite_registry_store.h"
@@ -73,6 +76,28 @@ Result<std::vector<CatalogSignal>> SearchCatalog(std::string_view query) {
     if (it != s.tags.end() && it->second == value) out.push_back(s);
   }
   return out;
+}
+
+// The edge commands the control service sent: (edge, command, payload).
+std::mutex g_commands_mu;
+std::vector<std::tuple<std::string, std::string, std::string>> g_commands;
+
+Status RecordCommand(std::string_view edge, std::string_view name, std::string_view payload) {
+  std::lock_guard<std::mutex> lock(g_commands_mu);
+  g_commands.emplace_back(edge, name, payload);
+  return Status::Ok();
+}
+
+std::vector<std::tuple<std::string, std::string, std::string>> TakeCommands() {
+  std::lock_guard<std::mutex> lock(g_commands_mu);
+  return std::exchange(g_commands, {});
+}
+
+// The test's catalog stand-in for asset locations: the two motors of the lake.
+std::optional<AssetLocation> LocateAsset(std::string_view asset) {
+  if (asset == kL1Asset) return AssetLocation{"lyon", "machining", "l1-machining"};
+  if (asset == kL2Asset) return AssetLocation{"lyon", "assembly", "l2-assembly"};
+  return std::nullopt;
 }
 
 struct Resp {
@@ -158,6 +183,12 @@ class ApiServerTest : public ::testing::Test {
     o.tag_lookup = LookupTags;
     o.catalog_search = SearchCatalog;
     o.models = models_;
+    auto control = ControlService::Open(
+        {.state_dir = d + "/state", .clock = &clock(), .send_command = RecordCommand});
+    ASSERT_TRUE(control.ok()) << control.status().ToString();
+    control_ = std::move(control).value().release();
+    o.control = control_;
+    o.asset_location = LocateAsset;
     auto api = ApiServer::Start(std::move(o));
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(api).value().release();
@@ -165,6 +196,7 @@ class ApiServerTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     delete api_;
+    delete control_;
     delete models_;
     delete audit_;
     delete registry_;
@@ -229,6 +261,7 @@ class ApiServerTest : public ::testing::Test {
   static weft::testing::TempDir* dir_;
   static weft::testing::TestPki* pki_;
   static mlops::ModelRegistry* models_;
+  static ControlService* control_;
   static registry::SqliteRegistryStore* registry_;
   static audit::AuditLog* audit_;
   static ApiServer* api_;
@@ -238,6 +271,7 @@ weft::testing::TempDir* ApiServerTest::dir_ = nullptr;
 weft::testing::TestPki* ApiServerTest::pki_ = nullptr;
 registry::SqliteRegistryStore* ApiServerTest::registry_ = nullptr;
 mlops::ModelRegistry* ApiServerTest::models_ = nullptr;
+ControlService* ApiServerTest::control_ = nullptr;
 audit::AuditLog* ApiServerTest::audit_ = nullptr;
 ApiServer* ApiServerTest::api_ = nullptr;
 
@@ -418,6 +452,41 @@ TEST_F(ApiServerTest, RbacMatrixEveryRouteRoleAndScope) {
        "/api/v1/models/{name}/aliases/{alias}/rollback",
        {403, 403, 403, 403, 403, 403, 403},
        {403, 403, 200, 403, 403, 403, 200}},
+      // Work orders: recorded where record_work_order reaches the asset (l1, in every scope
+      // here), listed with read_telemetry (rows filtered by place).
+      {"record work order",
+       "POST",
+       "/api/v1/workorders",
+       {403, 403, 201, 201, 403, 403, 201},
+       {403, 403, 201, 201, 403, 403, 201}},
+      {"list work orders",
+       "GET",
+       "/api/v1/workorders",
+       {200, 200, 200, 200, 403, 403, 200},
+       {200, 200, 200, 200, 403, 403, 200}},
+      // Control: the public key for any authenticated principal; approvals (approve_control,
+      // in a role held on "*": ops_manager or ot_engineer, so not admin), mode changes
+      // (write_control) and proposal approvals (approve_control) are global.
+      {"control grant key",
+       "GET",
+       "/api/v1/control/grant-key",
+       {200, 200, 200, 200, 200, 200, 200},
+       {200, 200, 200, 200, 200, 200, 200}},
+      {"control approval",
+       "POST",
+       "/api/v1/control/loops/{loop}/approvals",
+       {403, 403, 403, 403, 403, 403, 403},
+       {403, 403, 201, 201, 403, 403, 403}},
+      {"control mode (shadow)",
+       "POST",
+       "/api/v1/control/loops/{loop}/mode",
+       {403, 403, 403, 403, 403, 403, 403},
+       {403, 403, 200, 403, 403, 403, 200}},
+      {"control proposal approval",
+       "POST",
+       "/api/v1/control/loops/{loop}/proposals/{id}/approve",
+       {403, 403, 403, 403, 403, 403, 403},
+       {403, 403, 200, 200, 403, 403, 200}},
   };
   std::set<ApiRoute> covered;
   for (const Case& c : cases) covered.insert({c.method, c.route});
@@ -476,6 +545,26 @@ TEST_F(ApiServerTest, RbacMatrixEveryRouteRoleAndScope) {
           ASSERT_TRUE(models_->Promote("matrix", "1", "rb", setup).ok());
           ASSERT_TRUE(models_->Promote("matrix", "2", "rb", setup).ok());
           path = "/api/v1/models/matrix/aliases/rb/rollback";
+        } else if (name == "record work order") {
+          body = json{
+              {"asset", kL1Asset},
+              {"event_ts", "2026-11-25T10:00:01Z"},
+              {"outcome", "false_alarm"},
+              {"minutes",
+               5}}.dump();
+        } else if (name == "control approval") {
+          path = "/api/v1/control/loops/matrix-loop/approvals";
+          const bool approver = roles[r] == Role::kOpsManager || roles[r] == Role::kOtEngineer;
+          body = json{{"edge", "edge-matrix"},
+                      {"mode", "autonomous"},
+                      {"role", approver ? role : std::string("ot_engineer")}}
+                     .dump();
+        } else if (name == "control mode (shadow)") {
+          path = "/api/v1/control/loops/matrix-loop/mode";
+          body = R"({"edge": "edge-matrix", "mode": "shadow"})";
+        } else if (name == "control proposal approval") {
+          path = "/api/v1/control/loops/matrix-loop/proposals/p-" + u + "/approve";
+          body = R"({"edge": "edge-matrix"})";
         } else if (name.find("in scope") != std::string::npos) {
           path = query + "&asset=" + kL1Asset +
                  (name.find("csv") != std::string::npos ? "&format=csv" : "");
@@ -915,6 +1004,202 @@ TEST_F(ApiServerTest, ModelApprovalPromotionRollbackAndVerifiedArtifacts) {
       "model.artifact.download:allow", "model.artifact.download:done",
       "model.artifact.download:allow", "model.artifact.download:error"};
   EXPECT_EQ(trail, want);
+}
+
+TEST_F(ApiServerTest, LeavingShadowNeedsTwoRolesByTwoPrincipalsAndSendsAVerifiableGrant) {
+  const std::string olga = MakePrincipal("c-olga", Role::kOpsManager, "*");
+  const std::string otto = MakePrincipal("c-otto", Role::kOtEngineer, "*");
+  // One person holding both roles counts once.
+  const std::string both = MakePrincipal("c-both", Role::kOtEngineer, "*");
+  ASSERT_TRUE(registry_->AddGrant({"c-both", Role::kOpsManager, "*", std::nullopt}).ok());
+  const std::string loop = "/api/v1/control/loops/lyon-hz-01-temp";
+  auto approve = [&](const std::string& token, const std::string& role, const std::string& mode) {
+    return Call("POST", loop + "/approvals", token,
+                json{{"edge", "edge-lyon"}, {"mode", mode}, {"role", role}}.dump());
+  };
+  auto set_mode = [&](const std::string& token, const std::string& mode) {
+    return Call("POST", loop + "/mode", token, json{{"edge", "edge-lyon"}, {"mode", mode}}.dump());
+  };
+  TakeCommands();
+
+  // No approval at all: 403 naming both.
+  Resp r = set_mode(otto, "autonomous");
+  ASSERT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("an ops_manager approval and an ot_engineer approval"), std::string::npos)
+      << r.body;
+  // A role the caller does not hold is refused.
+  r = approve(olga, "ot_engineer", "autonomous");
+  ASSERT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("no grant of role ot_engineer"), std::string::npos) << r.body;
+  // Shadow needs no approval; approving it is meaningless.
+  r = approve(olga, "ops_manager", "shadow");
+  EXPECT_EQ(r.status, 400) << r.body;
+
+  // One principal in both roles: still missing a second person.
+  ASSERT_EQ(approve(both, "ops_manager", "autonomous").status, 201);
+  ASSERT_EQ(approve(both, "ot_engineer", "autonomous").status, 201);
+  r = set_mode(otto, "autonomous");
+  ASSERT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("two different principals"), std::string::npos) << r.body;
+
+  // The ops manager approves: ops_manager (olga) + ot_engineer (c-both) are two people.
+  r = approve(olga, "", "autonomous");  // the role is implied when the caller holds one
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(json::parse(r.body)["role"], "ops_manager");
+  EXPECT_TRUE(TakeCommands().empty()) << "approvals send nothing";
+  // Approvals are per mode: supervised still lacks them.
+  r = set_mode(otto, "supervised");
+  ASSERT_EQ(r.status, 403) << r.body;
+  r = set_mode(otto, "autonomous");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json reply = json::parse(r.body);
+  EXPECT_EQ(reply["mode"], "autonomous");
+  ASSERT_EQ(reply["approvals"].size(), 2u);
+
+  // The edge got exactly the envelope, and it verifies with the served public key.
+  auto sent = TakeCommands();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(std::get<0>(sent[0]), "edge-lyon");
+  EXPECT_EQ(std::get<1>(sent[0]), "control_grant");
+  EXPECT_EQ(json::parse(std::get<2>(sent[0])), reply["envelope"]);
+  Resp key = Call("GET", "/api/v1/control/grant-key", otto);
+  ASSERT_EQ(key.status, 200) << key.body;
+  EXPECT_NE(key.body.find("BEGIN PUBLIC KEY"), std::string::npos);
+  auto grant = control::VerifyGrant(std::get<2>(sent[0]), key.body, "edge-lyon", "lyon-hz-01-temp",
+                                    clock().Now());
+  ASSERT_TRUE(grant.ok()) << grant.status().ToString();
+  EXPECT_EQ(grant->mode, control::Mode::kAutonomous);
+  std::set<std::string> approvers;
+  for (const auto& a : grant->approvals) approvers.insert(a.principal + "/" + a.role);
+  EXPECT_EQ(approvers, (std::set<std::string>{"c-olga/ops_manager", "c-both/ot_engineer"}));
+  // Not for another loop.
+  EXPECT_FALSE(
+      control::VerifyGrant(std::get<2>(sent[0]), key.body, "edge-lyon", "other", clock().Now())
+          .ok());
+  // The private key is 0600.
+  struct stat st {};
+  ASSERT_EQ(::stat(control_->private_key_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // Shadow: always allowed, a grant without approvals.
+  r = set_mode(otto, "shadow");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["approvals"].empty());
+  ASSERT_EQ(TakeCommands().size(), 1u);
+
+  // A supervised proposal's approval goes to the edge with the approver.
+  r = Call("POST", loop + "/proposals/p-42/approve", olga, R"({"edge": "edge-lyon"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  sent = TakeCommands();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(std::get<1>(sent[0]), "control_approve");
+  EXPECT_EQ(json::parse(std::get<2>(sent[0])),
+            (json{{"loop", "lyon-hz-01-temp"}, {"proposal", "p-42"}, {"principal", "c-olga"}}));
+  // Bad ids never reach a topic.
+  r = Call("POST", "/api/v1/control/loops/x/mode", otto, R"({"edge": "a/b", "mode": "shadow"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Call("POST", loop + "/mode", otto, R"({"edge": "edge-lyon", "mode": "turbo"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(TakeCommands().empty());
+
+  // Audited: the approvals, the refused and the granted mode changes.
+  std::vector<std::string> trail;
+  for (const json& rec : AuditRecords()) {
+    if (rec["action"].get<std::string>().rfind("control.", 0) == 0 &&
+        rec["resource"].get<std::string>().find("lyon-hz-01-temp") != std::string::npos) {
+      trail.push_back(rec["action"].get<std::string>() + ":" + rec["decision"].get<std::string>());
+    }
+  }
+  EXPECT_NE(std::find(trail.begin(), trail.end(), "control.mode:done"), trail.end());
+  EXPECT_NE(std::find(trail.begin(), trail.end(), "control.mode:error"), trail.end());
+  EXPECT_NE(std::find(trail.begin(), trail.end(), "control.approve:done"), trail.end());
+  EXPECT_NE(std::find(trail.begin(), trail.end(), "control.proposal.approve:done"), trail.end());
+}
+
+TEST_F(ApiServerTest, WorkOrdersAreRecordedWithTheirPlaceAndListedWithinScope) {
+  const std::string l1 = MakePrincipal("w-l1", Role::kOtEngineer, kL1Scope);
+  const std::string boss = MakePrincipal("w-boss", Role::kOpsManager, "*");
+  const std::string viewer = MakePrincipal("w-viewer", Role::kViewer, kL1Scope);
+  Resp r = Call("POST", "/api/v1/workorders", l1,
+                json{{"asset", kL1Asset},
+                     {"event_ts", "2025-12-02T08:00:00Z"},
+                     {"opened_at", "2025-12-02T08:10:00Z"},
+                     {"closed_at", "2025-12-02T09:00:00Z"},
+                     {"outcome", "confirmed_fault"},
+                     {"minutes", 42.5},
+                     {"note", "bearing replaced"}}
+                    .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  json w = json::parse(r.body);
+  EXPECT_EQ(w["site"], "lyon");
+  EXPECT_EQ(w["line"], "l1-machining");
+  EXPECT_EQ(w["principal"], "w-l1");
+  EXPECT_EQ(w["opened_at"], "2025-12-02T08:10:00.000000Z");
+  // l2 is out of the engineer's scope.
+  r = Call("POST", "/api/v1/workorders", l1,
+           json{{"asset", kL2Asset},
+                {"event_ts", "2025-12-02T08:00:00Z"},
+                {"outcome", "false_alarm"},
+                {"minutes", 3}}
+               .dump());
+  ASSERT_EQ(r.status, 403) << r.body;
+  // By alert id only (no event time): recorded, its time stands for the alert's.
+  r = Call("POST", "/api/v1/workorders", boss,
+           json{{"asset", kL2Asset},
+                {"alert_id", "alert-77"},
+                {"opened_at", "2025-12-03T07:00:00Z"},
+                {"outcome", "false_alarm"},
+                {"minutes", 3}}
+               .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(json::parse(r.body)["event_ts"], "2025-12-03T07:00:00.000000Z");
+  // Refused inputs.
+  for (const json& bad : {json{{"asset", kL1Asset}, {"outcome", "false_alarm"}, {"minutes", 1}},
+                          json{{"asset", kL1Asset},
+                               {"event_ts", "2025-12-02T08:00:00Z"},
+                               {"outcome", "maybe"},
+                               {"minutes", 1}},
+                          json{{"asset", kL1Asset},
+                               {"event_ts", "2025-12-02T08:00:00Z"},
+                               {"outcome", "false_alarm"},
+                               {"minutes", -1}},
+                          json{{"asset", kL1Asset},
+                               {"event_ts", "2025-12-02T08:00:00Z"},
+                               {"outcome", "false_alarm"},
+                               {"minutes", 1},
+                               {"shift", "night"}}}) {
+    r = Call("POST", "/api/v1/workorders", boss, bad.dump());
+    EXPECT_EQ(r.status, 400) << bad.dump() << ": " << r.body;
+  }
+
+  const std::string range = "/api/v1/workorders?from=2025-12-01T00:00:00Z&to=2025-12-04T00:00:00Z";
+  r = Call("GET", range, boss);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json all = json::parse(r.body)["work_orders"];
+  ASSERT_EQ(all.size(), 2u) << r.body;
+  EXPECT_EQ(all[0]["outcome"], "confirmed_fault");
+  EXPECT_EQ(all[0]["minutes"], 42.5);
+  EXPECT_EQ(all[1]["alert_id"], "alert-77");
+  // The l1 viewer sees l1's only; an asset filter and a range that excludes both.
+  r = Call("GET", range, viewer);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(json::parse(r.body)["work_orders"].size(), 1u) << r.body;
+  r = Call("GET", range + "&asset=" + kL2Asset, boss);
+  ASSERT_EQ(json::parse(r.body)["work_orders"].size(), 1u) << r.body;
+  r = Call("GET", "/api/v1/workorders?from=2025-12-02T08:00:01Z&to=2025-12-03T00:00:00Z", boss);
+  EXPECT_EQ(json::parse(r.body)["work_orders"].size(), 0u) << r.body;
+  r = Call("GET", "/api/v1/workorders?since=yesterday", boss);
+  EXPECT_EQ(r.status, 400) << r.body;
+  // In the lake, partitioned by the alert's day.
+  auto rows = ReadWorkOrders(dir_->path() + "/lake",
+                             {.asset = kL1Asset,
+                              .from_us = *ParseTimestampMicros("2025-12-01T00:00:00Z"),
+                              .to_us = *ParseTimestampMicros("2025-12-04T00:00:00Z")},
+                             &clock());
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().note, "bearing replaced");
+  EXPECT_EQ(rows->front().closed_us, *ParseTimestampMicros("2025-12-02T09:00:00Z"));
 }
 
 TEST_F(ApiServerTest, OpenApiFileDescribesExactlyTheRegisteredRoutes) {

@@ -1,6 +1,7 @@
 #include "core/ingest/batch_rows.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "edge/sample.h"
 
@@ -117,6 +118,45 @@ void AppendBatchRows(LakeTableId t, const Incoming& in, lake::RecordBatch& rows)
         rows.column(k++).AppendString(e.message);
       }
       break;
+    case LakeTableId::kActions:
+      for (const edge::uplink::ActionRecordValue& a : b.actions) {
+        auto text = [&](size_t col, const std::string& v) {
+          if (v.empty()) {
+            rows.column(col).AppendNull();
+          } else {
+            rows.column(col).AppendString(v);
+          }
+        };
+        auto number = [&](size_t col, double v) {
+          if (std::isnan(v)) {
+            rows.column(col).AppendNull();
+          } else {
+            rows.column(col).AppendDouble(v);
+          }
+        };
+        rows.column(0).AppendInt(DayOf(a.ts_us));
+        rows.column(1).AppendInt(a.ts_us);
+        rows.column(2).AppendString(b.edge_id);
+        rows.column(3).AppendString(stream);
+        rows.column(4).AppendInt(static_cast<int64_t>(in.seq));
+        text(5, a.site);
+        text(6, a.line);
+        text(7, a.asset);
+        rows.column(8).AppendString(a.loop);
+        text(9, a.signal);
+        rows.column(10).AppendString(a.kind);
+        text(11, a.mode);
+        number(12, a.requested);
+        number(13, a.before);
+        number(14, a.after);
+        text(15, a.reason);
+        text(16, a.source);
+        text(17, a.source_version);
+        text(18, a.approved_by);
+        text(19, a.proposal_id);
+      }
+      break;
+    case LakeTableId::kWorkOrders: break;  // written by the API
   }
 }
 

@@ -1,7 +1,9 @@
 // The rows a decoded uplink batch contributes to each lake table (schemas in tables.h): one
 // telemetry row per sample, one aggregates row per window, one events or predictions row per
 // event (kind "prediction" goes to predictions, with "<model>@<version>" split), each with the
-// signal's context from the batch and the batch's provenance (edge, stream, seq).
+// signal's context from the batch and the batch's provenance (edge, stream, seq); one actions
+// row per control action (NaN numbers and "" optional strings become nulls). Batches hold no
+// work_orders rows.
 //
 //   lake::RecordBatch rows(LakeTableSchema(LakeTableId::kTelemetry));
 //   AppendBatchRows(LakeTableId::kTelemetry, incoming, rows);

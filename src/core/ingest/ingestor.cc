@@ -39,7 +39,8 @@ std::optional<std::pair<std::string_view, std::string_view>> SplitTopic(std::str
 }
 
 size_t Records(const Incoming& in) {
-  return in.batch.samples.size() + in.batch.aggregates.size() + in.batch.events.size();
+  return in.batch.samples.size() + in.batch.aggregates.size() + in.batch.events.size() +
+         in.batch.actions.size();
 }
 
 }  // namespace
@@ -125,6 +126,30 @@ Ingestor::~Ingestor() {
 bool Ingestor::Owns(std::string_view edge_id) const {
   return options_.worker_count <= 1 ||
          Fnv1a(edge_id) % options_.worker_count == options_.worker_index;
+}
+
+Status Ingestor::SendEdgeCommand(std::string_view edge_id, std::string_view name,
+                                 std::string_view payload) {
+  for (auto [what, text] : {std::pair{"edge id", edge_id}, std::pair{"command name", name}}) {
+    if (text.empty() || text.size() > 256) {
+      return InvalidArgumentError(std::string("edge command: the ") + what +
+                                  " must be 1 to 256 characters");
+    }
+    for (char c : text) {
+      if (c == '/' || c == '+' || c == '#' || static_cast<unsigned char>(c) < 0x20) {
+        return InvalidArgumentError(std::string("edge command: the ") + what + " '" +
+                                    std::string(text) +
+                                    "' may not hold '/', '+', '#' or control characters");
+      }
+    }
+  }
+  if (client_ == nullptr || !client_->connected()) {
+    return UnavailableError("edge command: weft-core is not connected to the broker");
+  }
+  const std::string topic =
+      options_.edge_topic + "/" + std::string(edge_id) + "/cmd/" + std::string(name);
+  return client_->Publish(topic, std::string(payload), 1, /*retain=*/false)
+      .WithContext("edge command " + std::string(name) + " to " + std::string(edge_id));
 }
 
 void Ingestor::Stop() {
@@ -420,7 +445,7 @@ Status Ingestor::CommitTable(LakeTableId t, const std::vector<Incoming>& cycle) 
 
 Status Ingestor::Commit(std::vector<Incoming>& cycle) {
   for (LakeTableId t : {LakeTableId::kEvents, LakeTableId::kAggregates, LakeTableId::kPredictions,
-                        LakeTableId::kTelemetry}) {
+                        LakeTableId::kActions, LakeTableId::kTelemetry}) {
     WEFT_RETURN_IF_ERROR(CommitTable(t, cycle).WithContext(std::string(LakeTableName(t))));
   }
   const int64_t done_us = UnixMicros(clock_->Now());

@@ -13,8 +13,8 @@
 // stream in order (sequencer.h), and commits a cycle when it holds `commit_max_rows` records or
 // its oldest batch has waited `commit_interval`.
 //
-// Exactly once: a cycle commits to events, aggregates and predictions (the tables that have
-// rows), then telemetry, each with one Delta txn action per stream, appId "<edge>/<class>",
+// Exactly once: a cycle commits to events, aggregates, predictions and actions (the tables that
+// have rows), then telemetry, each with one Delta txn action per stream, appId "<edge>/<class>",
 // version = the cycle's last seq of that stream. Telemetry is committed last and always carries
 // every stream's txn, so its txn versions are the streams' committed watermarks; a table that
 // committed before a crash holds a txn at least as high, and a redelivered batch is written only
@@ -28,7 +28,10 @@
 // Several workers: `worker_count` processes each take the edges whose id hashes to their
 // `worker_index` (FNV-1a modulo the count), so each stream has one writer and keeps its order.
 //
-// Thread-safety: Start/Stop from one thread; stats() from any.
+// Commands to edges: SendEdgeCommand publishes on <edge_topic>/<edge>/cmd/<name> (QoS 1, not
+// retained) through the ingest's broker connection; the edge answers on .../reply (edge/README).
+//
+// Thread-safety: Start/Stop from one thread; stats() and SendEdgeCommand from any.
 #ifndef WEFT_CORE_INGEST_INGESTOR_H_
 #define WEFT_CORE_INGEST_INGESTOR_H_
 
@@ -130,6 +133,10 @@ class Ingestor {
   bool connected() const { return client_ && client_->connected(); }
   //! Whether `edge_id` belongs to this worker.
   bool Owns(std::string_view edge_id) const;
+  //! Publishes `payload` as command `name` to edge `edge_id` (any edge, not only this worker's).
+  //! InvalidArgument when the edge id or the name is empty or holds '/', '+', '#' or a control
+  //! character; Unavailable when the broker connection is down (the caller may retry).
+  Status SendEdgeCommand(std::string_view edge_id, std::string_view name, std::string_view payload);
 
  private:
   struct Message {

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "core/ingest/batch_rows.h"
 #include "edge/signal_table.h"
 #include "edge/uplink/batch_codec.h"
 #include "edge/uplink/uplink.pb.h"
@@ -305,6 +306,70 @@ TEST_F(IngestorTest, ABatchWithAWildSignalIdIsWrittenWithoutAHugeIndex) {
   (*in)->Stop();
   EXPECT_EQ(TelemetryRows().count({"e9", 1, 42.0}), 1u);
   EXPECT_TRUE((*cat)->SignalTags("a9", "s9").ok());
+}
+
+TEST_F(IngestorTest, ControlActionsLandOnceInTheActionsTableWithNullsForUnknowns) {
+  auto in = Ingestor::Start(Options(), &clock_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  const int64_t t0 = 1'795'000'000'000'000;  // 2026-11-17
+  edge::uplink::BatchBuilder b("edge-lyon", edge::Priority::kHigh);
+  b.AddAction({.ts_us = t0,
+               .loop = "lyon-hz-01-temp",
+               .site = "lyon",
+               .line = "hvac",
+               .asset = "lyon-hz-01",
+               .signal = "remote_setpoint",
+               .kind = "write",
+               .mode = "autonomous",
+               .requested = 25,
+               .before = 21,
+               .after = 22,
+               .reason = "clamped to max 23",
+               .source = "hvac_comfort",
+               .source_version = "1",
+               .approved_by = "olga,otto"});
+  b.AddAction({.ts_us = t0 + 86'400'000'000,  // the next day: another partition
+               .loop = "lyon-hz-01-temp",
+               .asset = "lyon-hz-01",
+               .kind = "hand_mode",
+               .mode = "autonomous"});
+  auto bytes = b.Finish(1, t0, *table_);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  Publish("edge-lyon", "high", *bytes);
+  Publish("edge-lyon", "high", *bytes);  // redelivered: still once
+  // A second batch with samples only: the actions table gets nothing from it.
+  Publish("edge-lyon", "high", Batch("edge-lyon", edge::Priority::kHigh, 2, 5));
+  ASSERT_TRUE(WaitFor([&] { return (*in)->stats().batches_committed >= 2; }, seconds(20)));
+  (*in)->Stop();
+  EXPECT_EQ((*in)->stats().rows[static_cast<size_t>(LakeTableId::kActions)], 2u);
+  EXPECT_EQ(Count(LakeTableId::kActions), 2);
+  EXPECT_EQ(Count(LakeTableId::kTelemetry), 5);
+  EXPECT_EQ(Count(LakeTableId::kWorkOrders), 0) << "created empty, for the API";
+
+  auto t = OpenTable(dir_->path() + "/lake", LakeTableId::kActions, &clock_);
+  ASSERT_TRUE(t.ok());
+  std::vector<std::tuple<int64_t, std::string, std::string, std::string, bool, double, bool>> rows;
+  Status s = (*t)->Scan(
+      {.columns = {"date", "edge", "kind", "reason", "requested", "after", "site"}},
+      [&](const lake::RecordBatch& r) {
+        for (size_t i = 0; i < r.num_rows(); ++i) {
+          rows.emplace_back(
+              r.column(0).IntAt(i), std::string(r.column(1).StringAt(i)),
+              std::string(r.column(2).StringAt(i)),
+              !r.column(3).IsValid(i) ? "<null>" : std::string(r.column(3).StringAt(i)),
+              !r.column(4).IsValid(i), !r.column(5).IsValid(i) ? -1 : r.column(5).DoubleAt(i),
+              !r.column(6).IsValid(i));
+        }
+        return Status::Ok();
+      });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::sort(rows.begin(), rows.end());
+  ASSERT_EQ(rows.size(), 2u);
+  const int64_t day = DayOf(t0);
+  EXPECT_EQ(rows[0], std::make_tuple(day, std::string("edge-lyon"), std::string("write"),
+                                     std::string("clamped to max 23"), false, 22.0, false));
+  EXPECT_EQ(rows[1], std::make_tuple(day + 1, std::string("edge-lyon"), std::string("hand_mode"),
+                                     std::string("<null>"), true, -1.0, true));
 }
 
 }  // namespace

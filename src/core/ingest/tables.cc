@@ -60,6 +60,33 @@ const std::array<std::vector<BatchField>, kLakeTableCount>& Schemas() {
                       {"value", ColumnType::kDouble, true},
                       {"threshold", ColumnType::kDouble, true},
                       {"message", ColumnType::kString, true}}),
+      // actions: the loop's asset is its own context (an action carries no signal id).
+      {{"date", ColumnType::kDate, false},         {"ts", ColumnType::kTimestampMicros, false},
+       {"edge", ColumnType::kString, false},       {"stream", ColumnType::kString, false},
+       {"seq", ColumnType::kInt64, false},         {"site", ColumnType::kString, true},
+       {"line", ColumnType::kString, true},        {"asset", ColumnType::kString, true},
+       {"loop", ColumnType::kString, false},       {"signal", ColumnType::kString, true},
+       {"kind", ColumnType::kString, false},       {"mode", ColumnType::kString, true},
+       {"requested", ColumnType::kDouble, true},   {"before", ColumnType::kDouble, true},
+       {"after", ColumnType::kDouble, true},       {"reason", ColumnType::kString, true},
+       {"source", ColumnType::kString, true},      {"source_version", ColumnType::kString, true},
+       {"approved_by", ColumnType::kString, true}, {"proposal_id", ColumnType::kString, true}},
+      // work_orders: date is the UTC day of event_ts (the alert's time).
+      {{"date", ColumnType::kDate, false},
+       {"event_ts", ColumnType::kTimestampMicros, false},
+       {"opened_ts", ColumnType::kTimestampMicros, false},
+       {"closed_ts", ColumnType::kTimestampMicros, false},
+       {"recorded_ts", ColumnType::kTimestampMicros, false},
+       {"id", ColumnType::kString, false},
+       {"site", ColumnType::kString, true},
+       {"area", ColumnType::kString, true},
+       {"line", ColumnType::kString, true},
+       {"asset", ColumnType::kString, false},
+       {"alert_id", ColumnType::kString, true},
+       {"outcome", ColumnType::kString, false},
+       {"minutes", ColumnType::kDouble, false},
+       {"note", ColumnType::kString, true},
+       {"principal", ColumnType::kString, false}},
   };
   return *schemas;
 }
@@ -72,6 +99,8 @@ std::string_view LakeTableName(LakeTableId t) {
     case LakeTableId::kAggregates: return "aggregates";
     case LakeTableId::kEvents: return "events";
     case LakeTableId::kPredictions: return "predictions";
+    case LakeTableId::kActions: return "actions";
+    case LakeTableId::kWorkOrders: return "work_orders";
   }
   return "unknown";
 }

@@ -4,10 +4,13 @@
 //   aggregates   one row per tumbling window of a signal
 //   events       quality events, comm loss, detector alarms
 //   predictions  model outputs (events of kind "prediction"), with model name and version
+//   actions      control loops' actions (writes, refusals, overrides, mode changes; issue 8)
+//   work_orders  work-order outcomes recorded through the API (POST /api/v1/workorders): labels
+//                for MLOps and data for the KPIs. Written by the API, not by the ingest.
 //
-// Every table is partitioned by `date` (the UTC day of its time column) and carries the batch's
-// provenance: edge, stream (priority class) and seq. Their txn actions, appId "<edge>/<stream>",
-// make each batch land exactly once (see ingestor.h).
+// Every table is partitioned by `date` (the UTC day of its time column). The ingested ones carry
+// the batch's provenance: edge, stream (priority class) and seq; their txn actions, appId
+// "<edge>/<stream>", make each batch land exactly once (see ingestor.h).
 //
 //   WEFT_RETURN_IF_ERROR(EnsureTables("/var/lib/weft/lake", &clock));   // creates what is missing
 //   WEFT_ASSIGN_OR_RETURN(auto t, OpenTable("/var/lib/weft/lake", LakeTableId::kTelemetry,
@@ -28,8 +31,15 @@
 
 namespace weft::core {
 
-enum class LakeTableId { kTelemetry = 0, kAggregates = 1, kEvents = 2, kPredictions = 3 };
-inline constexpr int kLakeTableCount = 4;
+enum class LakeTableId {
+  kTelemetry = 0,
+  kAggregates = 1,
+  kEvents = 2,
+  kPredictions = 3,
+  kActions = 4,
+  kWorkOrders = 5,  //!< not ingested from batches: the API appends to it
+};
+inline constexpr int kLakeTableCount = 6;
 
 std::string_view LakeTableName(LakeTableId t);  //!< "telemetry", ...
 //! The columns, in order (the partition column `date` first).

@@ -30,6 +30,9 @@ using P = Permission;
 // - ot_engineer runs the plant side: fleet, deployments, closed-loop control, and approvals of
 //   models and control changes (quorum rules elsewhere make them need a second role).
 // - ops_manager sees data and fleet and is the business voice in control approvals.
+// - record_work_order (maintenance outcomes: confirmed fault / false alarm, minutes spent) is for
+//   the people who close work orders on the plant floor and their managers: ot_engineer and
+//   ops_manager (the outcomes become MLOps labels and KPI data).
 // - security_lead governs access and firmware (tag rules included) and reads the audit log, but
 //   reads no telemetry (separation of duties: metadata and audit, not process data).
 // - device only publishes.
@@ -43,10 +46,10 @@ constexpr uint32_t PermissionBits(Role role) {
     case Role::kOtEngineer:
       return Bits({P::kReadTelemetry, P::kQueryView, P::kExportData, P::kReadCatalog, P::kReadFleet,
                    P::kManageFleet, P::kDeployModel, P::kApproveModel, P::kWriteControl,
-                   P::kApproveControl});
+                   P::kApproveControl, P::kRecordWorkOrder});
     case Role::kOpsManager:
       return Bits({P::kReadTelemetry, P::kQueryView, P::kExportData, P::kReadCatalog, P::kReadFleet,
-                   P::kApproveControl});
+                   P::kApproveControl, P::kRecordWorkOrder});
     case Role::kSecurityLead:
       return Bits({P::kReadCatalog, P::kWriteCatalog, P::kReadAudit, P::kManagePrincipals,
                    P::kReadFleet, P::kManageFleet});
@@ -63,9 +66,10 @@ constexpr uint32_t PermissionBits(Role role) {
 constexpr std::array<std::string_view, kAllRoles.size()> kRoleNames = {
     "ot_engineer", "data_scientist", "security_lead", "ops_manager", "viewer", "device", "admin"};
 constexpr std::array<std::string_view, kAllPermissions.size()> kPermissionNames = {
-    "read_telemetry", "query_view",        "export_data",     "read_catalog", "write_catalog",
-    "read_audit",     "manage_principals", "read_fleet",      "manage_fleet", "deploy_model",
-    "approve_model",  "write_control",     "approve_control", "ingest",       "admin"};
+    "read_telemetry", "query_view",        "export_data",     "read_catalog",      "write_catalog",
+    "read_audit",     "manage_principals", "read_fleet",      "manage_fleet",      "deploy_model",
+    "approve_model",  "write_control",     "approve_control", "record_work_order", "ingest",
+    "admin"};
 
 bool IsControlOrSpace(char c) {
   const auto u = static_cast<unsigned char>(c);

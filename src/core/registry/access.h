@@ -67,15 +67,19 @@ enum class Permission {
   kApproveModel,      //!< approve a model's promotion (quorum)
   kWriteControl,      //!< write setpoints / closed-loop control
   kApproveControl,    //!< approve a control change (quorum)
+  kRecordWorkOrder,   //!< record work-order outcomes (maintenance feedback, labels)
   kIngest,            //!< publish telemetry (devices)
   kAdmin,             //!< system configuration
 };
-inline constexpr std::array<Permission, 15> kAllPermissions = {
-    Permission::kReadTelemetry,    Permission::kQueryView,    Permission::kExportData,
-    Permission::kReadCatalog,      Permission::kWriteCatalog, Permission::kReadAudit,
-    Permission::kManagePrincipals, Permission::kReadFleet,    Permission::kManageFleet,
-    Permission::kDeployModel,      Permission::kApproveModel, Permission::kWriteControl,
-    Permission::kApproveControl,   Permission::kIngest,       Permission::kAdmin};
+inline constexpr std::array<Permission, 16> kAllPermissions = {
+    Permission::kReadTelemetry,    Permission::kQueryView,
+    Permission::kExportData,       Permission::kReadCatalog,
+    Permission::kWriteCatalog,     Permission::kReadAudit,
+    Permission::kManagePrincipals, Permission::kReadFleet,
+    Permission::kManageFleet,      Permission::kDeployModel,
+    Permission::kApproveModel,     Permission::kWriteControl,
+    Permission::kApproveControl,   Permission::kRecordWorkOrder,
+    Permission::kIngest,           Permission::kAdmin};
 
 //! "ot_engineer", "data_scientist", ...
 std::string_view RoleName(Role role);

@@ -18,6 +18,7 @@ namespace {
 constexpr size_t kApproxSampleBytes = 13;
 constexpr size_t kApproxAggregateBytes = 64;
 constexpr size_t kApproxEventBytes = 40;
+constexpr size_t kApproxActionBytes = 64;
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -48,15 +49,15 @@ const std::string& BatchContextCache::Wire(const SignalTable& table, SignalId id
   SignalContext c;
   c.set_id(info.id);
   for (auto [field, value] : {std::pair{c.mutable_site(), info.site},
-                               {c.mutable_area(), info.area},
-                               {c.mutable_line(), info.line},
-                               {c.mutable_asset(), info.asset},
-                               {c.mutable_asset_type(), info.asset_type},
-                               {c.mutable_signal(), info.signal},
-                               {c.mutable_unit(), info.unit},
-                               {c.mutable_quantity(), info.quantity},
-                               {c.mutable_protocol(), model::ProtocolName(info.protocol)},
-                               {c.mutable_address(), info.address}}) {
+                              {c.mutable_area(), info.area},
+                              {c.mutable_line(), info.line},
+                              {c.mutable_asset(), info.asset},
+                              {c.mutable_asset_type(), info.asset_type},
+                              {c.mutable_signal(), info.signal},
+                              {c.mutable_unit(), info.unit},
+                              {c.mutable_quantity(), info.quantity},
+                              {c.mutable_protocol(), model::ProtocolName(info.protocol)},
+                              {c.mutable_address(), info.address}}) {
     field->assign(value);
   }
   for (const auto& [k, v] : info.tags()) (*c.mutable_tags())[k] = v;
@@ -110,8 +111,8 @@ BatchBuilder::BatchBuilder(std::string edge_id, Priority stream, BatchBuilderOpt
   impl_->edge_id = std::move(edge_id);
   impl_->stream = stream;
   impl_->options = options;
-  impl_->contexts = options.contexts != nullptr ? options.contexts
-                                                : std::make_shared<BatchContextCache>();
+  impl_->contexts =
+      options.contexts != nullptr ? options.contexts : std::make_shared<BatchContextCache>();
   impl_->signals = impl_->msg.mutable_sample_signal();
   impl_->deltas = impl_->msg.mutable_sample_ts_delta();
   impl_->values = impl_->msg.mutable_sample_value();
@@ -166,6 +167,31 @@ void BatchBuilder::Add(const Event& e) {
   approx_bytes_ += kApproxEventBytes + e.kind.size() + e.source.size() + e.message.size();
 }
 
+void BatchBuilder::AddAction(const ActionRecordValue& a) {
+  ActionRecord* r = impl_->msg.add_actions();
+  r->set_ts_us(a.ts_us);
+  size_t text = 0;
+  for (auto [field, value] : {std::pair{r->mutable_loop(), &a.loop},
+                              {r->mutable_site(), &a.site},
+                              {r->mutable_line(), &a.line},
+                              {r->mutable_asset(), &a.asset},
+                              {r->mutable_signal(), &a.signal},
+                              {r->mutable_kind(), &a.kind},
+                              {r->mutable_mode(), &a.mode},
+                              {r->mutable_reason(), &a.reason},
+                              {r->mutable_source(), &a.source},
+                              {r->mutable_source_version(), &a.source_version},
+                              {r->mutable_approved_by(), &a.approved_by},
+                              {r->mutable_proposal_id(), &a.proposal_id}}) {
+    field->assign(*value);
+    text += value->size();
+  }
+  r->set_requested(a.requested);
+  r->set_before(a.before);
+  r->set_after(a.after);
+  approx_bytes_ += kApproxActionBytes + text;
+}
+
 size_t BatchBuilder::sample_count() const {
   return static_cast<size_t>(impl_->signals->size());
 }
@@ -174,6 +200,9 @@ size_t BatchBuilder::aggregate_count() const {
 }
 size_t BatchBuilder::event_count() const {
   return static_cast<size_t>(impl_->msg.events_size());
+}
+size_t BatchBuilder::action_count() const {
+  return static_cast<size_t>(impl_->msg.actions_size());
 }
 
 void BatchBuilder::Reset() {
@@ -510,6 +539,27 @@ Result<DecodedBatch> DecodeBatch(std::string_view bytes) {
     e.threshold = r->threshold();
     e.message = std::move(*r->mutable_message());
     out.events.push_back(std::move(e));
+  }
+  out.actions.reserve(static_cast<size_t>(msg.actions_size()));
+  for (ActionRecord& r : *msg.mutable_actions()) {
+    ActionRecordValue a;
+    a.ts_us = r.ts_us();
+    a.loop = std::move(*r.mutable_loop());
+    a.site = std::move(*r.mutable_site());
+    a.line = std::move(*r.mutable_line());
+    a.asset = std::move(*r.mutable_asset());
+    a.signal = std::move(*r.mutable_signal());
+    a.kind = std::move(*r.mutable_kind());
+    a.mode = std::move(*r.mutable_mode());
+    a.requested = r.requested();
+    a.before = r.before();
+    a.after = r.after();
+    a.reason = std::move(*r.mutable_reason());
+    a.source = std::move(*r.mutable_source());
+    a.source_version = std::move(*r.mutable_source_version());
+    a.approved_by = std::move(*r.mutable_approved_by());
+    a.proposal_id = std::move(*r.mutable_proposal_id());
+    out.actions.push_back(std::move(a));
   }
   return out;
 }

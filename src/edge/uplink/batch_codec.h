@@ -4,6 +4,7 @@
 //   for (const Sample& s : samples) builder.Add(s);
 //   builder.Add(aggregate);
 //   builder.Add(event);
+//   builder.AddAction(action);          // a control loop's action (ActionRecordValue below)
 //   if (builder.ApproxBytes() > kTarget) {
 //     WEFT_ASSIGN_OR_RETURN(std::string bytes, builder.Finish(seq, now_us, table));
 //     ... queue->Append(Priority::kNormal, seq, bytes) ...   // the builder is empty again
@@ -29,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,6 +64,33 @@ class BatchContextCache {
   std::vector<std::string> wires_;  // by signal id; empty = not made yet
 };
 
+//! One action of a control loop as a batch carries it (the uplink's view of
+//! control::ActionRecord, src/control/loop, which the edge runtime converts field by field:
+//! TimePoint ts -> ts_us = UnixMicros(ts); the Decision's reasons joined with "; " -> reason).
+//! Plain strings and numbers, so that the uplink does not depend on src/control. Numbers that
+//! are not known are NaN (they land as nulls in the lake's `actions` table). site and line may
+//! be "" (the core then has only the asset).
+struct ActionRecordValue {
+  static constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+  int64_t ts_us = 0;            //!< when it happened (UTC µs)
+  std::string loop{};           //!< the loop id (edge.yaml control.loops[].id)
+  std::string site{};           //!< the asset's site, "" = unknown
+  std::string line{};           //!< the asset's line, "" = unknown
+  std::string asset{};          //!< the controlled asset
+  std::string signal{};         //!< the written setpoint signal, e.g. "remote_setpoint"
+  std::string kind{};           //!< "write", "write_safe", "refused", "shadow", "mode_change", ...
+  std::string mode{};           //!< the effective mode: "shadow", "supervised", "autonomous"
+  double requested = kUnknown;  //!< the value the source proposed
+  double before = kUnknown;     //!< the PLC's value before the action
+  double after = kUnknown;      //!< the value read back after it
+  std::string reason{};         //!< why (envelope reasons joined with "; ")
+  std::string source{};         //!< optimiser or model name
+  std::string source_version{};
+  std::string approved_by{};  //!< principal(s) who approved (supervised writes, grants)
+  std::string proposal_id{};  //!< supervised mode: the proposal's id
+  friend bool operator==(const ActionRecordValue&, const ActionRecordValue&) = default;
+};
+
 struct BatchBuilderOptions {
   BatchCodec codec = BatchCodec::kZstd;
   int zstd_level = 1;         //!< any level zstd accepts, negative (faster) levels included
@@ -80,11 +109,17 @@ class BatchBuilder {
   void Add(const Sample& sample);
   void Add(const Aggregate& aggregate);
   void Add(const Event& event);
+  //! A control action; it names its asset itself (no signal id, no context).
+  void AddAction(const ActionRecordValue& action);
 
   size_t sample_count() const;
   size_t aggregate_count() const;
   size_t event_count() const;
-  bool empty() const { return sample_count() == 0 && aggregate_count() == 0 && event_count() == 0; }
+  size_t action_count() const;
+  bool empty() const {
+    return sample_count() == 0 && aggregate_count() == 0 && event_count() == 0 &&
+           action_count() == 0;
+  }
   //! Approximate size of the uncompressed message so far (without the contexts), to decide
   //! when to Finish.
   size_t ApproxBytes() const { return approx_bytes_; }
@@ -123,6 +158,7 @@ struct DecodedBatch {
   std::vector<Sample> samples;         //!< edge-local signal ids
   std::vector<Aggregate> aggregates;
   std::vector<Event> events;
+  std::vector<ActionRecordValue> actions;  //!< control actions, in the order added
 
   //! The context of `id`, or nullptr (never for an id used in the batch).
   const BatchContext* ContextOf(SignalId id) const;

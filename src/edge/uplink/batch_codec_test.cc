@@ -185,6 +185,57 @@ TEST(BatchBuilder, FirmwareTravelsWithEveryBatch) {
   EXPECT_EQ(DecodeBatch(*none)->firmware, "");
 }
 
+TEST(BatchBuilder, ActionsRoundTripWithUnknownNumbersAsNaN) {
+  BatchBuilder builder("edge-lyon", Priority::kHigh);
+  ActionRecordValue write{.ts_us = 1'700'000'000'000'000,
+                          .loop = "lyon-hz-01-temp",
+                          .site = "lyon",
+                          .line = "hvac",
+                          .asset = "lyon-hz-01",
+                          .signal = "remote_setpoint",
+                          .kind = "write",
+                          .mode = "autonomous",
+                          .requested = 25.0,
+                          .before = 21.0,
+                          .after = 22.0,
+                          .reason = "clamped to max 23; rate-limited from 23 to 22",
+                          .source = "hvac_comfort",
+                          .source_version = "1.0",
+                          .approved_by = "",
+                          .proposal_id = ""};
+  ActionRecordValue shadow{.ts_us = 1'700'000'060'000'000,
+                           .loop = "lyon-hz-01-temp",
+                           .asset = "lyon-hz-01",
+                           .kind = "proposed",
+                           .mode = "supervised",
+                           .requested = 19.5,
+                           .approved_by = "olga",
+                           .proposal_id = "p-7"};
+  EXPECT_TRUE(builder.empty());
+  builder.AddAction(write);
+  EXPECT_FALSE(builder.empty()) << "a batch of actions only must be sent";
+  builder.AddAction(shadow);
+  EXPECT_EQ(builder.action_count(), 2u);
+  EXPECT_GT(builder.ApproxBytes(), 0u);
+  Result<std::string> bytes = builder.Finish(3, 4, Table());
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_TRUE(builder.empty());
+  Result<DecodedBatch> d = DecodeBatch(*bytes);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->actions.size(), 2u);
+  EXPECT_EQ(d->actions[0], write);
+  const ActionRecordValue& got = d->actions[1];
+  EXPECT_EQ(got.ts_us, shadow.ts_us);
+  EXPECT_EQ(got.kind, "proposed");
+  EXPECT_EQ(got.site, "");
+  EXPECT_EQ(got.requested, 19.5);
+  EXPECT_TRUE(std::isnan(got.before));
+  EXPECT_TRUE(std::isnan(got.after));
+  EXPECT_EQ(got.approved_by, "olga");
+  EXPECT_EQ(got.proposal_id, "p-7");
+  EXPECT_TRUE(d->contexts.empty()) << "actions carry no signal id";
+}
+
 TEST(BatchBuilder, EmptyBatchRoundTrips) {
   BatchBuilder builder("e", Priority::kCritical);
   Result<std::string> bytes = builder.Finish(1, 2, Table());
@@ -366,6 +417,13 @@ TEST(FuzzSeeds, DecodeAndCanBeRegenerated) {
                         .value = 2,
                         .threshold = 1,
                         .message = ""});
+      builder.AddAction(ActionRecordValue{.ts_us = 7,
+                                          .loop = "l",
+                                          .asset = "a",
+                                          .kind = "write",
+                                          .mode = "autonomous",
+                                          .requested = 20,
+                                          .reason = "clamped to max 23"});
       Result<std::string> bytes = builder.Finish(7, 99, Table());
       ASSERT_TRUE(bytes.ok());
       std::ofstream out(dir + (codec == BatchCodec::kNone ? "/plain.wfb" : "/zstd.wfb"),
