@@ -9,8 +9,8 @@
 #include "common/clock.h"
 #include "mlops/monitoring/lake_monitor.h"
 #include "mlops/monitoring/monitor.h"
-#include "mlops/training/train_spec.h"
 #include "mlops/training/test_spec.h"
+#include "mlops/training/train_spec.h"
 #include "mlops/training/trainer.h"
 
 namespace weft::mlops {

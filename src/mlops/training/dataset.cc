@@ -65,6 +65,46 @@ std::string ResolvePath(const std::string& p, const std::filesystem::path& base_
   return (path.is_absolute() ? path : base_dir / path).lexically_normal().string();
 }
 
+// A failure of an asset at `at`; its fault's start when known (labels CSV), not for work orders.
+struct Failure {
+  int64_t at = 0;
+  std::optional<int64_t> start;
+};
+
+// The first failure strictly after `ts` in `fails` (sorted by `at`).
+std::vector<Failure>::const_iterator NextFailure(const std::vector<Failure>& fails, int64_t ts) {
+  return std::upper_bound(fails.begin(), fails.end(), ts,
+                          [](int64_t t, const Failure& f) { return t < f.at; });
+}
+
+// a + b, saturated at INT64_MAX (both non-negative).
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+// "<column> >= '<from>' and <column> < '<to>'" and, with `with_date`, the day range of the
+// `date` partition: lake::TimeRangePredicate's form for a time column not named `ts`.
+std::string EventTimePredicate(std::string_view column, int64_t from_us, int64_t to_us,
+                               bool with_date) {
+  std::string where =
+      std::string(column) + " >= " + lake::PredicateLiteral(FormatTimestampMicros(from_us)) +
+      " and " + std::string(column) + " < " + lake::PredicateLiteral(FormatTimestampMicros(to_us));
+  if (with_date) {
+    where +=
+        " and date >= " + lake::PredicateLiteral(FormatDate(DayOf(TimeFromUnixMicros(from_us)))) +
+        " and date <= " + lake::PredicateLiteral(FormatDate(DayOf(TimeFromUnixMicros(to_us - 1))));
+  }
+  return where;
+}
+
+bool HasColumn(const std::vector<lake::BatchField>& schema, std::string_view name,
+               lake::ColumnType type) {
+  for (const auto& f : schema) {
+    if (f.name == name && f.type == type) return true;
+  }
+  return false;
+}
+
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError(path + ": cannot open the file");
@@ -78,6 +118,12 @@ Result<std::string> ReadWholeFile(const std::string& path) {
 size_t Dataset::positives() const {
   size_t n = 0;
   for (const auto& r : rows) n += r.label > 0.5f ? size_t{1} : size_t{0};
+  return n;
+}
+
+size_t Dataset::confirmed_negatives() const {
+  size_t n = 0;
+  for (const auto& r : rows) n += r.confirmed_negative && r.label < 0.5f ? size_t{1} : size_t{0};
   return n;
 }
 
@@ -361,20 +407,109 @@ Result<std::vector<FailureLabel>> ParseLabelsCsv(std::string_view text, const st
   return out;
 }
 
+Result<WorkOrderLabels> ReadWorkOrderLabels(const std::string& location, int64_t version,
+                                            int64_t from_us, int64_t to_us, const Clock* clock) {
+  const std::string what = "field_data.work_orders.table " + location;
+  const std::string at_version = " at version " + std::to_string(version);
+  auto opened = lake::LakeTable::Open(location, clock);
+  if (!opened.ok()) return opened.status().WithContext(what);
+  std::unique_ptr<lake::LakeTable> table = std::move(opened).value();
+  auto schema = table->Schema(version);
+  if (!schema.ok()) return schema.status().WithContext(what + at_version);
+  const std::pair<const char*, lake::ColumnType> needed[] = {
+      {"event_ts", lake::ColumnType::kTimestampMicros},
+      {"asset", lake::ColumnType::kString},
+      {"outcome", lake::ColumnType::kString}};
+  for (const auto& [name, type] : needed) {
+    if (!HasColumn(*schema, name, type)) {
+      return InvalidArgumentError(what + ": no column '" + name + "' of type " +
+                                  std::string(lake::TypeName(type)) + at_version +
+                                  " (expected the core's work_orders table: event_ts, asset, "
+                                  "outcome confirmed_fault|false_alarm, ...)");
+    }
+  }
+  WorkOrderLabels out;
+  out.where = EventTimePredicate("event_ts", from_us, to_us,
+                                 HasColumn(*schema, "date", lake::ColumnType::kDate));
+  lake::ScanOptions options;
+  options.version = version;
+  options.columns = {"event_ts", "asset", "outcome"};
+  options.where = out.where;
+  Status st = table->Scan(options, [&](const lake::RecordBatch& b) -> Status {
+    const auto& ts = b.column(0);
+    const auto& asset = b.column(1);
+    const auto& outcome = b.column(2);
+    for (size_t i = 0; i < b.num_rows(); ++i) {
+      ++out.rows;
+      if (!ts.IsValid(i) || !asset.IsValid(i) || !outcome.IsValid(i)) {
+        ++out.other_outcomes;
+        continue;
+      }
+      const std::string_view kind = outcome.StringAt(i);
+      if (kind == "confirmed_fault") {
+        FailureLabel l;
+        l.asset = std::string(asset.StringAt(i));
+        l.fault = "work_order";
+        l.failure_us = ts.IntAt(i);
+        out.failures.push_back(std::move(l));
+      } else if (kind == "false_alarm") {
+        out.false_alarms.push_back({std::string(asset.StringAt(i)), ts.IntAt(i)});
+      } else {
+        ++out.other_outcomes;
+      }
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st.WithContext(what + at_version);
+  auto count = table->Count(version);
+  if (!count.ok()) return count.status().WithContext(what + at_version);
+  out.table_rows = *count;
+  return out;
+}
+
 Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::path& base_dir,
                                   const Clock* clock) {
   if (!spec.field_data) return InvalidArgumentError(spec.file + ": the spec has no field_data");
   const FieldDataSpec& fd = *spec.field_data;
-  const std::string location = ResolvePath(fd.telemetry, base_dir);
-  const std::string labels_path = ResolvePath(fd.labels, base_dir);
-  WEFT_ASSIGN_OR_RETURN(std::string labels_text, ReadWholeFile(labels_path));
-  WEFT_ASSIGN_OR_RETURN(std::vector<FailureLabel> labels, ParseLabelsCsv(labels_text, labels_path));
-  // Failure times (and their fault's start) per asset, in time order.
-  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> failures;
-  for (const auto& l : labels) {
-    if (l.failure_us) failures[l.asset].emplace_back(*l.failure_us, l.start_us);
+  if (fd.labels.empty() && !fd.work_orders) {
+    return InvalidArgumentError(spec.file +
+                                ": field_data needs 'labels' or 'work_orders' (or both)");
   }
-  for (auto& [a, v] : failures) std::sort(v.begin(), v.end());
+  const std::string location = ResolvePath(fd.telemetry, base_dir);
+  // Failure times (and their fault's start, when known) per asset, in time order.
+  std::map<std::string, std::vector<Failure>> failures;
+  std::string labels_path, labels_text;
+  if (!fd.labels.empty()) {
+    labels_path = ResolvePath(fd.labels, base_dir);
+    WEFT_ASSIGN_OR_RETURN(labels_text, ReadWholeFile(labels_path));
+    WEFT_ASSIGN_OR_RETURN(std::vector<FailureLabel> labels,
+                          ParseLabelsCsv(labels_text, labels_path));
+    for (const auto& l : labels) {
+      if (l.failure_us) failures[l.asset].push_back({*l.failure_us, l.start_us});
+    }
+  }
+  // Work orders that can label a row: a failure (or false alarm) within the horizon after it.
+  std::optional<WorkOrderLabels> orders;
+  std::string orders_location;
+  std::map<std::string, std::vector<int64_t>> false_alarms;  // per asset, sorted
+  if (fd.work_orders) {
+    orders_location = ResolvePath(fd.work_orders->table, base_dir);
+    WEFT_ASSIGN_OR_RETURN(
+        orders, ReadWorkOrderLabels(orders_location, fd.work_orders->version, fd.from_us,
+                                    SaturatingAdd(fd.to_us, spec.horizon.count()), clock));
+    for (const auto& l : orders->failures) failures[l.asset].push_back({*l.failure_us, {}});
+    for (const auto& n : orders->false_alarms) false_alarms[n.asset].push_back(n.event_us);
+    for (auto& [a, v] : false_alarms) std::sort(v.begin(), v.end());
+  }
+  // In time order; one failure per instant (the CSV's, with its known start, first).
+  for (auto& [a, v] : failures) {
+    std::sort(v.begin(), v.end(), [](const Failure& x, const Failure& y) {
+      return x.at != y.at ? x.at < y.at : (x.start.has_value() && !y.start.has_value());
+    });
+    v.erase(std::unique(v.begin(), v.end(),
+                        [](const Failure& x, const Failure& y) { return x.at == y.at; }),
+            v.end());
+  }
 
   auto opened = lake::LakeTable::Open(location, clock);
   if (!opened.ok()) return opened.status().WithContext("field_data.telemetry " + location);
@@ -385,10 +520,7 @@ Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::
                                        std::to_string(fd.version));
   }
   auto has = [&](std::string_view name, lake::ColumnType type) {
-    for (const auto& f : *schema) {
-      if (f.name == name && f.type == type) return true;
-    }
-    return false;
+    return HasColumn(*schema, name, type);
   };
   const std::pair<const char*, lake::ColumnType> needed[] = {
       {"ts", lake::ColumnType::kTimestampMicros},
@@ -448,19 +580,22 @@ Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::
   ds.feature_names = spec.FeatureNames();
   const size_t nf = spec.num_features();
   const int64_t every = fd.row_every.count();
+  const int64_t horizon_us = spec.horizon.count();
+  size_t confirmed_negative_rows = 0, conflicting_rows = 0;
   for (auto& entry : samples) {
     // Named, not structured bindings: the lambdas below capture them.
     const std::string& asset = entry.first;
     std::vector<Sample>& list = entry.second;
     std::stable_sort(list.begin(), list.end(),
                      [](const Sample& a, const Sample& b) { return a.ts < b.ts; });
-    const std::vector<std::pair<int64_t, int64_t>>& fails = failures[asset];
+    const std::vector<Failure>& fails = failures[asset];
+    const std::vector<int64_t>& inspected = false_alarms[asset];
     FeatureWindow window(StatsPerSignal(spec), spec.window);
     int segment = 0;
     size_t first_row = ds.rows.size();
     int64_t next_row = fd.from_us + every;
     size_t fi = 0;
-    while (fi < fails.size() && fails[fi].first <= fd.from_us) ++fi;
+    while (fi < fails.size() && fails[fi].at <= fd.from_us) ++fi;
     auto ready = [&] {
       for (size_t s = 0; s < window.num_signals(); ++s) {
         if (window.count(s) == 0) return false;
@@ -480,7 +615,7 @@ Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::
         next_row += every;
       }
     };
-    auto close_run = [&](std::optional<std::pair<int64_t, int64_t>> failure) {
+    auto close_run = [&](std::optional<Failure> failure) {
       if (ds.rows.size() > first_row) {
         RunInfo info;
         info.id = "field:" + asset + "#" + std::to_string(segment);
@@ -489,20 +624,35 @@ Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::
         // Rows are labelled by the asset's next failure, also one after `to` or after the run.
         for (size_t i = first_row; i < ds.rows.size(); ++i) {
           DatasetRow& r = ds.rows[i];
-          auto next =
-              std::upper_bound(fails.begin(), fails.end(), std::make_pair(r.ts_us, INT64_MAX));
-          LabelRun(spec, next == fails.end() ? std::nullopt : std::optional(next->first), &r, 1);
+          auto next = NextFailure(fails, r.ts_us);
+          LabelRun(spec, next == fails.end() ? std::nullopt : std::optional(next->at), &r, 1);
+          // A false alarm within the horizon after the row (and not after the asset's next
+          // failure: that inspection saw the repaired asset): a verified negative, unless a
+          // confirmed failure within the horizon made the row positive (the failure wins).
+          auto seen = std::lower_bound(inspected.begin(), inspected.end(), r.ts_us);
+          if (seen != inspected.end() && *seen - r.ts_us <= horizon_us &&
+              (next == fails.end() || *seen <= next->at)) {
+            if (r.label < 0.5f) {
+              r.confirmed_negative = true;
+              ++confirmed_negative_rows;
+            } else {
+              ++conflicting_rows;
+            }
+          }
         }
         if (failure) {
           info.fault = true;
-          info.failure_us = failure->first;
-          info.fault_start_us = failure->second;
+          info.failure_us = failure->at;
+          info.fault_start_us = failure->start;
         } else {
-          auto next = std::upper_bound(fails.begin(), fails.end(),
-                                       std::make_pair(ds.rows.back().ts_us, INT64_MAX));
-          if (next != fails.end() && next->second <= ds.rows.back().ts_us) {
-            info.fault = true;  // degrading when the data end (censored)
-            info.fault_start_us = next->second;
+          const int64_t last = ds.rows.back().ts_us;
+          auto next = NextFailure(fails, last);
+          // Degrading when the data end (censored): the fault had started by the last row, or,
+          // its start unknown (a work order), the last row is within the horizon before it.
+          if (next != fails.end() &&
+              (next->start ? *next->start <= last : next->at - horizon_us <= last)) {
+            info.fault = true;
+            info.fault_start_us = next->start;
           }
         }
         info.start_us = ds.rows[first_row].ts_us;
@@ -514,10 +664,10 @@ Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::
       window.Clear();
     };
     for (const Sample& s : list) {
-      while (fi < fails.size() && fails[fi].first <= s.ts) {
-        emit_before(fails[fi].first, /*inclusive=*/false);
+      while (fi < fails.size() && fails[fi].at <= s.ts) {
+        emit_before(fails[fi].at, /*inclusive=*/false);
         close_run(fails[fi]);
-        while (next_row <= fails[fi].first) next_row += every;
+        while (next_row <= fails[fi].at) next_row += every;
         ++fi;
       }
       emit_before(s.ts, /*inclusive=*/false);
@@ -526,17 +676,34 @@ Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::
     if (!list.empty()) emit_before(std::min(list.back().ts, fd.to_us - 1), /*inclusive=*/true);
     close_run(std::nullopt);
   }
-  ds.lineage["field_data"] = {
+  nlohmann::json lineage = {
       {"telemetry", location},
       {"delta_version", fd.version},
       {"from", FormatTimestampMicros(fd.from_us)},
       {"to", FormatTimestampMicros(fd.to_us)},
       {"where", where},
-      {"labels", labels_path},
-      {"labels_sha256", edge::inference::Sha256Hex(labels_text)},
       {"samples_scanned", scanned},
       {"rows", ds.rows.size()},
   };
+  if (!fd.labels.empty()) {
+    lineage["labels"] = labels_path;
+    lineage["labels_sha256"] = edge::inference::Sha256Hex(labels_text);
+  }
+  if (orders) {
+    lineage["work_orders"] = {
+        {"table", orders_location},
+        {"delta_version", fd.work_orders->version},
+        {"table_rows", orders->table_rows},  // all rows at the version
+        {"where", orders->where},
+        {"rows", orders->rows},  // rows read: event_ts in [from, to + horizon)
+        {"confirmed_faults", orders->failures.size()},
+        {"false_alarms", orders->false_alarms.size()},
+        {"other_outcomes", orders->other_outcomes},
+        {"confirmed_negative_rows", confirmed_negative_rows},
+        {"conflicting_rows", conflicting_rows},
+    };
+  }
+  ds.lineage["field_data"] = std::move(lineage);
   return ds;
 }
 

@@ -27,8 +27,17 @@
 // quality; `date` partition used for pruning when present) is scanned at `version` with a
 // predicate on ts (and date, asset_type, signal); only quality 0 is used. Each asset's samples
 // are replayed in time order into a FeatureWindow and a row is made every row_every once every
-// signal has a value. The labels CSV (weft-sim --labels) gives failures per asset: a failure
-// ends a run; the asset's next samples start a new run with an empty window.
+// signal has a value. The labels CSV (weft-sim --labels) and/or the work_orders table give
+// failures per asset: a failure ends a run; the asset's next samples start a new run with an
+// empty window. A run whose data end before a failure is censored (RunInfo::fault, no
+// failure_us) when the fault had started by its last row (CSV) or, for a work order (start
+// unknown), when its last row is within the horizon before the failure.
+//
+// Work orders (FieldDataSpec::work_orders, semantics in train_spec.h): ReadWorkOrderLabels
+// scans the table at its pinned version for event_ts in [from, to + horizon) (date-pruned when
+// partitioned); confirmed faults become FailureLabels (fault "work_order", start unknown), false
+// alarms mark the rows within the horizon before them as confirmed negatives (label 0 unless a
+// confirmed failure follows within the horizon: then 1, counted as a conflict).
 //
 // A registered twin (scenarios.twin.registry): ResolveScenarioTwin reads the version (or the
 // latest) from <state_dir>/twins.db (read-only use; the file must exist) and the runs use
@@ -64,6 +73,9 @@ struct DatasetRow {
   std::vector<float> features;  //!< TrainSpec::FeatureNames() order; NaN = missing
   float label = 0;
   double time_to_failure_s = kNoFailure;
+  //! Field rows within the horizon before a false-alarm work order of their asset (an inspection
+  //! found no fault): label 0 verified, not just "no failure recorded".
+  bool confirmed_negative = false;
 };
 
 struct RunInfo {
@@ -85,6 +97,8 @@ struct Dataset {
   nlohmann::json lineage = nlohmann::json::object();  //!< "scenarios", "field_data" entries
 
   size_t positives() const;
+  //! Rows with confirmed_negative set and label 0.
+  size_t confirmed_negatives() const;
   //! Adds `other`'s runs and rows (run indices shifted) and merges its lineage.
   void Append(Dataset other);
   //! The feature values of `rows` (indices), row-major.
@@ -115,22 +129,49 @@ Result<ScenarioTwin> ResolveScenarioTwin(const TrainSpec& spec, const ScenarioOp
 //! output (a feature signal the twin does not produce); ResolveScenarioTwin's errors.
 Result<Dataset> BuildScenarioDataset(const TrainSpec& spec, const ScenarioOptions& options = {});
 
-//! Rows from the spec's field_data: the telemetry table at its pinned version. Relative paths
-//! are resolved against `base_dir`. NotFound for a missing table or labels file; InvalidArgument
-//! for a table without the needed columns or a malformed labels CSV (line named).
+//! Rows from the spec's field_data: the telemetry table at its pinned version, labelled from the
+//! labels CSV and/or the work_orders table. Relative paths are resolved against `base_dir`.
+//! NotFound for a missing table or labels file; InvalidArgument for a table without the needed
+//! columns or a malformed labels CSV (line named); a version that does not exist is the lake's
+//! error with the table's field_data key, location and version as context.
 Result<Dataset> BuildFieldDataset(const TrainSpec& spec, const std::filesystem::path& base_dir,
                                   const Clock* clock);
 
-//! Failures per asset from a weft-sim labels CSV (asset,signal,fault,severity,start,end,failure).
+//! Failures per asset from a weft-sim labels CSV (asset,signal,fault,severity,start,end,failure)
+//! or from confirmed-fault work orders.
 struct FailureLabel {
   std::string asset;
-  std::string fault;
+  std::string fault;  //!< the CSV's fault kind; "work_order" for a work order
   double severity = 0;
   double sensor_drift_per_day = 0;  //!< scenario runs with a drifting sensor
-  int64_t start_us = 0;
+  std::optional<int64_t> start_us;  //!< when the fault started; unknown for a work order
   std::optional<int64_t> failure_us;
 };
 Result<std::vector<FailureLabel>> ParseLabelsCsv(std::string_view text, const std::string& file);
+
+//! A false-alarm work order: an inspection of `asset` at `event_us` found no fault.
+struct ConfirmedNegative {
+  std::string asset;
+  int64_t event_us = 0;
+};
+
+//! The labels a work_orders table holds for [from_us, to_us).
+struct WorkOrderLabels {
+  std::vector<FailureLabel> failures;           //!< confirmed_fault: failure_us = event_ts
+  std::vector<ConfirmedNegative> false_alarms;  //!< false_alarm
+  int64_t table_rows = 0;                       //!< all rows of the table at the version
+  size_t rows = 0;                              //!< rows read (matching the time range)
+  size_t other_outcomes = 0;                    //!< rows of another outcome: skipped
+  std::string where;                            //!< the scan's predicate (lineage)
+};
+
+//! Reads the work orders with event_ts in [from_us, to_us) at `version` of the table at
+//! `location` (needs columns event_ts timestamp, asset string, outcome string; a `date`
+//! partition is used for pruning when present). Errors name "field_data.work_orders.table",
+//! the location and, for a missing column or version, the version: NotFound for a missing
+//! table, InvalidArgument for a missing column. REQUIRES: from_us < to_us.
+Result<WorkOrderLabels> ReadWorkOrderLabels(const std::string& location, int64_t version,
+                                            int64_t from_us, int64_t to_us, const Clock* clock);
 
 }  // namespace weft::mlops
 

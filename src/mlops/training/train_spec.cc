@@ -263,7 +263,8 @@ void ParseScenarios(YamlReader& r, const YamlValue& v, ScenarioSpec* s) {
 }
 
 void ParseFieldData(YamlReader& r, const YamlValue& v, FieldDataSpec* fd) {
-  YamlFields f = r.OpenMap(v, {"telemetry", "version", "from", "to", "labels", "row_every"});
+  YamlFields f =
+      r.OpenMap(v, {"telemetry", "version", "from", "to", "labels", "work_orders", "row_every"});
   if (!f.ok()) return;
   if (auto x = r.Required(f, "telemetry")) fd->telemetry = r.Str(*x).value_or("");
   if (auto x = r.Required(f, "version")) fd->version = r.Int(*x, 0, INT64_MAX).value_or(0);
@@ -284,7 +285,32 @@ void ParseFieldData(YamlReader& r, const YamlValue& v, FieldDataSpec* fd) {
   if (auto to = ts("to", &fd->to_us)) {
     if (fd->to_us <= fd->from_us) r.Err(ye::kInvalidValue, *to, "'to' must be after 'from'");
   }
-  if (auto x = r.Required(f, "labels")) fd->labels = r.Str(*x).value_or("");
+  if (auto x = f.Get("labels")) {
+    fd->labels = r.Str(*x).value_or("");
+    if (x->node.IsScalar() && fd->labels.empty()) {
+      r.Err(ye::kInvalidValue, *x, "the labels CSV path must not be empty");
+    }
+  }
+  if (auto x = f.Get("work_orders")) {
+    YamlFields wf = r.OpenMap(*x, {"table", "version"});
+    if (wf.ok()) {
+      WorkOrdersSpec wo;
+      if (auto t = r.Required(wf, "table")) {
+        wo.table = r.Str(*t).value_or("");
+        if (t->node.IsScalar() && wo.table.empty()) {
+          r.Err(ye::kInvalidValue, *t, "the work_orders table location must not be empty");
+        }
+      }
+      // Pinned, like the telemetry: the same spec must see the same work orders.
+      if (auto n = r.Required(wf, "version")) wo.version = r.Int(*n, 0, INT64_MAX).value_or(0);
+      fd->work_orders = std::move(wo);
+    }
+  }
+  if (!f.Has("labels") && !f.Has("work_orders")) {
+    r.Err(ye::kMissingField, v.loc, v.path,
+          "field_data needs 'labels' (a weft-sim labels CSV) or 'work_orders' ({table, "
+          "version}: the core's work_orders Delta table), or both: where the failures come from");
+  }
   if (auto x = f.Get("row_every")) {
     if (auto d = Dur(r, *x)) {
       if (d->count() <= 0) {

@@ -50,6 +50,26 @@
 //     from: 2026-01-01T00:00:00Z
 //     to: 2026-01-15T00:00:00Z
 //     labels: labels.csv               # weft-sim --labels CSV
+//     work_orders: {table: /path/to/lake/work_orders, version: 3}
+//                                      # the core's work_orders Delta table at a pinned version
+//                                      # (POST /api/v1/workorders); relative: as `telemetry`
+//                                      # At least one of labels and work_orders; both merge.
+//   Work-order labels (field_data.work_orders; columns read by name: event_ts, asset, outcome):
+//   - outcome "confirmed_fault": a failure of `asset` at event_ts, exactly as a labels-CSV
+//     failure (rows 0 < event_ts - ts <= horizon are 1; the asset's run ends there and its next
+//     samples start a new run), except that the fault's start is unknown (RunInfo::
+//     fault_start_us empty: evaluation counts any alarm up to 3 x horizon before it as early
+//     enough). A failure at the same instant in the CSV and the table counts once.
+//   - outcome "false_alarm": an inspection found no fault at event_ts. Rows of that asset with
+//     0 <= event_ts - ts <= horizon (and no failure of the asset between ts and event_ts: that
+//     inspection saw the repaired asset) keep label 0 and are marked
+//     DatasetRow::confirmed_negative (lineage: field_data.work_orders.confirmed_negative_rows).
+//     A confirmed failure within the horizon after such a row wins (a failure is a fact, an
+//     inspection a judgement at one instant): the row stays 1 and is counted as
+//     conflicting_rows.
+//   - any other outcome is skipped and counted (other_outcomes); no work order = no failure.
+//   Only work orders with event_ts in [from, to + horizon) are read (the ones that can label a
+//   row); the lineage records the table, its Delta version, the predicate and the counts.
 //   holdout: {fraction: 0.3, seed: 1}  # held-out share of runs (stratified: failure / healthy)
 //   xgboost: {rounds: 150, max_depth: 4, eta: 0.1, subsample: 0.8}   # also min_child_weight
 //   threshold: 0.5                     # score >= threshold -> alarm row
@@ -105,12 +125,19 @@ struct ScenarioSpec {
   std::optional<SensorDrift> sensor_drift;
 };
 
+//! field_data.work_orders: the core's work_orders Delta table at a pinned version.
+struct WorkOrdersSpec {
+  std::string table;  //!< location as written (resolved against TrainOptions::base_dir)
+  int64_t version = 0;
+};
+
 struct FieldDataSpec {
   std::string telemetry;  //!< location as written (resolved against TrainOptions::base_dir)
   int64_t version = 0;
   int64_t from_us = 0;
   int64_t to_us = 0;
-  std::string labels;  //!< labels CSV path as written
+  std::string labels;  //!< labels CSV path as written; "" = none (then work_orders is set)
+  std::optional<WorkOrdersSpec> work_orders;
   Micros row_every{std::chrono::minutes(10)};
 };
 

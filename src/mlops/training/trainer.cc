@@ -368,6 +368,8 @@ Result<TrainResult> Train(const TrainSpec& spec, const TrainOptions& options) {
   out.lineage["dataset"] = {{"runs", ds.runs.size()},
                             {"rows", ds.rows.size()},
                             {"positives", out.positives},
+                            // label-0 rows verified by a false-alarm work order
+                            {"confirmed_negatives", ds.confirmed_negatives()},
                             {"model_sha256", edge::inference::Sha256Hex(model_json)}};
   out.model_json = std::move(model_json);
   return out;

@@ -21,8 +21,11 @@
 // training scores'), in the form mlops/monitoring's ParseMonitorConfig reads; model; and a
 // monitoring block (default thresholds, monitored signals).
 // The lineage (JSON): spec file + sha256, scenarios (twin model, version, params, seed, ...),
-// field_data (telemetry location, Delta version, from/to, labels sha256), xgboost params, code
-// version (WEFT_CODE_VERSION at build time, "unknown" without), trained_at (the clock).
+// field_data (telemetry location, Delta version, from/to, labels sha256; work_orders: table
+// location, Delta version, table_rows, rows read, confirmed_faults, false_alarms,
+// confirmed_negative_rows, conflicting_rows), xgboost params, code version (WEFT_CODE_VERSION at
+// build time, "unknown" without), trained_at (the clock), dataset (runs, rows, positives,
+// confirmed_negatives, model sha256).
 //
 // Thread-safety: reentrant (XGBoost handles are per call).
 #ifndef WEFT_MLOPS_TRAINING_TRAINER_H_

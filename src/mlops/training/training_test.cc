@@ -15,8 +15,8 @@
 #include "lake/lake_table.h"
 #include "mlops/training/dataset.h"
 #include "mlops/training/evaluation.h"
-#include "mlops/training/train_spec.h"
 #include "mlops/training/test_spec.h"
+#include "mlops/training/train_spec.h"
 #include "mlops/training/trainer.h"
 #include "mlops/twins/twin_registry.h"
 #include "twin/twin.h"
@@ -328,7 +328,8 @@ TEST(TrainerTest, DISABLED_ExampleSpecFigures) {
 
 // Telemetry rows of one motor twin, as the core's ingest writes them (the columns training
 // reads, plus the `date` partition).
-lake::RecordBatch TelemetryRows(int64_t start_us, int hours, uint64_t seed, double load) {
+lake::RecordBatch TelemetryRows(int64_t start_us, int hours, uint64_t seed, double load,
+                                const std::string& asset = "m1") {
   lake::RecordBatch b({{"date", lake::ColumnType::kDate, false},
                        {"ts", lake::ColumnType::kTimestampMicros, false},
                        {"asset", lake::ColumnType::kString, false},
@@ -346,7 +347,7 @@ lake::RecordBatch TelemetryRows(int64_t start_us, int hours, uint64_t seed, doub
     for (const char* sig : signals) {
       b.column(0).AppendInt(DayOf(TimeFromUnixMicros(ts)).time_since_epoch().count());
       b.column(1).AppendInt(ts);
-      b.column(2).AppendString("m1");
+      b.column(2).AppendString(asset);
       b.column(3).AppendString("motor");
       b.column(4).AppendString(sig);
       b.column(5).AppendDouble(*tw->Output(sig));
@@ -439,6 +440,280 @@ threshold: 0.5
   auto d9 = BuildFieldDataset(spec_for(9), dir, &clock);
   EXPECT_FALSE(d9.ok());
   std::filesystem::remove_all(dir);
+}
+
+// The core's work_orders table (core/ingest/tables.cc, LakeTableSchema(kWorkOrders)), spelled
+// out: mlops sits below the core and reads the table by column name.
+std::vector<lake::BatchField> WorkOrderSchema() {
+  return {{"date", lake::ColumnType::kDate, false},
+          {"event_ts", lake::ColumnType::kTimestampMicros, false},
+          {"opened_ts", lake::ColumnType::kTimestampMicros, false},
+          {"closed_ts", lake::ColumnType::kTimestampMicros, false},
+          {"recorded_ts", lake::ColumnType::kTimestampMicros, false},
+          {"id", lake::ColumnType::kString, false},
+          {"site", lake::ColumnType::kString, true},
+          {"area", lake::ColumnType::kString, true},
+          {"line", lake::ColumnType::kString, true},
+          {"asset", lake::ColumnType::kString, false},
+          {"alert_id", lake::ColumnType::kString, true},
+          {"outcome", lake::ColumnType::kString, false},
+          {"minutes", lake::ColumnType::kDouble, false},
+          {"note", lake::ColumnType::kString, true},
+          {"principal", lake::ColumnType::kString, false}};
+}
+
+struct WorkOrder {
+  std::string asset;
+  std::string event;  // ISO-8601
+  std::string outcome;
+};
+
+lake::RecordBatch WorkOrderRows(const std::vector<WorkOrder>& orders) {
+  lake::RecordBatch b(WorkOrderSchema());
+  int n = 0;
+  for (const WorkOrder& o : orders) {
+    const int64_t ts = ParseTimestampMicros(o.event).value();
+    b.column(0).AppendInt(DayOf(TimeFromUnixMicros(ts)).time_since_epoch().count());
+    b.column(1).AppendInt(ts);
+    b.column(2).AppendInt(ts + 600'000'000);
+    b.column(3).AppendInt(ts + 3'600'000'000);
+    b.column(4).AppendInt(ts + 3'700'000'000);
+    b.column(5).AppendString("wo-" + std::to_string(n++));
+    b.column(6).AppendString("plant");
+    b.column(7).AppendString("a1");
+    b.column(8).AppendString("l1");
+    b.column(9).AppendString(o.asset);
+    b.column(10).AppendString("alert-" + std::to_string(n));
+    b.column(11).AppendString(o.outcome);
+    b.column(12).AppendDouble(45);
+    b.column(13).AppendString("checked the bearing");
+    b.column(14).AppendString("tech1");
+  }
+  return b;
+}
+
+// A lake with telemetry of two motors over 12 h (one version) and a work_orders table:
+//   version 1: m1 confirmed_fault 10:00, m1 false_alarm 09:00, m1 false_alarm 10:30 (after
+//              the repair), m2 false_alarm 06:00, m2 "cancelled" 05:00 (not an outcome
+//              training knows), m1 confirmed_fault on 2026-01-03 (outside [from, to + horizon):
+//              not read);
+//   version 2: + m2 confirmed_fault 11:00.
+class WorkOrderLabelsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(TempDir("work_orders"));
+    auto tel = lake::LakeTable::Open((*dir_ / "telemetry").string(), &clock_, true);
+    ASSERT_TRUE(tel.ok()) << tel.status().ToString();
+    ASSERT_TRUE((*tel)->Create(TelemetryRows(0, 0, 0, 0).fields(), {"date"}).ok());
+    lake::RecordBatch rows = TelemetryRows(T(0), 12, 1, 0.6, "m1");
+    rows.Append(TelemetryRows(T(0), 12, 2, 0.8, "m2"));
+    ASSERT_TRUE((*tel)->Append(rows).ok());
+
+    auto wo = lake::LakeTable::Open((*dir_ / "work_orders").string(), &clock_, true);
+    ASSERT_TRUE(wo.ok()) << wo.status().ToString();
+    ASSERT_TRUE((*wo)->Create(WorkOrderSchema(), {"date"}).ok());
+    auto v1 = (*wo)->Append(WorkOrderRows({{"m1", "2026-01-01T10:00:00Z", "confirmed_fault"},
+                                           {"m1", "2026-01-01T09:00:00Z", "false_alarm"},
+                                           {"m1", "2026-01-01T10:30:00Z", "false_alarm"},
+                                           {"m2", "2026-01-01T06:00:00Z", "false_alarm"},
+                                           {"m2", "2026-01-01T05:00:00Z", "cancelled"},
+                                           {"m1", "2026-01-03T10:00:00Z", "confirmed_fault"}}));
+    ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+    ASSERT_EQ(v1->version, 1);
+    auto v2 = (*wo)->Append(WorkOrderRows({{"m2", "2026-01-01T11:00:00Z", "confirmed_fault"}}));
+    ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+    ASSERT_EQ(v2->version, 2);
+
+    // A table that is not a work_orders table: no outcome column.
+    auto bad = lake::LakeTable::Open((*dir_ / "not_work_orders").string(), &clock_, true);
+    ASSERT_TRUE(bad.ok());
+    ASSERT_TRUE((*bad)
+                    ->Create({{"event_ts", lake::ColumnType::kTimestampMicros, false},
+                              {"asset", lake::ColumnType::kString, false}},
+                             {})
+                    .ok());
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static int64_t T(int hour, int minute = 0) {
+    return ParseTimestampMicros("2026-01-01T00:00:00Z").value() +
+           (int64_t{hour} * 60 + minute) * 60'000'000;
+  }
+
+  static std::string Spec(const std::string& labels) {
+    return R"(name: bearing_risk
+asset_type: motor
+output: failure_risk
+task: failure_within_horizon
+horizon: 2h
+window: 16
+features:
+  - {signal: vibration_rms, stats: [last, mean]}
+  - {signal: bearing_temp_de, stats: [last]}
+field_data:
+  telemetry: telemetry
+  version: 1
+  from: 2026-01-01T00:00:00Z
+  to: 2026-01-02T00:00:00Z
+)" + labels +
+           R"(
+holdout: {fraction: 0.5, seed: 1}
+xgboost: {rounds: 5, max_depth: 2}
+threshold: 0.5
+)";
+  }
+
+  static inline ManualClock clock_{TimeFromUnixMicros(1'800'000'000'000'000)};
+  static inline std::filesystem::path* dir_ = nullptr;
+};
+
+TEST_F(WorkOrderLabelsTest, ParsesTheSpecForms) {
+  TrainSpec spec = MustParse(Spec("  work_orders: {table: work_orders, version: 2}"));
+  ASSERT_TRUE(spec.field_data);
+  EXPECT_EQ(spec.field_data->labels, "");
+  ASSERT_TRUE(spec.field_data->work_orders);
+  EXPECT_EQ(spec.field_data->work_orders->table, "work_orders");
+  EXPECT_EQ(spec.field_data->work_orders->version, 2);
+  spec = MustParse(Spec("  labels: labels.csv\n  work_orders: {table: w, version: 0}"));
+  EXPECT_EQ(spec.field_data->labels, "labels.csv");
+  EXPECT_EQ(spec.field_data->work_orders->version, 0);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"", "field_data needs 'labels'"},
+      {"  work_orders: {table: work_orders}", "field_data.work_orders"},
+      {"  work_orders: {table: work_orders, version: -1}", "field_data.work_orders.version"},
+      {"  work_orders: {table: work_orders, version: 1, sha: x}", "field_data.work_orders.sha"},
+      {"  work_orders: work_orders", "field_data.work_orders"},
+  };
+  for (const auto& [text, want] : bad) {
+    Diagnostics diags;
+    EXPECT_FALSE(ParseTrainSpec(Spec(text), "w.yaml", &diags).ok()) << text;
+    EXPECT_NE(diags.ToString().find(want), std::string::npos) << text << "\n" << diags.ToString();
+  }
+}
+
+TEST_F(WorkOrderLabelsTest, ConfirmedFaultsArePositivesAndFalseAlarmsNegatives) {
+  auto d = BuildFieldDataset(MustParse(Spec("  work_orders: {table: work_orders, version: 1}")),
+                             *dir_, &clock_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  // m1: split at its confirmed fault (10:00) into two runs; m2: one run (no failure at v1).
+  ASSERT_EQ(d->runs.size(), 3u);
+  EXPECT_EQ(d->runs[0].id, "field:m1#0");
+  ASSERT_TRUE(d->runs[0].failure_us);
+  EXPECT_EQ(*d->runs[0].failure_us, T(10));
+  EXPECT_TRUE(d->runs[0].fault);
+  EXPECT_FALSE(d->runs[0].fault_start_us);  // a work order does not know when the fault began
+  EXPECT_EQ(d->runs[1].id, "field:m1#1");
+  EXPECT_FALSE(d->runs[1].failure_us);
+  EXPECT_EQ(d->runs[2].id, "field:m2#0");
+  EXPECT_FALSE(d->runs[2].failure_us);
+  EXPECT_FALSE(d->runs[2].fault);
+
+  size_t positives = 0, confirmed = 0;
+  for (const DatasetRow& r : d->rows) {
+    const std::string& asset = d->runs[r.run].asset;
+    const std::string at = asset + " " + FormatTimestampMicros(r.ts_us);
+    // Positive: m1's rows within 2 h before 10:00.
+    const bool positive = asset == "m1" && r.ts_us >= T(8) && r.ts_us < T(10);
+    EXPECT_EQ(r.label > 0.5f, positive) << at;
+    // Confirmed negative: within 2 h before a false alarm (m1 09:00 and 10:30, m2 06:00) and not
+    // positive. m1's rows 08:00 .. 09:00 are positive: the failure at 10:00 wins over the false
+    // alarm. The 10:30 inspection (after the failure) verifies m1's rows after 10:00 only.
+    const bool verified = (asset == "m1" && r.ts_us >= T(7) && r.ts_us < T(8)) ||
+                          (asset == "m1" && r.ts_us > T(10) && r.ts_us <= T(10, 30)) ||
+                          (asset == "m2" && r.ts_us >= T(4) && r.ts_us <= T(6));
+    EXPECT_EQ(r.confirmed_negative, verified) << at;
+    positives += r.label > 0.5f ? size_t{1} : size_t{0};
+    confirmed += r.confirmed_negative ? size_t{1} : size_t{0};
+  }
+  EXPECT_EQ(positives, 12u);  // 08:00 .. 09:50
+  EXPECT_EQ(confirmed, 6u + 3u + 13u);
+  EXPECT_EQ(d->confirmed_negatives(), 22u);
+
+  const nlohmann::json& wo = d->lineage["field_data"]["work_orders"];
+  EXPECT_EQ(wo["table"], (*dir_ / "work_orders").lexically_normal().string());
+  EXPECT_EQ(wo["delta_version"], 1);
+  EXPECT_EQ(wo["table_rows"], 6);
+  EXPECT_EQ(wo["rows"], 5);  // the 2026-01-03 order is after to + horizon
+  EXPECT_EQ(wo["confirmed_faults"], 1);
+  EXPECT_EQ(wo["false_alarms"], 3);
+  EXPECT_EQ(wo["other_outcomes"], 1);
+  EXPECT_EQ(wo["confirmed_negative_rows"], 22);
+  EXPECT_EQ(wo["conflicting_rows"], 7);  // m1 08:00 .. 09:00 (not 09:10 .. 09:50: see 10:30)
+  EXPECT_NE(wo["where"].get<std::string>().find("event_ts >= '2026-01-01T00:00:00"),
+            std::string::npos)
+      << wo.dump();
+  EXPECT_FALSE(d->lineage["field_data"].contains("labels_sha256"));
+
+  // Version 2 adds m2's confirmed fault at 11:00: the pinned version decides.
+  auto d2 = BuildFieldDataset(MustParse(Spec("  work_orders: {table: work_orders, version: 2}")),
+                              *dir_, &clock_);
+  ASSERT_TRUE(d2.ok()) << d2.status().ToString();
+  ASSERT_EQ(d2->runs.size(), 4u);
+  EXPECT_EQ(*d2->runs[2].failure_us, T(11));
+  EXPECT_EQ(d2->positives(), 24u);
+  EXPECT_EQ(d2->lineage["field_data"]["work_orders"]["table_rows"], 7);
+}
+
+TEST_F(WorkOrderLabelsTest, MergesWithTheLabelsCsvAndTrains) {
+  {
+    // The CSV knows m1's failure (same instant as the work order) and when its wear began.
+    std::ofstream labels(*dir_ / "labels.csv");
+    labels << "asset,signal,fault,severity,start,end,failure\n"
+           << "m1,bearing_temp_de,bearing_wear,0.8,2026-01-01T02:00:00.000Z,,"
+              "2026-01-01T10:00:00.000Z\n";
+  }
+  TrainSpec spec =
+      MustParse(Spec("  labels: labels.csv\n  work_orders: {table: work_orders, version: 2}"));
+  auto d = BuildFieldDataset(spec, *dir_, &clock_);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->runs.size(), 4u);  // one failure at 10:00, not two
+  ASSERT_TRUE(d->runs[0].fault_start_us);
+  EXPECT_EQ(*d->runs[0].fault_start_us, T(2));
+  EXPECT_EQ(d->positives(), 24u);
+  EXPECT_EQ(d->lineage["field_data"]["labels_sha256"].get<std::string>().size(), 64u);
+
+  Result<TrainResult> r = Train(spec, {.base_dir = *dir_, .clock = &clock_});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->positives, 24u);
+  EXPECT_EQ(r->lineage["dataset"]["confirmed_negatives"], 22);
+  EXPECT_EQ(r->lineage["field_data"]["work_orders"]["delta_version"], 2);
+  EXPECT_EQ(r->lineage["field_data"]["work_orders"]["table_rows"], 7);
+  EXPECT_EQ(r->test_runs, 2u);  // one failure run and one healthy run held out
+}
+
+TEST_F(WorkOrderLabelsTest, ErrorsNameTheTable) {
+  auto build = [&](const std::string& work_orders) {
+    return BuildFieldDataset(MustParse(Spec("  work_orders: " + work_orders)), *dir_, &clock_);
+  };
+  auto missing = build("{table: no_such_table, version: 1}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  EXPECT_NE(missing.status().message().find("field_data.work_orders.table " +
+                                            (*dir_ / "no_such_table").lexically_normal().string()),
+            std::string::npos)
+      << missing.status().message();
+
+  auto version = build("{table: work_orders, version: 9}");
+  ASSERT_FALSE(version.ok());
+  EXPECT_NE(version.status().message().find("field_data.work_orders.table"), std::string::npos)
+      << version.status().message();
+  EXPECT_NE(version.status().message().find("at version 9"), std::string::npos)
+      << version.status().message();
+
+  auto column = build("{table: not_work_orders, version: 0}");
+  ASSERT_FALSE(column.ok());
+  EXPECT_EQ(column.status().code(), StatusCode::kInvalidArgument);
+  const std::string table =
+      "field_data.work_orders.table " + (*dir_ / "not_work_orders").lexically_normal().string();
+  for (const std::string& want :
+       {table, std::string("no column 'outcome' of type string"), std::string("at version 0")}) {
+    EXPECT_NE(column.status().message().find(want), std::string::npos) << want << "\n"
+                                                                       << column.status().message();
+  }
 }
 
 // A registered (calibrated) twin version drives the scenarios: its parameters reach the runs and
