@@ -33,7 +33,7 @@ EDGE=edge-ctl LOOP=hz1-temp PERIOD=4 WATCHDOG=5 AUTO_SP=22.5 SUP_SP=19.0
 now() { date +%s.%N; }
 # wait_for SECONDS COMMAND...: polls every 0.2 s; true when COMMAND succeeded in time.
 wait_for() {
-  local end; end=$(awk "BEGIN{print $(now) + $1}"); shift
+  local end; end=$(awk "BEGIN{printf \"%.3f\", $(now) + $1}"); shift
   while awk "BEGIN{exit !($(now) < $end)}"; do "$@" && return 0; sleep 0.2; done
   return 1
 }
@@ -274,7 +274,18 @@ check "supervised: after weft control approve-proposal it is written and read ba
   $approved_ok
 check "actions: approved by olga, then the write with its proposal_id" \
   wait_for 8 has_action "r['kind'] == 'write' and r['mode'] == 'supervised' and r['approved_by'] == 'olga' and r['proposal_id'] == '$id'"
-check "actions: unapproved proposals expire" wait_for 8 has_action "r['kind'] == 'expired'"
+# Every proposal but the newest (maybe still pending) has an outcome: approved or expired.
+proposals_closed() {
+  actions | python3 -c "
+import json, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+proposed = sorted((r['ts'], r['proposal_id']) for r in rows if r['kind'] == 'proposed')
+closed = {r['proposal_id'] for r in rows if r['kind'] in ('approved', 'expired')}
+open_ = [p for _, p in proposed[:-1] if p not in closed]
+sys.exit(0 if len(proposed) >= 2 and not open_ and any(r['kind'] == 'expired' for r in rows) else 1)"
+}
+check "actions: every other proposal was approved or expired, on record" \
+  wait_for $((PERIOD + 8)) proposals_closed
 
 # --- 4. work orders ----------------------------------------------------------------------------
 at=$(date -u +%Y-%m-%dT%H:%M:%SZ)

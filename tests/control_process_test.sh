@@ -52,7 +52,7 @@ now() { date +%s.%N; }
 since() { awk "BEGIN{printf \"%.2f\", $(now) - $1}"; }
 # wait_for SECONDS COMMAND...: polls every 0.1 s; true when COMMAND succeeded in time.
 wait_for() {
-  local end; end=$(awk "BEGIN{print $(now) + $1}"); shift
+  local end; end=$(awk "BEGIN{printf \"%.3f\", $(now) + $1}"); shift
   while awk "BEGIN{exit !($(now) < $end)}"; do "$@" && return 0; sleep 0.1; done
   return 1
 }

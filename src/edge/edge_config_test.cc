@@ -148,6 +148,35 @@ uplink: {broker: {url: "mqtts://core:8883", client_id: other}}
   EXPECT_NE(m.find("takes no client_id"), std::string::npos) << m;
 }
 
+TEST(EdgeConfig, TheControlSectionIsKeptWithItsPlaceForTheRuntime) {
+  Diagnostics diags;
+  auto none = ParseEdgeConfig(kMinimal, "edge.yaml", &diags);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->control.has_value()) << "no control: section, no loops";
+
+  // The section is read (and checked against the plant) by the runtime, which needs the plant;
+  // here it is kept as written, with its place for the diagnostics.
+  auto c = ParseEdgeConfig(std::string(kMinimal) + R"(control:
+  grant_key: keys/control-grant.pub.pem
+  loops: []
+)",
+                           "/etc/weft/edge.yaml", &diags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->control.has_value());
+  EXPECT_TRUE(c->control->node.IsMap());
+  EXPECT_EQ(c->control->node["grant_key"].as<std::string>(), "keys/control-grant.pub.pem");
+  EXPECT_EQ(c->control->loc.file, "/etc/weft/edge.yaml");
+  EXPECT_EQ(c->control->loc.line, 6) << "the line of the section's first key (grant_key)";
+
+  // A misspelt section name is still an unknown top-level key, with a suggestion.
+  Diagnostics d2;
+  auto bad = ParseEdgeConfig(std::string(kMinimal) + "controls: {loops: []}\n", "edge.yaml", &d2);
+  ASSERT_FALSE(bad.ok());
+  const std::string m = d2.ToString() + bad.status().message();
+  EXPECT_NE(m.find("edge.yaml:5"), std::string::npos) << m;
+  EXPECT_NE(m.find("control"), std::string::npos) << m;
+}
+
 TEST(EdgeConfig, ByteSizes) {
   EXPECT_EQ(ParseByteSize("4096"), 4096u);
   EXPECT_EQ(ParseByteSize("2MiB"), 2u << 20);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "edge/uplink/batch_codec.h"
+#include "modbus/tcp_server.h"
 #include "testing/example_plant.h"
 #include "testing/test_env.h"
 
@@ -72,6 +74,36 @@ class RuntimeTest : public ::testing::Test {
         << (uplink_broker.empty() ? "" : "broker: {url: \"" + uplink_broker + "\"}, ")
         << "dir: " << dir_->path() << "/buf, batch: {max_samples: 5, max_interval: 200ms}}\n"
         << "http: {listen: \"127.0.0.1:0\"}\n";
+  }
+
+  //! An edge.yaml with a `control:` section (issue 8) after the usual sections; lyon-hz-01's
+  //! PLC (10.20.0.50:502) is reached at `plc` ("" = not overridden).
+  std::string WriteControlConfig(const std::string& scope, const std::string& control,
+                                 const std::string& plc = "") {
+    std::string text =
+        "weft_edge: 1\nid: e1\nplant: " +
+        std::filesystem::absolute(weft::testing::ExamplePlantPath()).string() +
+        "\nscope: " + scope + "\nbroker: {url: \"" + broker_->url() + "\"}\n" +
+        "sources: {sparkplug: {enabled: false}, json: {enabled: false}, modbus: {enabled: false" +
+        (plc.empty() ? "" : ", endpoints: {\"10.20.0.50:502\": \"" + plc + "\"}") + "}}\n" +
+        "uplink: {ack: broker, dir: " + dir_->path() +
+        "/buf, batch: {max_samples: 5, max_interval: 100ms}}\n" +
+        "http: {listen: \"127.0.0.1:0\"}\n" + control;
+    std::ofstream(config_) << text;
+    return text;
+  }
+
+  //! The control actions the edge sent up so far.
+  std::vector<uplink::ActionRecordValue> UplinkActions() {
+    std::lock_guard<std::mutex> lock(inbox_.mu);
+    std::vector<uplink::ActionRecordValue> out;
+    for (const auto& m : inbox_.messages) {
+      if (m.topic.rfind("weft/v1/uplink/e1/", 0) != 0) continue;
+      auto b = uplink::DecodeBatch(m.payload);
+      if (!b.ok()) continue;
+      out.insert(out.end(), b->actions.begin(), b->actions.end());
+    }
+    return out;
   }
 
   std::unique_ptr<weft::testing::MosquittoBroker> broker_;
@@ -218,6 +250,165 @@ TEST_F(RuntimeTest, WithTheUplinkDownEverythingReceivedIsStoredOnDisk) {
     }
   }
   EXPECT_EQ(ts.size(), 23u) << "every sample received is in the buffer, waiting for the uplink";
+}
+
+//! The 1-based line of the first line of `text` that contains `needle` (0: none).
+int LineOf(const std::string& text, const std::string& needle) {
+  size_t at = text.find(needle);
+  if (at == std::string::npos) return 0;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+}
+
+// One loop on lyon-hz-01 (issue 8) with a python3 model proposing 21.5; {mode} and {safe} are
+// substituted by the tests.
+constexpr char kControlLoop[] = R"yaml(control:
+  loops:
+    - id: hz1
+      asset: lyon-hz-01
+      write: remote_setpoint
+      heartbeat: heartbeat
+      mode_signal: control_mode
+      readback: setpoint
+      read: [zone_temp]
+      period: 150ms
+      mode: {mode}
+      source:
+        process: {command: [python3, -c, "import sys\nfor l in sys.stdin: print('{\"setpoint\": 21.5}', flush=True)"], timeout: 2s}
+      envelope:
+        min: 16
+        max: 23
+        max_step: 1
+        max_rate: 1/s
+        safe: {safe}
+)yaml";
+
+std::string ControlLoopYaml(const std::string& mode, const std::string& safe) {
+  std::string s = kControlLoop;
+  s.replace(s.find("{mode}"), 6, mode);
+  s.replace(s.find("{safe}"), 6, safe);
+  return s;
+}
+
+TEST_F(RuntimeTest, ABadControlSectionIsRefusedWithItsPlace) {
+  // safe outside [min, max]: refused at start, at the line of `safe:`.
+  const std::string text = WriteControlConfig("[lyon-hz-01]", ControlLoopYaml("shadow", "30"));
+  auto rt = Runtime::Start(config_);
+  ASSERT_FALSE(rt.ok());
+  const std::string msg = rt.status().message();
+  const std::string place = config_ + ":" + std::to_string(LineOf(text, "safe: 30")) + ":";
+  EXPECT_NE(msg.find(place), std::string::npos) << "expected " << place << " in: " << msg;
+  EXPECT_NE(msg.find("safe 30 is outside [min 16, max 23]"), std::string::npos) << msg;
+
+  // A wanted mode that is not one: named with its place and the choices.
+  const std::string t2 = WriteControlConfig("[lyon-hz-01]", ControlLoopYaml("turbo", "18"));
+  auto rt2 = Runtime::Start(config_);
+  ASSERT_FALSE(rt2.ok());
+  const std::string m2 = rt2.status().message();
+  EXPECT_NE(m2.find(config_ + ":" + std::to_string(LineOf(t2, "mode: turbo")) + ":"),
+            std::string::npos)
+      << m2;
+  EXPECT_NE(m2.find("turbo"), std::string::npos) << m2;
+
+  // A wanted non-shadow mode without a grant key: no one could ever allow it.
+  WriteControlConfig("[lyon-hz-01]", ControlLoopYaml("autonomous", "18"));
+  auto rt3 = Runtime::Start(config_);
+  ASSERT_FALSE(rt3.ok());
+  EXPECT_NE(rt3.status().message().find("grant_key"), std::string::npos)
+      << rt3.status().message();
+}
+
+TEST_F(RuntimeTest, AControlLoopOnAnAssetOutOfScopeIsRefused) {
+  // The plant has lyon-hz-01, but this edge serves b1-cv-01 only.
+  WriteControlConfig("[b1-cv-01]", ControlLoopYaml("shadow", "18"));
+  auto rt = Runtime::Start(config_);
+  ASSERT_FALSE(rt.ok());
+  const std::string msg = rt.status().message();
+  EXPECT_NE(msg.find("lyon-hz-01"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("outside this edge's scope"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(config_), std::string::npos) << msg;
+  // An asset the plant does not have at all.
+  std::string yaml = ControlLoopYaml("shadow", "18");
+  yaml.replace(yaml.find("asset: lyon-hz-01"), 17, "asset: lyon-hz-99");
+  WriteControlConfig("[lyon-hz-01]", yaml);
+  auto rt2 = Runtime::Start(config_);
+  ASSERT_FALSE(rt2.ok());
+  EXPECT_NE(rt2.status().message().find("lyon-hz-99"), std::string::npos)
+      << rt2.status().message();
+}
+
+TEST_F(RuntimeTest, AShadowLoopReadsThePlcAndRecordsButNeverWrites) {
+  // lyon-hz-01's PLC in process: zone 20.5 degC, effective setpoint 21.0, local mode.
+  auto bank = modbus::RegisterBank::Create({.holding_registers = 32, .input_registers = 32});
+  ASSERT_TRUE(bank.ok()) << bank.status().ToString();
+  ASSERT_TRUE((*bank)->SetRegister(modbus::Table::kInputRegisters, 0, 205).ok());
+  ASSERT_TRUE((*bank)->SetRegister(modbus::Table::kHoldingRegisters, 4, 210).ok());
+  std::atomic<int> client_writes{0};
+  (*bank)->SetWriteListener([&](modbus::Table, uint16_t, uint16_t) { ++client_writes; });
+  auto server = modbus::ModbusTcpServer::Start("127.0.0.1", 0, *bank);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string plc = "127.0.0.1:" + std::to_string((*server)->port());
+  WriteControlConfig("[lyon-hz-01]", ControlLoopYaml("shadow", "18"), plc);
+  auto rt = Runtime::Start(config_);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+
+  // Every period: a "shadow" action with what would have been written (21.0 -> 21.5, within
+  // max_step 1), sent up the uplink; the PLC is read, never written.
+  std::vector<uplink::ActionRecordValue> shadow;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        shadow.clear();
+        for (const auto& a : UplinkActions()) {
+          if (a.kind == "shadow") shadow.push_back(a);
+        }
+        return shadow.size() >= 3;
+      },
+      seconds(10)))
+      << shadow.size() << " shadow actions; metrics:\n"
+      << (*rt)->MetricsText();
+  for (const auto& a : shadow) {
+    EXPECT_EQ(a.loop, "hz1");
+    EXPECT_EQ(a.asset, "lyon-hz-01");
+    EXPECT_EQ(a.mode, "shadow");
+    EXPECT_EQ(a.site, "lyon");
+    EXPECT_DOUBLE_EQ(a.requested, 21.5);
+    EXPECT_NEAR(a.before, 21.0, 1e-9);
+    EXPECT_NEAR(a.after, 21.5, 1e-9) << "what would have been written";
+  }
+  EXPECT_GT((*server)->stats().requests, 0u) << "the loop reads the PLC";
+  EXPECT_EQ(client_writes.load(), 0) << "shadow never writes, not even a heartbeat";
+  EXPECT_EQ(*(*bank)->GetRegister(modbus::Table::kHoldingRegisters, 12), 0);
+  EXPECT_EQ(*(*bank)->GetRegister(modbus::Table::kHoldingRegisters, 13), 0);
+  const std::string metrics = (*rt)->MetricsText();
+  EXPECT_NE(metrics.find("weft_edge_control_mode{loop=\"hz1\"} 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("weft_edge_control_writes_total{loop=\"hz1\"} 0"), std::string::npos)
+      << metrics;
+
+  // A control_grant signed by nobody the edge trusts (no grant_key): refused, still shadow.
+  ASSERT_TRUE(peer_->Publish("weft/v1/edge/e1/cmd/control_grant",
+                             R"({"grant": "{\"loop\":\"hz1\"}", "signature": "AAAA"})", 1, false)
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return inbox_.Count("weft/v1/edge/e1/reply") >= 1; }, seconds(5)));
+  {
+    std::lock_guard<std::mutex> lock(inbox_.mu);
+    for (const auto& m : inbox_.messages) {
+      if (m.topic == "weft/v1/edge/e1/reply") {
+        EXPECT_NE(m.payload.find("\"ok\":false"), std::string::npos) << m.payload;
+      }
+    }
+  }
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (const auto& a : UplinkActions()) {
+          if (a.kind == "grant_refused" && a.loop == "hz1") return true;
+        }
+        return false;
+      },
+      seconds(5)))
+      << "the refusal is recorded for the lake's actions table";
+  std::this_thread::sleep_for(milliseconds(400));
+  EXPECT_EQ(client_writes.load(), 0);
+  EXPECT_NE((*rt)->MetricsText().find("weft_edge_control_mode{loop=\"hz1\"} 0"), std::string::npos);
+  (*rt)->Stop();
 }
 
 TEST(RuntimeTls, MutualTlsToTheBrokerForSourcesAndUplink) {

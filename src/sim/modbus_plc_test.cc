@@ -19,7 +19,8 @@ namespace {
 using std::chrono::seconds;
 
 // lyon-hz-01 and lyon-hz-02 on the Lyon HVAC gateway (10.20.0.50:502/1), bases 0 and 16.
-constexpr int kSetpoint = 4, kRemoteSetpoint = 12, kHeartbeat = 13, kControlMode = 14, kAlarms = 15;
+// control_mode (14) and plc_alarms (15) are read together, from kControlMode.
+constexpr int kSetpoint = 4, kRemoteSetpoint = 12, kHeartbeat = 13, kControlMode = 14;
 
 struct Observation {
   bool ok = false;

@@ -377,6 +377,14 @@ void ControlLoop::Tick(TimePoint now) {
     return;
   }
   if (mode == Mode::kSupervised) {
+    if (pending_) {  // a Tick a hair under one period after it: it expires now, on record
+      ActionRecord x = Base(now, "expired");
+      x.requested = pending_->requested;
+      x.proposal_id = pending_->id;
+      x.reason = "not approved before the next period's proposal";
+      Emit(std::move(x));
+      pending_.reset();
+    }
     Pending p;
     p.id =
         config_.id + "-" + std::to_string(UnixMicros(now)) + "-" + std::to_string(++proposal_seq_);

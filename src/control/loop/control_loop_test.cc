@@ -350,11 +350,12 @@ for line in sys.stdin:
                    [this](const ActionRecord& r) { records_.push_back(r); });
   clock_.Set(clock.Now());
   ASSERT_TRUE(loop.ApplyGrant(Grant(Mode::kAutonomous)).ok());
-  loop.Tick(clock.Now());
+  // The last good proposal is dated by its Tick's `now` (before the model process starts).
+  const TimePoint last_good = clock.Now();
+  loop.Tick(last_good);
   ASSERT_DOUBLE_EQ(plc_.values["remote_setpoint"], 21.5);
   ASSERT_GT(model.pid(), 0);
   std::ofstream(dir_->path() + "/broken") << "";
-  TimePoint last_good = clock.Now();
   ASSERT_EQ(kill(model.pid(), SIGKILL), 0);
   TimePoint safe_at{};
   for (int i = 0; i < 40 && safe_at == TimePoint{}; ++i) {
