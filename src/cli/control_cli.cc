@@ -1,13 +1,12 @@
 #include "cli/control_cli.h"
 
-#include <httplib.h>
-
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/api_client.h"
 #include "cli/cli.h"
 #include "common/status.h"
 
@@ -15,110 +14,6 @@ namespace weft::cli {
 namespace {
 
 using json = nlohmann::json;
-
-//! Percent-encodes a path segment (everything but unreserved characters).
-std::string Segment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
-}
-
-struct Endpoint {
-  std::string host;
-  int port = 443;
-};
-
-Result<Endpoint> ParseApiUrl(const std::string& url) {
-  constexpr std::string_view kScheme = "https://";
-  if (url.rfind(kScheme, 0) != 0) {
-    return InvalidArgumentError("--api '" + url +
-                                "' must be an https:// URL, e.g. https://127.0.0.1:8443");
-  }
-  std::string rest = url.substr(kScheme.size());
-  while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.empty() || rest.find('/') != std::string::npos) {
-    return InvalidArgumentError("--api '" + url + "' must be https://HOST[:PORT] without a path");
-  }
-  Endpoint e;
-  const size_t colon = rest.rfind(':');
-  if (colon != std::string::npos && rest.find(']') == std::string::npos) {
-    e.host = rest.substr(0, colon);
-    const std::string port = rest.substr(colon + 1);
-    char* end = nullptr;
-    const long p = std::strtol(port.c_str(), &end, 10);
-    if (port.empty() || *end != '\0' || p < 1 || p > 65535) {
-      return InvalidArgumentError("--api '" + url + "': bad port '" + port + "'");
-    }
-    e.port = static_cast<int>(p);
-  } else {
-    e.host = rest;
-  }
-  if (e.host.empty()) return InvalidArgumentError("--api '" + url + "' has no host");
-  return e;
-}
-
-//! The answer of one API call: HTTP status and body.
-struct Answer {
-  int status = 0;
-  std::string body;
-};
-
-//! One call to weft-core's API with $WEFT_TOKEN; errors are printed by the caller.
-Result<Answer> CallApi(const ControlArgs& a, const std::string& method, const std::string& path,
-                       const json& body, std::ostream& err) {
-  if (a.api.empty()) {
-    return InvalidArgumentError("--api https://HOST:PORT (weft-core's API) is required");
-  }
-  WEFT_ASSIGN_OR_RETURN(Endpoint ep, ParseApiUrl(a.api));
-  const char* token_env = std::getenv("WEFT_TOKEN");
-  const std::string token = token_env != nullptr ? token_env : "";
-  if (token.empty()) {
-    return InvalidArgumentError(
-        "set the API token in the environment variable WEFT_TOKEN (never on the command line)");
-  }
-  if (!a.ca.empty() && a.insecure) return InvalidArgumentError("give --ca or --insecure, not both");
-  httplib::SSLClient client(ep.host, ep.port);
-  if (a.insecure) {
-    err << "weft: WARNING: --insecure: the API's certificate is not verified; anyone on the path "
-           "could read the token. Use --ca FILE outside a local demo.\n";
-    client.enable_server_certificate_verification(false);
-  } else {
-    if (!a.ca.empty()) {
-      if (!std::filesystem::exists(a.ca)) {
-        return InvalidArgumentError("--ca " + a.ca + " does not exist");
-      }
-      client.set_ca_cert_path(a.ca.c_str());
-    }
-    client.enable_server_certificate_verification(true);
-  }
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(30, 0);
-  client.set_write_timeout(30, 0);
-  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
-  httplib::Result res = method == "GET"
-                            ? client.Get(path, headers)
-                            : client.Post(path, headers, body.dump(), "application/json");
-  if (!res) {
-    std::string why = httplib::to_string(res.error());
-    if (res.error() == httplib::Error::SSLServerVerification) {
-      why +=
-          " (pass the CA certificate with --ca FILE, e.g. <state>/tls/cert.pem for weft-core's "
-          "self-signed one)";
-    }
-    return UnavailableError("cannot reach " + a.api + ": " + why);
-  }
-  return Answer{res->status, res->body};
-}
 
 std::string ApprovalsText(const json& list) {
   std::string out;
@@ -200,7 +95,7 @@ int RunControl(const ControlArgs& a, std::ostream& out, std::ostream& err) {
   };
   std::string method = "POST", path;
   json body = json::object();
-  const std::string loop = "/api/v1/control/loops/" + Segment(a.loop);
+  const std::string loop = "/api/v1/control/loops/" + PathSegment(a.loop);
   if (a.command == "approve") {
     path = loop + "/approvals";
     body = {{"edge", a.edge}, {"mode", a.mode}};
@@ -209,7 +104,7 @@ int RunControl(const ControlArgs& a, std::ostream& out, std::ostream& err) {
     path = loop + "/mode";
     body = {{"edge", a.edge}, {"mode", a.mode}};
   } else if (a.command == "approve-proposal") {
-    path = loop + "/proposals/" + Segment(a.proposal) + "/approve";
+    path = loop + "/proposals/" + PathSegment(a.proposal) + "/approve";
     body = {{"edge", a.edge}};
   } else if (a.command == "grant-key") {
     method = "GET";
@@ -226,21 +121,14 @@ int RunControl(const ControlArgs& a, std::ostream& out, std::ostream& err) {
   } else {
     return fail("give a subcommand", kExitUsage);
   }
-  Result<Answer> res = CallApi(a, method, path, body, err);
+  Result<ApiAnswer> res =
+      CallApi({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
   if (!res.ok()) {
     return fail(res.status().message(), res.status().code() == StatusCode::kInvalidArgument
                                             ? kExitUsage
                                             : kExitInvalidInput);
   }
-  if (res->status < 200 || res->status >= 300) {
-    const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-    std::string message = "HTTP " + std::to_string(res->status);
-    if (reply.is_object() && reply.contains("error") && reply["error"].is_object()) {
-      message += " " + reply["error"].value("code", std::string()) + ": " +
-                 reply["error"].value("message", std::string());
-    }
-    return fail(message, kExitInvalidInput);
-  }
+  if (!res->ok()) return fail(ApiErrorText(*res), kExitInvalidInput);
   if (a.command == "grant-key") {
     if (a.out_file.empty()) {
       out << res->body;

@@ -1,13 +1,12 @@
 #include "cli/model_cli.h"
 
-#include <httplib.h>
-
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "cli/api_client.h"
 #include "cli/cli.h"
 #include "common/time_format.h"
 #include "mlops/registry/model_registry.h"
@@ -142,125 +141,33 @@ int RunLocal(const ModelArgs& a, std::ostream& out, std::ostream& err, const Clo
 // ---------------------------------------------------------------------------------------------
 // Through the API: approve, promote, rollback
 
-//! Percent-encodes a path segment (everything but unreserved characters).
-std::string Segment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
-}
-
-struct Endpoint {
-  std::string host;
-  int port = 443;
-};
-
-Result<Endpoint> ParseApiUrl(const std::string& url) {
-  constexpr std::string_view kScheme = "https://";
-  if (url.rfind(kScheme, 0) != 0) {
-    return InvalidArgumentError("--api '" + url +
-                                "' must be an https:// URL, e.g. https://127.0.0.1:8443");
-  }
-  std::string rest = url.substr(kScheme.size());
-  while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.empty() || rest.find('/') != std::string::npos) {
-    return InvalidArgumentError("--api '" + url + "' must be https://HOST[:PORT] without a path");
-  }
-  Endpoint e;
-  const size_t colon = rest.rfind(':');
-  if (colon != std::string::npos && rest.find(']') == std::string::npos) {
-    e.host = rest.substr(0, colon);
-    const std::string port = rest.substr(colon + 1);
-    char* end = nullptr;
-    const long p = std::strtol(port.c_str(), &end, 10);
-    if (port.empty() || *end != '\0' || p < 1 || p > 65535) {
-      return InvalidArgumentError("--api '" + url + "': bad port '" + port + "'");
-    }
-    e.port = static_cast<int>(p);
-  } else {
-    e.host = rest;
-  }
-  if (e.host.empty()) return InvalidArgumentError("--api '" + url + "' has no host");
-  return e;
-}
-
 int RunRemote(const ModelArgs& a, std::ostream& out, std::ostream& err) {
   auto fail = [&](const std::string& message, int code) {
     err << "weft model " << a.command << ": " << message << "\n";
     return code;
   };
-  if (a.api.empty())
-    return fail("--api https://HOST:PORT (weft-core's API) is required", kExitUsage);
-  Result<Endpoint> ep = ParseApiUrl(a.api);
-  if (!ep.ok()) return fail(ep.status().message(), kExitUsage);
-  const char* token_env = std::getenv("WEFT_TOKEN");
-  const std::string token = token_env != nullptr ? token_env : "";
-  if (token.empty()) {
-    return fail(
-        "set the API token in the environment variable WEFT_TOKEN (never on the command "
-        "line)",
-        kExitUsage);
-  }
-  if (!a.ca.empty() && a.insecure) return fail("give --ca or --insecure, not both", kExitUsage);
-
-  std::string path = "/api/v1/models/" + Segment(a.name);
+  std::string path = "/api/v1/models/" + PathSegment(a.name);
   json body = json::object();
   if (a.command == "approve") {
-    path += "/versions/" + Segment(a.version) + "/approve";
+    path += "/versions/" + PathSegment(a.version) + "/approve";
     if (!a.role.empty()) body["role"] = a.role;
     if (!a.comment.empty()) body["comment"] = a.comment;
   } else if (a.command == "promote") {
-    path += "/aliases/" + Segment(a.alias);
+    path += "/aliases/" + PathSegment(a.alias);
     body["version"] = a.version;
   } else {
-    path += "/aliases/" + Segment(a.alias) + "/rollback";
+    path += "/aliases/" + PathSegment(a.alias) + "/rollback";
   }
 
-  httplib::SSLClient client(ep->host, ep->port);
-  if (a.insecure) {
-    err << "weft model: WARNING: --insecure: the API's certificate is not verified; anyone on "
-           "the path could read the token. Use --ca FILE outside a local demo.\n";
-    client.enable_server_certificate_verification(false);
-  } else {
-    if (!a.ca.empty()) {
-      if (!std::filesystem::exists(a.ca))
-        return fail("--ca " + a.ca + " does not exist", kExitUsage);
-      client.set_ca_cert_path(a.ca.c_str());
-    }
-    client.enable_server_certificate_verification(true);
+  Result<ApiAnswer> res =
+      CallApi({.api = a.api, .ca = a.ca, .insecure = a.insecure}, "POST", path, body.dump(), err);
+  if (!res.ok()) {
+    return fail(res.status().message(), res.status().code() == StatusCode::kInvalidArgument
+                                            ? kExitUsage
+                                            : kExitInvalidInput);
   }
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(30, 0);
-  client.set_write_timeout(30, 0);
-  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
-  httplib::Result res = client.Post(path, headers, body.dump(), "application/json");
-  if (!res) {
-    std::string why = httplib::to_string(res.error());
-    if (res.error() == httplib::Error::SSLServerVerification) {
-      why +=
-          " (pass the CA certificate with --ca FILE, e.g. <state>/tls/cert.pem for weft-core's "
-          "self-signed one)";
-    }
-    return fail("cannot reach " + a.api + ": " + why, kExitInvalidInput);
-  }
+  if (!res->ok()) return fail(ApiErrorText(*res), kExitInvalidInput);
   const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-  if (res->status < 200 || res->status >= 300) {
-    std::string message = "HTTP " + std::to_string(res->status);
-    if (reply.is_object() && reply.contains("error") && reply["error"].is_object()) {
-      message += " " + reply["error"].value("code", std::string()) + ": " +
-                 reply["error"].value("message", std::string());
-    }
-    return fail(message, kExitInvalidInput);
-  }
   if (a.json) {
     out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";
     return kExitOk;

@@ -120,7 +120,11 @@ TEST_F(UplinkSenderTest, BacklogDrainsMostImportantClassFirstAndLeavesTheQueueOn
 }
 
 TEST_F(UplinkSenderTest, NothingIsLostWhileTheBrokerIsDown) {
+  // Both declared before the subscribers, which write into them from their network threads
+  // until destroyed: `after` outliving `sub` (not the reverse) keeps that thread off a dead stack
+  // object (ASan stack-use-after-scope; without ASan a garbage mutex that hung the test).
   Received got;
+  Received after;
   auto sub = Subscribe(&got);
   auto client = Connect("edge-t");
   UplinkSender sender(queue_.get(), client.get(), {.edge_id = "edge-t", .inflight = 4});
@@ -135,7 +139,6 @@ TEST_F(UplinkSenderTest, NothingIsLostWhileTheBrokerIsDown) {
       << "unacknowledged batches stay in the queue";
   ASSERT_TRUE(broker_->Restart().ok());
   sub.reset();
-  Received after;
   ASSERT_TRUE(WaitFor([&] { return client->connected(); }, seconds(20)));
   sub = Subscribe(&after);
   ASSERT_TRUE(WaitFor([&] { return queue_->stats().bytes == 0; }, seconds(60)))
