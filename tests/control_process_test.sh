@@ -220,7 +220,7 @@ check "comm_loss: in that order" test "$(grep -o 'comms_lost\|comms_restored' "$
 remote_again() { [ "$(field 3)" = 1 ]; }
 check "comm_loss: remote again after restoring" wait_for $((PERIOD + 3)) remote_again
 
-# --- 6. weft-edge killed: the PLC returns to its schedule within plc_watchdog ----------------
+# --- 6. weft-edge killed: the PLC returns to its schedule within plc_watchdog (+ scan) ---------
 check "before the kill the PLC is remote" test "$(field 3)" = 1
 model_up() { kill -0 "$(cat "$tmp/model.pid")" 2>/dev/null; }
 wait_for 10 model_up
@@ -232,7 +232,9 @@ local_again() { [ "$(field 3)" = 0 ] && [ "$(field 1)" = "$schedule" ]; }
 if wait_for $((WATCHDOG + 3)) local_again; then
   took=$(since "$t0")
   echo "     weft-edge kill -9 -> PLC back on its schedule ($schedule) after $took s (plc_watchdog ${WATCHDOG} s)"
-  check "edge kill -9: schedule within plc_watchdog" awk "BEGIN{exit !($took <= $WATCHDOG + 0.5)}"
+  # The PLC scans once per simulator tick and this script polls it over Modbus: the stated bound
+  # is plc_watchdog plus 1.5 s for the scan, the poll and a loaded 2-core CI machine.
+  check "edge kill -9: schedule within plc_watchdog + 1.5 s" awk "BEGIN{exit !($took <= $WATCHDOG + 1.5)}"
 else
   check "edge kill -9: the PLC returns to its schedule" false
 fi

@@ -3,6 +3,7 @@
 #include <mosquitto.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -71,7 +72,9 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
   mosquitto_message_callback_set(c->mosq_, &Client::OnMessage);
   mosquitto_subscribe_callback_set(c->mosq_, &Client::OnSubscribe);
   mosquitto_max_inflight_messages_set(c->mosq_, options.max_inflight);
-  mosquitto_reconnect_delay_set(c->mosq_, 1, 30, true);
+  // With the network thread, publications from other threads are queued for it (and wake it)
+  // instead of being written by the publishing thread.
+  if (options.network_thread) mosquitto_threaded_set(c->mosq_, true);
   if (broker.tls != options.tls.has_value()) {
     return InvalidArgumentError(
         broker.tls
@@ -112,8 +115,8 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
         (rc == MOSQ_ERR_ERRNO ? std::string(" (") + strerror(errno) + ")" : ""));
   }
   if (options.network_thread) {
-    rc = mosquitto_loop_start(c->mosq_);
-    if (rc != MOSQ_ERR_SUCCESS) return InternalError("mosquitto_loop_start: " + MosqError(rc));
+    Client* self = c.get();
+    c->network_ = std::thread([self] { self->RunNetwork(); });
   }
   bool up = c->WaitUntil([&] { return c->connected_.load() || c->last_connack_ > 0; }, timeout);
   if (!up || !c->connected_) {
@@ -129,13 +132,86 @@ Result<std::unique_ptr<Client>> Client::Connect(const BrokerAddress& broker,
 
 Client::~Client() {
   if (mosq_ == nullptr) return;
-  mosquitto_disconnect(mosq_);
-  if (options_.network_thread) {
-    mosquitto_loop_stop(mosq_, false);
+  if (network_.joinable()) {
+    // Not mosquitto_loop_stop: libmosquitto's thread reconnects with a blocking connect() and
+    // decides to end from the session state, which a reconnect racing with mosquitto_disconnect
+    // overwrites; joining it could then wait for minutes or forever. Our thread checks
+    // stopping_ at every step and never blocks for more than ~100 ms.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();             // out of a backoff wait
+    mosquitto_disconnect(mosq_);  // queues DISCONNECT and wakes mosquitto_loop's select
+    network_.join();
   } else {
+    mosquitto_disconnect(mosq_);
     mosquitto_loop(mosq_, 0, 1);  // send the DISCONNECT
   }
   mosquitto_destroy(mosq_);
+}
+
+void Client::RunNetwork() {
+  using std::chrono::steady_clock;
+  constexpr auto kGoodbyeTimeout = std::chrono::milliseconds(1000);
+  bool goodbye = false;  // DISCONNECT queued by this thread after stopping_
+  steady_clock::time_point goodbye_deadline{};
+  uint64_t failures = 0;  // consecutive failed connection attempts, for the backoff
+  uint64_t sessions = connects_.load();
+  while (true) {
+    if (stopping_.load() && !goodbye) {
+      // Queued again here (the destructor's may have found no socket while a reconnect was
+      // opening one): this thread is the only one that reconnects, so after this call no new
+      // connection starts. No socket: nothing to say goodbye on.
+      if (mosquitto_disconnect(mosq_) != MOSQ_ERR_SUCCESS) return;
+      goodbye = true;
+      goodbye_deadline = steady_clock::now() + kGoodbyeTimeout;
+    }
+    const int rc = mosquitto_loop(mosq_, 100, 1);
+    if (goodbye) {
+      // Ends once DISCONNECT is written and the socket closed, or when the broker does not take
+      // it in time (then mosquitto_destroy closes the socket).
+      if (rc != MOSQ_ERR_SUCCESS || steady_clock::now() >= goodbye_deadline) return;
+      continue;
+    }
+    if (connects_.load() != sessions) {
+      sessions = connects_.load();
+      failures = 0;
+    }
+    if (rc == MOSQ_ERR_SUCCESS) continue;
+    // Errors that a retry cannot fix end the thread, as in mosquitto_loop_forever; the client
+    // then stays disconnected (connected() false).
+    switch (rc) {
+      case MOSQ_ERR_NOMEM:
+      case MOSQ_ERR_PROTOCOL:
+      case MOSQ_ERR_INVAL:
+      case MOSQ_ERR_NOT_FOUND:
+      case MOSQ_ERR_TLS:
+      case MOSQ_ERR_PAYLOAD_SIZE:
+      case MOSQ_ERR_NOT_SUPPORTED:
+      case MOSQ_ERR_AUTH:
+      case MOSQ_ERR_ACL_DENIED:
+      case MOSQ_ERR_UNKNOWN:
+      case MOSQ_ERR_EAI:
+      case MOSQ_ERR_PROXY:
+        connected_ = false;
+        return;
+      default:
+        break;
+    }
+    connected_ = false;
+    // Backoff 1, 4, 9, 16, 25, 30, 30 .. s (libmosquitto's exponential schedule), cut short by
+    // the destructor.
+    ++failures;
+    const auto delay = std::chrono::seconds(std::min<uint64_t>(30, failures * failures));
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, delay, [&] { return stopping_.load(); })) continue;
+    }
+    // Non-blocking: the connection completes (or fails) inside mosquitto_loop, so this thread
+    // never sits in connect() where the destructor could not reach it.
+    mosquitto_reconnect_async(mosq_);
+  }
 }
 
 bool Client::WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

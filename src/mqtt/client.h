@@ -9,10 +9,12 @@
 //   WEFT_RETURN_IF_ERROR(client->Publish(topic, payload, /*qos=*/1, /*retain=*/false));
 //   WEFT_RETURN_IF_ERROR(client->WaitForAcks(std::chrono::seconds(5)));
 //
-// The network runs on libmosquitto's own thread (mosquitto_loop_start). A lost connection is
-// retried by libmosquitto with backoff; `connected()` says whether the session is up and
-// `connects()` counts sessions, so a caller (e.g. a Sparkplug edge node, whose death certificate
-// must change per session) can notice a reconnect and act.
+// The network runs on the client's own thread (mosquitto_loop in a loop, not
+// mosquitto_loop_start). A lost connection is retried with backoff (1, 4, 9, .. 30 s) and a
+// non-blocking connect; `connected()` says whether the session is up and `connects()` counts
+// sessions, so a caller (e.g. a Sparkplug edge node, whose death certificate must change per
+// session) can notice a reconnect and act. Destruction is bounded (about a second at most) in
+// every state, including while the broker is down or a reconnect is in progress.
 //
 // Thread-safety: Publish, Subscribe and the accessors may be called from any thread.
 #ifndef WEFT_MQTT_CLIENT_H_
@@ -28,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/status.h"
 
@@ -97,7 +100,8 @@ class Client {
   static Result<std::unique_ptr<Client>> Connect(const BrokerAddress& broker,
                                                  const ClientOptions& options,
                                                  std::chrono::milliseconds timeout);
-  //! Disconnects cleanly (no will is sent) and stops the network thread.
+  //! Disconnects cleanly (no will is sent) and stops the network thread. Returns within about
+  //! a second whatever the connection's state (a reconnect in progress is abandoned).
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -141,6 +145,9 @@ class Client {
   Client(BrokerAddress broker, ClientOptions options);
   //! Waits until `done()` or the timeout, driving the network itself without a network thread.
   bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  //! The network thread: runs mosquitto_loop, reconnects with backoff, ends once stopping_ is set
+  //! (after sending DISCONNECT when there is a connection to send it on).
+  void RunNetwork();
   static void OnConnect(mosquitto*, void* self, int rc);
   static void OnDisconnect(mosquitto*, void* self, int rc);
   static void OnPublish(mosquitto*, void* self, int mid);
@@ -156,8 +163,10 @@ class Client {
   std::atomic<uint64_t> acked_{0};
   std::atomic<int> last_connack_{-1};
   std::atomic<uint64_t> subacks_{0};
+  std::atomic<bool> stopping_{false};  //!< set by the destructor: the network thread ends
+  std::thread network_;                //!< with network_thread; joined by the destructor
   std::mutex mu_;
-  std::condition_variable cv_;                   //!< signalled on connect and on each ack
+  std::condition_variable cv_;  //!< signalled on connect, on each ack, and on stopping
   std::function<void(const Message&)> handler_;  // set before subscribing (see REQUIRES)
   std::function<void(int)> ack_handler_;         // set before publishing (see REQUIRES)
   Message scratch_;  //!< reused for each message handed to handler_ (one network thread)

@@ -1,7 +1,13 @@
 #include "mqtt/client.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -211,6 +217,69 @@ TEST_F(MqttClientTest, AckHandlerGetsEachMessageIdAndQueuedMessagesSurviveABroke
   }
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(acked, (std::vector<int>{*queued, *mid}));
+}
+
+// A listener on `port` that never accepts, its backlog filled: a client's connect() to it hangs
+// (the SYN is dropped), as towards a broker that is overloaded or just coming up.
+class StallingListener {
+ public:
+  explicit StallingListener(uint16_t port) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+          ::listen(listener_, 0) == 0;
+    for (int i = 0; ok_ && i < 3; ++i) {  // fill the accept queue
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      ::fcntl(fd, F_SETFL, O_NONBLOCK);
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      fillers_.push_back(fd);
+    }
+  }
+  ~StallingListener() { Close(); }
+  bool ok() const { return ok_; }
+  void Close() {
+    for (int fd : fillers_) ::close(fd);
+    fillers_.clear();
+    if (listener_ >= 0) ::close(listener_);
+    listener_ = -1;
+  }
+
+ private:
+  int listener_ = -1;
+  bool ok_ = false;
+  std::vector<int> fillers_;
+};
+
+// ~Client used to join libmosquitto's loop thread (mosquitto_loop_stop without force), which
+// reconnects with a blocking connect() and decides to stop from a state that a concurrent
+// reconnect can overwrite: a client destroyed while it reconnected could wait for minutes, or
+// forever (the edge_test hang under load). Here the reconnect is held in connect() by a listener
+// that does not accept; the destructor must still return promptly.
+TEST_F(MqttClientTest, DestroyingAClientWhileItReconnectsReturnsPromptly) {
+  auto c = Connect("reconnecting");
+  ASSERT_TRUE(c);
+  broker_->Stop();
+  for (int i = 0; i < 250 && c->connected(); ++i) std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_FALSE(c->connected());
+  StallingListener stall(broker_->port());
+  ASSERT_TRUE(stall.ok());
+  std::this_thread::sleep_for(milliseconds(1500));  // the first retry is due after 1 s
+  auto destroyed = std::make_shared<std::promise<void>>();
+  std::future<void> done = destroyed->get_future();
+  auto start = std::chrono::steady_clock::now();
+  std::thread([client = std::move(c), destroyed]() mutable {
+    client.reset();
+    destroyed->set_value();
+  }).detach();  // detached: if ~Client hangs, the test fails instead of hanging with it
+  const bool returned = done.wait_for(seconds(5)) == std::future_status::ready;
+  stall.Close();
+  ASSERT_TRUE(returned) << "~Client waited for its network thread's connect()";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(3));
 }
 
 TEST(MqttClientTls, MutualTlsConnectsAndAPlainClientOrAWrongCaIsRefused) {
