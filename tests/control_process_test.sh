@@ -24,26 +24,12 @@ mosquitto -c "$tmp/m.conf" >"$tmp/mosquitto.log" 2>&1 &
 wait_port "$port" || { echo "FAIL broker did not start"; exit 1; }
 
 # --- the PLC, read over Modbus TCP ----------------------------------------------------------
-cat >"$tmp/mb.py" <<'PY'
-# mb.py PORT FC ADDRESS COUNT -> the registers, space separated (FC 3 holding, 4 input).
-import socket, struct, sys
-port, fc, addr, count = (int(a) for a in sys.argv[1:5])
-s = socket.create_connection(("127.0.0.1", port), timeout=1)
-s.sendall(struct.pack(">HHHBBHH", 1, 0, 6, 1, fc, addr, count))
-data = b""
-while len(data) < 9 + 2 * count:
-    chunk = s.recv(256)
-    if not chunk: sys.exit(1)
-    data += chunk
-if data[7] != fc: sys.exit(2)
-print(" ".join(str(v) for v in struct.unpack(">%dh" % count, data[9:9 + 2 * count])))
-PY
 # lyon-hz-01 (base 0): holding 4 setpoint (x0.1), 12 remote_setpoint (x0.1), 13 heartbeat;
 # input 14 control_mode, 15 plc_alarms.
 plc() {  # -> "setpoint remote_setpoint control_mode alarms", or "" when it does not answer
   local h i
-  h=$(timeout 2 python3 "$tmp/mb.py" "$zone_port" 3 4 9 2>/dev/null) || return 1
-  i=$(timeout 2 python3 "$tmp/mb.py" "$zone_port" 4 14 2 2>/dev/null) || return 1
+  h=$(timeout 2 python3 "$(dirname "$0")/modbus_read.py" "$zone_port" 3 4 9 2>/dev/null) || return 1
+  i=$(timeout 2 python3 "$(dirname "$0")/modbus_read.py" "$zone_port" 4 14 2 2>/dev/null) || return 1
   set -- $h
   echo "$(awk "BEGIN{printf \"%.1f\", $1/10}") $(awk "BEGIN{printf \"%.1f\", ${9}/10}") $i"
 }
