@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/control_cli.h"
+#include "cli/fleet_cli.h"
+#include "cli/governance_cli.h"
 #include "cli/core_cli.h"
 #include "cli/demo_cli.h"
 #include "cli/lake_cli.h"
@@ -123,6 +125,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   ControlArgs control;
   CLI::App* control_cmd = AddControlCommands(app, &control);
   CLI::App* workorder_cmd = AddWorkOrderCommands(app, &control);
+  FleetArgs fleet;
+  CLI::App* fleet_cmd = AddFleetCommands(app, &fleet);
+  GovernanceArgs governance;
+  CLI::App* governance_cmd = AddGovernanceCommands(app, &governance);
 
   try {
     app.parse(argc, argv);
@@ -159,6 +165,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (model_cmd->parsed()) return RunModel(model, out, err, clock);
   if (twin_cmd->parsed()) return RunTwin(twin, out, err, clock);
   if (control_cmd->parsed() || workorder_cmd->parsed()) return RunControl(control, out, err);
+  if (fleet_cmd->parsed()) return RunFleet(fleet, out, err);
+  if (governance_cmd->parsed()) return RunGovernance(governance, out, err);
   return kExitUsage;
 }
 

@@ -16,7 +16,15 @@
 #include "core/audit/audit_log.h"
 #include "core/catalog/catalog.h"
 #include "core/catalog/tag_rules.h"
+#include "core/fleet/fleet_routes.h"
+#include "core/fleet/provisioning.h"
+#include "core/governance/approval_board.h"
+#include "core/governance/governance_routes.h"
+#include "core/governance/policies.h"
 #include "core/ingest/ingestor.h"
+#include "core/ota/fleet_devices.h"
+#include "core/ota/ota_routes.h"
+#include "core/ota/ota_service.h"
 #include "core/registry/sqlite_registry_store.h"
 #include "edge/http_endpoint.h"
 #include "mlops/registry/model_registry.h"
@@ -75,34 +83,135 @@ void ApiMetricsText(const api::ApiMetrics& a, edge::MetricsText* m) {
                static_cast<double>(a.exports));
 }
 
-//! The REST API with its registry and audit log in the state directory. Null members when
-//! `listen` is empty. The members outlive the server (declared first, destroyed last).
+//! Governance-side options of weft-core (issue 9).
+struct FleetFlags {
+  std::vector<std::string> manufacturer_cas;  //!< --manufacturer-ca (PEM files)
+  std::string device_cert_validity = "30d";
+  double provision_rate = 500;
+  std::string broker_listen;  //!< --broker-listen HOST:PORT: write the mTLS broker's files
+  std::string governance;     //!< --governance policies file
+};
+
+//! The REST API and the services behind it, all in the state directory. The members outlive the
+//! server (declared first, destroyed last). Opened in two steps: OpenApiParts before the ingest
+//! (the broker's files must exist before the core connects to it), StartApi after.
 struct ApiParts {
   std::unique_ptr<registry::SqliteRegistryStore> registry;
   std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<governance::ApprovalBoard> board;
   std::unique_ptr<mlops::ModelRegistry> models;
   std::unique_ptr<api::ControlService> control;
+  std::unique_ptr<ota::OtaService> ota;
+  std::unique_ptr<fleet::ProvisioningService> provisioning;
+  std::optional<fleet::BrokerConfigFiles> broker_files;
+  std::atomic<Ingestor*> ingestor{nullptr};  //!< set once the ingest runs (edge commands)
   std::unique_ptr<api::ApiServer> server;
 };
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Status OpenApiParts(const std::string& listen, const std::string& state, const FleetFlags& ff,
+                    const Clock* clock, ApiParts* parts) {
+  WEFT_ASSIGN_OR_RETURN(parts->registry,
+                        registry::SqliteRegistryStore::Open(state + "/registry.db", clock));
+  WEFT_ASSIGN_OR_RETURN(parts->audit, audit::AuditLog::Open(state + "/audit", clock));
+  // The governance board: which decisions need which roles (--governance over the defaults).
+  governance::Policies policies = governance::Policies::Defaults();
+  if (!ff.governance.empty()) {
+    WEFT_ASSIGN_OR_RETURN(policies, governance::LoadPoliciesFile(ff.governance));
+  }
+  WEFT_ASSIGN_OR_RETURN(parts->board,
+                        governance::ApprovalBoard::Open({.db_path = state + "/governance.db",
+                                                         .policies = policies,
+                                                         .clock = clock}));
+  mlops::ModelRegistryOptions mo;
+  mo.production_approver_roles = policies.RolesFor(governance::kModelPromotion);
+  WEFT_ASSIGN_OR_RETURN(parts->models, mlops::ModelRegistry::Open(state, clock, mo));
+  // Control governance: <state>/control.db, the grant key in <state>/keys; commands to edges
+  // go through the ingest's broker connection.
+  auto send = [parts](std::string_view edge, std::string_view name,
+                      std::string_view payload) -> Status {
+    Ingestor* in = parts->ingestor.load();
+    if (in == nullptr) return UnavailableError("the ingest's broker connection is not up yet");
+    return in->SendEdgeCommand(edge, name, payload);
+  };
+  api::ControlOptions co{.state_dir = state, .clock = clock, .send_command = send};
+  co.approver_roles = policies.RolesFor(governance::kControlWriteMode);
+  if (const governance::DecisionPolicy* p = policies.Find(governance::kControlWriteMode)) {
+    co.approval_ttl = p->valid_for;
+  }
+  WEFT_ASSIGN_OR_RETURN(parts->control, api::ControlService::Open(std::move(co)));
+
+  // Fleet: provisioning (fleet CA, allowlist, certificates, the broker's files) and OTA.
+  fleet::ProvisioningOptions po;
+  po.state_dir = state;
+  for (const std::string& f : ff.manufacturer_cas) {
+    WEFT_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(f));
+    po.manufacturer_ca_pem += pem + "\n";
+  }
+  WEFT_ASSIGN_OR_RETURN(po.device_cert_validity, ParseDuration(ff.device_cert_validity));
+  po.global_rate = {ff.provision_rate, 2 * ff.provision_rate};
+  po.registry = parts->registry.get();
+  po.audit = parts->audit.get();
+  po.clock = clock;
+  po.is_certified = [parts](std::string_view hw) -> Result<bool> {
+    return parts->ota->IsCertified(hw);
+  };
+  po.ota_public_key = [parts]() -> Result<std::string> { return parts->ota->ota_public_key(); };
+  WEFT_ASSIGN_OR_RETURN(parts->provisioning, fleet::ProvisioningService::Open(std::move(po)));
+
+  ota::OtaOptions oo{.state_dir = state, .clock = clock};
+  oo.send_command = send;
+  oo.fleet = ota::FleetStoreDevices(&parts->provisioning->store());
+  governance::ApprovalBoard* board = parts->board.get();
+  oo.approvals = [board](std::string_view decision, std::string_view subject) {
+    return board->Check(decision, subject);
+  };
+  oo.audit = parts->audit.get();
+  // Devices download artifacts from the API's address (a port 0 listen is fixed in StartApi).
+  oo.download_base_url = "https://" + listen;
+  WEFT_ASSIGN_OR_RETURN(parts->ota, ota::OtaService::Open(std::move(oo)));
+
+  parts->board->AddPendingSource("model_registry",
+                                 governance::ModelPromotionPending(parts->models.get()));
+  parts->board->AddPendingSource("control", governance::ControlPending(parts->control.get()));
+
+  if (!ff.broker_listen.empty()) {
+    const size_t colon = ff.broker_listen.rfind(':');
+    WEFT_ASSIGN_OR_RETURN(
+        int64_t port,
+        api::ParseInt(colon == std::string::npos ? "" : ff.broker_listen.substr(colon + 1),
+                      "--broker-listen's port"));
+    if (port <= 0 || port > 65535) {
+      return InvalidArgumentError("--broker-listen is HOST:PORT with a port in 1..65535");
+    }
+    WEFT_ASSIGN_OR_RETURN(parts->broker_files,
+                          parts->provisioning->WriteBrokerConfig(
+                              {.host = ff.broker_listen.substr(0, colon),
+                               .port = static_cast<uint16_t>(port)}));
+  }
+  return Status::Ok();
+}
 
 Status StartApi(const std::string& listen, const std::string& cert, const std::string& key,
                 const std::string& views, const std::string& lake, const std::string& state,
                 Ingestor* ingestor, catalog::Catalog* cat, const Clock* clock, std::ostream& out,
                 ApiParts* parts) {
-  WEFT_ASSIGN_OR_RETURN(parts->registry,
-                        registry::SqliteRegistryStore::Open(state + "/registry.db", clock));
-  WEFT_ASSIGN_OR_RETURN(parts->audit, audit::AuditLog::Open(state + "/audit", clock));
-  WEFT_ASSIGN_OR_RETURN(parts->models, mlops::ModelRegistry::Open(state, clock));
-  // Control governance: <state>/control.db, the grant key in <state>/keys; commands to edges
-  // go through the ingest's broker connection.
-  WEFT_ASSIGN_OR_RETURN(
-      parts->control, api::ControlService::Open(
-                          {.state_dir = state,
-                           .clock = clock,
-                           .send_command = [ingestor](std::string_view edge, std::string_view name,
-                                                      std::string_view payload) {
-                             return ingestor->SendEdgeCommand(edge, name, payload);
-                           }}));
+  parts->ingestor.store(ingestor);
+  for (const std::string& filter : parts->ota->Subscriptions()) {
+    ota::OtaService* svc = parts->ota.get();
+    WEFT_RETURN_IF_ERROR(ingestor->Subscribe(filter, [svc](const mqtt::Message& m) {
+      Status s = svc->HandleMessage(m.topic, m.payload);
+      if (!s.ok()) spdlog::warn("weft-core: device report on {}: {}", m.topic, s.message());
+    }));
+  }
+  parts->ota->StartEngine();
   api::ApiOptions ao;
   ao.listen = listen;
   ao.cert_file = cert;
@@ -157,6 +266,20 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
     }
     return signals;
   };
+  for (api::ModuleRoute& r : fleet::FleetRoutes(parts->provisioning.get())) {
+    ao.modules.push_back(std::move(r));
+  }
+  for (api::ModuleRoute& r : ota::OtaRoutes(parts->ota.get(), parts->audit.get())) {
+    ao.modules.push_back(std::move(r));
+  }
+  governance::GovernanceRouteOptions go{.board = parts->board.get()};
+  go.external_approvers[std::string(governance::kModelPromotion)] =
+      governance::ModelPromotionApprover(parts->models.get());
+  go.external_approvers[std::string(governance::kControlWriteMode)] =
+      governance::ControlApprover(parts->control.get());
+  for (api::ModuleRoute& r : governance::GovernanceRoutes(std::move(go))) {
+    ao.modules.push_back(std::move(r));
+  }
   WEFT_ASSIGN_OR_RETURN(parts->server, api::ApiServer::Start(std::move(ao)));
   if (!parts->server->bootstrap_token_file().empty()) {
     out << "weft-core: empty registry: the admin API token is in "
@@ -252,6 +375,22 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
   std::string tag_rules;
   app.add_option("--tag-rules", tag_rules,
                  "declarative tag rules for the catalog (e.g. examples/tag_rules.yaml)");
+  FleetFlags ff;
+  app.add_option("--manufacturer-ca", ff.manufacturer_cas,
+                 "PEM file of a device manufacturer's CA whose factory certificates may "
+                 "provision devices (repeatable)");
+  app.add_option("--device-cert-validity", ff.device_cert_validity,
+                 "validity of the device certificates the fleet CA signs (renewed after 2/3)")
+      ->capture_default_str();
+  app.add_option("--provision-rate", ff.provision_rate,
+                 "provisioning requests per second over all devices (burst: twice that)")
+      ->capture_default_str();
+  app.add_option("--broker-listen", ff.broker_listen,
+                 "write the files of an mTLS mosquitto listener on HOST:PORT to <state>/broker "
+                 "(fleet CA, server certificate, CRL, per-device ACL); run mosquitto -c "
+                 "<state>/broker/mosquitto.conf");
+  app.add_option("--governance", ff.governance,
+                 "approval policies (YAML): which roles each decision needs");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -304,6 +443,43 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
     return cat.status().code() == StatusCode::kInvalidArgument ? 2 : 3;
   }
   o.catalog = cat->get();
+
+  // The API's services. An address given with --api-listen must work; the default one is
+  // skipped with a warning when it cannot start (e.g. a second worker sharing the state
+  // directory or the port).
+  ApiParts api;
+  bool api_on = !api_listen.empty();
+  if (!ff.broker_listen.empty() && !api_on) {
+    err << "weft-core: --broker-listen needs the API (provisioning writes the broker's ACL)\n";
+    return 2;
+  }
+  if (api_on) {
+    Status opened =
+        OpenApiParts(api_listen, o.state_dir, ff, &SystemClock::Default(), &api);
+    if (!opened.ok()) {
+      if (app.count("--api-listen") > 0 || !ff.broker_listen.empty()) {
+        err << "weft-core: API: " << opened.ToString() << "\n";
+        return opened.code() == StatusCode::kInvalidArgument ? 2 : 3;
+      }
+      spdlog::warn(
+          "weft-core: the API is not started ({}); pass --api-listen to require it, "
+          "or --api-listen \"\" to turn it off",
+          opened.ToString());
+      api_on = false;
+    }
+  }
+  if (api.broker_files) {
+    out << "weft-core: mTLS broker files in " << api.broker_files->dir << " (mosquitto -c "
+        << api.broker_files->conf << "), devices connect to " << api.broker_files->url
+        << std::endl;
+    // The core's own identity on that broker, unless told otherwise.
+    if (o.broker.tls && !o.tls) {
+      o.tls = mqtt::TlsOptions{.ca_file = api.broker_files->ca,
+                               .cert_file = api.broker_files->core_cert,
+                               .key_file = api.broker_files->core_key,
+                               .verify_hostname = true};
+    }
+  }
   Result<std::unique_ptr<Ingestor>> in = Ingestor::Start(o, &SystemClock::Default());
   if (!in.ok()) {
     err << "weft-core: " << in.status().ToString() << "\n";
@@ -311,10 +487,7 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
   }
   Ingestor* ingestor = in->get();
 
-  // The API. An address given with --api-listen must work; the default one is skipped with a
-  // warning when it cannot start (e.g. a second worker sharing the state directory or the port).
-  ApiParts api;
-  if (!api_listen.empty()) {
+  if (api_on) {
     Status started = StartApi(api_listen, tls_cert, tls_key, views, lake, o.state_dir, ingestor,
                               cat->get(), &SystemClock::Default(), out, &api);
     if (!started.ok()) {

@@ -193,7 +193,56 @@ void ParseUplink(YamlReader& r, const YamlValue& v, UplinkConfig* u) {
   }
 }
 
+// provisioning: {core: https://HOST:PORT, factory_dir: DIR, state_dir: DIR}
+void ParseProvisioning(YamlReader& r, const YamlValue& v, const std::string& file,
+                       std::optional<ProvisioningConfig>* out) {
+  YamlFields f = r.OpenMap(v, {"core", "factory_dir", "state_dir"});
+  if (!f.ok()) return;
+  ProvisioningConfig p;
+  if (auto core = r.Required(f, "core")) {
+    if (auto s = r.Str(*core)) {
+      if (s->rfind("https://", 0) != 0 || s->size() <= 8) {
+        r.Err(ye::kInvalidValue, *core,
+              "core is weft-core's API as https://HOST:PORT; got " + model::Quote(*s));
+      } else {
+        p.core_url = *s;
+      }
+    }
+  }
+  if (auto d = r.Required(f, "factory_dir")) {
+    if (auto s = r.Str(*d)) p.factory_dir = Resolve(file, *s);
+  }
+  p.state_dir = Resolve(file, "state");
+  if (auto d = f.Get("state_dir")) {
+    if (auto s = r.Str(*d)) p.state_dir = Resolve(file, *s);
+  }
+  *out = p;
+}
+
+void FillIdDefaults(EdgeConfig* c) {
+  if (c->client_id.empty()) c->client_id = "weft-edge-" + c->id;
+  if (c->sources.host_id.empty()) c->sources.host_id = "weft-edge-" + c->id;
+  if (c->uplink.dir.empty()) c->uplink.dir = Resolve(c->file, "buffer-" + c->id);
+}
+
 }  // namespace
+
+Status AdoptDeviceIdentity(EdgeConfig* c, const std::string& device_id,
+                           const std::string& broker_url, const mqtt::TlsOptions& tls) {
+  if (!c->id.empty() && c->id != device_id) {
+    return FailedPreconditionError(c->file + ": id '" + c->id + "' is not the provisioned device id '" +
+                                   device_id + "' (leave id out, or make it the device id)");
+  }
+  WEFT_ASSIGN_OR_RETURN(mqtt::BrokerAddress broker, mqtt::BrokerAddress::Parse(broker_url));
+  if (!broker.tls) {
+    return FailedPreconditionError("the core's broker url " + broker_url + " is not mqtts://");
+  }
+  c->id = device_id;
+  c->broker = broker;
+  c->tls = tls;
+  FillIdDefaults(c);
+  return Status::Ok();
+}
 
 std::optional<uint64_t> ParseByteSize(std::string_view text) {
   uint64_t n = 0;
@@ -231,17 +280,30 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
   c.file = file;
   YamlFields top = r.OpenMap(*root, {"weft_edge", "id", "plant", "scope", "broker", "sources",
                                      "uplink", "http", "commands_topic", "pipeline", "inference",
-                                     "firmware", "control"});
+                                     "firmware", "control", "provisioning"});
   if (!top.ok()) return diags->ToStatus(file);
   if (auto v = r.Required(top, "weft_edge")) {
     (void)r.Int(*v, 1, 1);  // the only version so far
   }
-  if (auto v = r.Required(top, "id")) c.id = r.Id(*v, "edge id").value_or("");
+  if (auto v = top.Get("provisioning")) ParseProvisioning(r, *v, file, &c.provisioning);
+  // A provisioned edge learns its id and its broker from the core.
+  const bool provisioned = c.provisioning.has_value();
+  if (auto v = provisioned ? top.Get("id") : r.Required(top, "id")) {
+    c.id = r.Id(*v, "edge id").value_or("");
+  }
   if (auto v = r.Required(top, "plant")) c.plant_path = Resolve(file, r.Str(*v).value_or(""));
   if (auto v = top.Get("scope")) {
     if (auto ids = r.StrList(*v)) c.scope.ids = *ids;
   }
-  if (auto v = r.Required(top, "broker")) ParseBroker(r, *v, &c.broker, &c.tls, &c.client_id);
+  if (auto v = provisioned ? top.Get("broker") : r.Required(top, "broker")) {
+    ParseBroker(r, *v, &c.broker, &c.tls, &c.client_id);
+  }
+  if (provisioned && c.tls.has_value() && c.id.empty()) {
+    // The broker's tls is configured by hand: nothing is provisioned, so nothing names the edge.
+    r.Err(ye::kMissingField, *top.Get("provisioning"),
+          "id is required when broker.tls is configured (weft-edge then does not provision "
+          "itself, and takes its id from the file)");
+  }
   if (auto v = top.Get("sources")) ParseSources(r, *v, &c.sources);
   if (auto v = top.Get("uplink")) ParseUplink(r, *v, &c.uplink);
   if (auto v = top.Get("http")) {
@@ -263,9 +325,7 @@ Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string&
   out.inference = top.Get("inference");
   out.control = top.Get("control");
   if (diags->has_errors()) return diags->ToStatus(file);
-  if (c.client_id.empty()) c.client_id = "weft-edge-" + c.id;
-  if (c.sources.host_id.empty()) c.sources.host_id = "weft-edge-" + c.id;
-  if (c.uplink.dir.empty()) c.uplink.dir = Resolve(file, "buffer-" + c.id);
+  if (!c.id.empty()) FillIdDefaults(&c);
   out.text = std::string(yaml);
   return out;
 }

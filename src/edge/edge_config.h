@@ -35,6 +35,15 @@
 //   pipeline: ...                      # see pipeline/README.md
 //   inference: ...                     # see inference/README.md
 //   control: ...                       # closed loops: see control/core/control_config.h
+//   provisioning:                      # zero-touch provisioning (fleet/device/ztp_client.h)
+//     core: https://core.plant:8443    # weft-core's API
+//     factory_dir: /etc/weft/factory   # factory.pem + factory.key (or claim.token), core-ca.pem
+//     state_dir: /var/lib/weft-edge    # identity/ and ota/ (default: <edge.yaml dir>/state)
+//
+// With `provisioning:`, `id` and `broker` may be left out: when the broker has no `tls:`,
+// weft-edge provisions itself at start (or reuses its stored identity), takes the id and the
+// mqtts:// broker from the core's answer and connects with the device certificate (an `id` that
+// differs from the device id is an error). It also runs the OTA agent (`ota` command).
 //
 // Every problem is reported with file:line:column and field path, all in one run.
 #ifndef WEFT_EDGE_EDGE_CONFIG_H_
@@ -87,6 +96,13 @@ struct SourcesConfig {
   std::map<std::string, std::string> modbus_endpoints;
 };
 
+//! The `provisioning:` section: where the core is and where the device's files are.
+struct ProvisioningConfig {
+  std::string core_url;     //!< https://host:port
+  std::string factory_dir;  //!< resolved against the file's directory
+  std::string state_dir;    //!< default: <edge.yaml dir>/state; identity/ and ota/ under it
+};
+
 struct EdgeConfig {
   std::string file;  //!< edge.yaml as given
   std::string id;
@@ -103,6 +119,8 @@ struct EdgeConfig {
   //! The device's firmware version, reported with every batch (the core catalogues it);
   //! default: this weft-edge's own version.
   std::string firmware;
+  //! Zero-touch provisioning and OTA; nullopt = a hand-configured edge.
+  std::optional<ProvisioningConfig> provisioning;
 };
 
 //! A parsed edge.yaml: the settings, and the sections that need the plant to be read.
@@ -119,6 +137,13 @@ struct EdgeConfigFile {
 Result<EdgeConfigFile> LoadEdgeConfig(const std::string& path, Diagnostics* diags);
 Result<EdgeConfigFile> ParseEdgeConfig(std::string_view yaml, const std::string& file,
                                        Diagnostics* diags);
+
+//! Applies a provisioned identity to a configuration with a `provisioning:` section: the id
+//! (FailedPrecondition when the file names another one), the broker (mqtts:// with the device
+//! certificate `tls`), and the defaults derived from the id (client id, Sparkplug host id,
+//! uplink dir). The uplink broker, when the file names one, is left as configured.
+Status AdoptDeviceIdentity(EdgeConfig* c, const std::string& device_id,
+                           const std::string& broker_url, const mqtt::TlsOptions& tls);
 
 //! "256MiB", "1GB", "4096" -> bytes; nullopt when it is not a size.
 std::optional<uint64_t> ParseByteSize(std::string_view text);

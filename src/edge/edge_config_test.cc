@@ -177,6 +177,80 @@ TEST(EdgeConfig, TheControlSectionIsKeptWithItsPlaceForTheRuntime) {
   EXPECT_NE(m.find("control"), std::string::npos) << m;
 }
 
+TEST(EdgeConfig, ProvisioningLetsTheCoreNameTheEdgeAndItsBroker) {
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(R"(weft_edge: 1
+plant: p.yaml
+provisioning: {core: "https://core.plant:8443", factory_dir: factory}
+)",
+                           "/etc/weft/edge.yaml", &diags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->config.provisioning.has_value());
+  EXPECT_EQ(c->config.provisioning->core_url, "https://core.plant:8443");
+  EXPECT_EQ(c->config.provisioning->factory_dir, "/etc/weft/factory");
+  EXPECT_EQ(c->config.provisioning->state_dir, "/etc/weft/state");
+  EXPECT_TRUE(c->config.id.empty());
+
+  mqtt::TlsOptions tls{.ca_file = "/s/ca.pem", .cert_file = "/s/d.pem", .key_file = "/s/d.key",
+                       .verify_hostname = true};
+  EdgeConfig e = c->config;
+  ASSERT_TRUE(AdoptDeviceIdentity(&e, "dev-0001", "mqtts://broker.plant:8883", tls).ok());
+  EXPECT_EQ(e.id, "dev-0001");
+  EXPECT_EQ(e.broker.ToString(), "mqtts://broker.plant:8883");
+  ASSERT_TRUE(e.tls.has_value());
+  EXPECT_EQ(e.tls->cert_file, "/s/d.pem");
+  EXPECT_EQ(e.client_id, "weft-edge-dev-0001");
+  EXPECT_EQ(e.uplink.dir, "/etc/weft/buffer-dev-0001");
+
+  // An id in the file must be the device's.
+  auto named = ParseEdgeConfig(std::string(kMinimal) +
+                                   "provisioning: {core: \"https://c:1\", factory_dir: f, "
+                                   "state_dir: /var/lib/weft}\n",
+                               "/etc/weft/edge.yaml", &diags);
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->config.provisioning->state_dir, "/var/lib/weft");
+  EdgeConfig n = named->config;
+  Status s = AdoptDeviceIdentity(&n, "dev-0001", "mqtts://b:8883", tls);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("dev-0001"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(AdoptDeviceIdentity(&n, "edge-lyon", "mqtts://b:8883", tls).ok());
+  EXPECT_FALSE(AdoptDeviceIdentity(&n, "edge-lyon", "mqtt://b:1883", tls).ok());
+}
+
+TEST(EdgeConfig, ProvisioningProblemsNameTheirPlace) {
+  Diagnostics diags;
+  auto c = ParseEdgeConfig(R"(weft_edge: 1
+plant: p.yaml
+provisioning:
+  core: "http://core:80"
+  factry_dir: f
+)",
+                           "edge.yaml", &diags);
+  ASSERT_FALSE(c.ok());
+  std::string m = diags.ToString();
+  for (const char* want : {"edge.yaml:4:", "https://HOST:PORT", "edge.yaml:5:", "factry_dir",
+                           "factory_dir"}) {
+    EXPECT_NE(m.find(want), std::string::npos) << want << " in:\n" << m;
+  }
+  // Without provisioning, id and broker stay required.
+  Diagnostics d2;
+  auto plain = ParseEdgeConfig("weft_edge: 1\nplant: p.yaml\n", "edge.yaml", &d2);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(d2.ToString().find("id"), std::string::npos) << d2.ToString();
+  EXPECT_NE(d2.ToString().find("broker"), std::string::npos) << d2.ToString();
+  // A hand-configured tls broker means no provisioning: then the id must be given.
+  Diagnostics d3;
+  auto tls_no_id = ParseEdgeConfig(R"(weft_edge: 1
+plant: p.yaml
+broker: {url: "mqtts://b:8883", tls: {ca: ca.pem}}
+provisioning: {core: "https://c:1", factory_dir: f}
+)",
+                                   "edge.yaml", &d3);
+  ASSERT_FALSE(tls_no_id.ok());
+  EXPECT_NE(d3.ToString().find("edge.yaml:4:"), std::string::npos) << d3.ToString();
+  EXPECT_NE(d3.ToString().find("id is required"), std::string::npos) << d3.ToString();
+}
+
 TEST(EdgeConfig, ByteSizes) {
   EXPECT_EQ(ParseByteSize("4096"), 4096u);
   EXPECT_EQ(ParseByteSize("2MiB"), 2u << 20);

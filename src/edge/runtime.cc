@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/strings.h"
 #include "common/time_format.h"
+#include "fleet/broker_config.h"
 #include "control/core/control_config.h"
 #include "control/loop/modbus_plc_io.h"
 #include "control/loop/process_source.h"
@@ -123,7 +125,43 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const std::string& config_path,
   if (!file.ok()) {
     return diags.error_count() > 1 ? Status(file.status().code(), diags.ToString()) : file.status();
   }
+  // Provisioning: the id and the broker come from the core (or the stored identity).
+  std::optional<fleet::DeviceIdentity> identity = options.identity;
+  std::optional<mqtt::TlsOptions> adopted_tls;
+  if (const auto& p = file->config.provisioning) {
+    if (!file->config.tls.has_value()) {
+      if (!identity) {
+        fleet::ZtpClient::Options zo;
+        zo.core_url = p->core_url;
+        zo.factory_dir = p->factory_dir;
+        zo.state_dir = p->state_dir + "/identity";
+        zo.clock = options.clock;
+        Result<fleet::DeviceIdentity> ensured = fleet::ZtpClient::Ensure(zo);
+        if (!ensured.ok()) return ensured.status().WithContext("weft-edge: provisioning");
+        identity = *ensured;
+      }
+      adopted_tls = mqtt::TlsOptions{.ca_file = identity->ca_file,
+                                     .cert_file = identity->cert_file,
+                                     .key_file = identity->key_file,
+                                     .verify_hostname = true};
+      WEFT_RETURN_IF_ERROR(AdoptDeviceIdentity(&file->config, identity->device_id,
+                                               identity->broker_url, *adopted_tls));
+    } else if (!identity) {
+      // A hand-configured broker: OTA still runs when this device was provisioned before.
+      Result<fleet::DeviceIdentity> stored = fleet::LoadDeviceIdentity(p->state_dir + "/identity");
+      if (stored.ok()) identity = *stored;
+    }
+    if (identity && identity->device_id != file->config.id) {
+      return FailedPreconditionError("weft-edge: edge id '" + file->config.id +
+                                     "' is not the device id '" + identity->device_id + "'");
+    }
+  } else if (identity) {
+    return InvalidArgumentError("weft-edge: a device identity needs a provisioning: section in " +
+                                config_path);
+  }
   std::unique_ptr<Runtime> rt(new Runtime(file->config, std::move(options)));
+  rt->identity_ = std::move(identity);
+  rt->adopted_tls_ = std::move(adopted_tls);
   const EdgeConfig& c = rt->config_;
 
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<Generation> gen, rt->Build(*file));
@@ -173,6 +211,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Start(const std::string& config_path,
   rt->sender_->Start();
   rt->processor_ = std::thread([r = rt.get()] { r->Process(); });
   WEFT_RETURN_IF_ERROR(rt->StartControl(*file));
+  if (rt->identity_) WEFT_RETURN_IF_ERROR(rt->StartOta());
 
   HttpEndpoint::Handlers h;
   h.metrics = [r = rt.get()] { return r->MetricsText(); };
@@ -274,6 +313,7 @@ Runtime::~Runtime() {
 void Runtime::Stop() {
   if (stopped_.exchange(true)) return;
   http_.reset();
+  StopOta();  // before the processing thread: an OTA step may be waiting on it
   StopControl();  // before the processing thread, which stores the loops' last actions
   {
     std::lock_guard<std::mutex> lock(in_mu_);
@@ -419,6 +459,13 @@ void Runtime::Process() {
       }
       if (s.ok()) {
         subscribed_connects_ = uplink_client_->connects();
+        // A new session: the device's retained state, and the OTA statuses it could not send.
+        if (ota_agent_) {
+          PostOta([this] {
+            Status st = ota_agent_->PublishState();
+            if (!st.ok()) spdlog::warn("weft-edge: publishing state: {}", st.ToString());
+          });
+        }
       } else {
         spdlog::warn("weft-edge: subscribing to commands on {}: {}", topic, s.ToString());
       }
@@ -509,6 +556,14 @@ Status Runtime::DoReload() {
   Diagnostics diags;
   Result<EdgeConfigFile> file = LoadEdgeConfig(config_.file, &diags);
   if (!file.ok()) return file.status();
+  if (adopted_tls_ && identity_) {
+    if (!file->config.provisioning || file->config.tls) {
+      return FailedPreconditionError("reload: provisioning on or off needs a restart of weft-edge");
+    }
+    WEFT_RETURN_IF_ERROR(AdoptDeviceIdentity(&file->config, identity_->device_id,
+                                             identity_->broker_url, *adopted_tls_)
+                             .WithContext("reload"));
+  }
   const EdgeConfig& c = file->config;
   if (c.id != config_.id || c.broker.ToString() != config_.broker.ToString() ||
       c.uplink.dir != config_.uplink.dir) {
@@ -582,6 +637,18 @@ void Runtime::OnCommandMessage(const mqtt::Message& m) {
   spdlog::info("weft-edge: command '{}' received", name);
   std::string reply_topic = config_.commands_topic + "/" + config_.id + "/reply";
   mqtt::Client* client = uplink_client_.get();
+  if (name == "ota") {
+    // Its own thread: downloads and benchmarks must not stall the data path.
+    PostOta([this, payload = m.payload, reply_topic, client] {
+      Status s = ota_agent_ ? ota_agent_->HandleCommand(payload)
+                            : FailedPreconditionError(
+                                  "ota: this edge has no provisioned identity (no OTA key)");
+      if (!s.ok()) spdlog::warn("weft-edge: command 'ota' failed: {}", s.ToString());
+      nlohmann::json j = {{"command", "ota"}, {"ok", s.ok()}, {"message", s.ok() ? "" : s.ToString()}};
+      (void)client->Publish(reply_topic, j.dump(), 1, false);
+    });
+    return;
+  }
   std::lock_guard<std::mutex> lock(in_mu_);
   if (stopping_) return;
   commands_.push_back({name, m.payload, [name, reply_topic, client](Status s) {
@@ -1015,6 +1082,212 @@ void Runtime::ForwardAction(const control::ActionRecord& a) {
   v.approved_by = a.approved_by;
   v.proposal_id = a.proposal_id;
   Add(Priority::kHigh, [&](uplink::BatchBuilder& b) { b.AddAction(v); });
+}
+
+// ---- OTA (issue 9) ----
+
+Status Runtime::StartOta() {
+  const ProvisioningConfig& p = *config_.provisioning;
+  fleet::OtaAgent::Options o;
+  o.state_dir = p.state_dir + "/ota";
+  o.device_id = identity_->device_id;
+  o.hardware_model = identity_->hardware_model;
+  o.site = identity_->site;
+  o.ota_public_key_pem = identity_->ota_public_key_pem;
+  o.core_url = p.core_url;
+  o.core_ca_file = p.factory_dir + "/core-ca.pem";
+  o.clock = &clock_;
+  o.base_versions = {{"firmware", config_.firmware}};
+  o.publish = [this](const std::string& sub, const std::string& payload, bool retain) {
+    return PublishDevice(sub, payload, retain);
+  };
+  o.install = [this](const fleet::ArtifactManifest& m, const std::string& file) {
+    return OtaInstall(m, file);
+  };
+  o.health = [this](const fleet::ArtifactManifest& m, const fleet::OtaContext& ctx) {
+    return OtaHealth(m, ctx);
+  };
+  o.restore = [this](const fleet::ArtifactManifest& failed,
+                     const std::optional<fleet::ArtifactManifest>& previous,
+                     const std::string& file) { return OtaRestore(failed, previous, file); };
+  // Start may roll back a trial a crash interrupted (and reload for it): the processing thread
+  // runs by now.
+  Result<std::unique_ptr<fleet::OtaAgent>> agent = fleet::OtaAgent::Start(std::move(o));
+  if (!agent.ok()) return agent.status().WithContext("weft-edge: ota");
+  ota_agent_ = std::move(*agent);
+  ota_thread_ = std::thread([this] { OtaLoop(); });
+  return Status::Ok();
+}
+
+void Runtime::StopOta() {
+  {
+    std::lock_guard<std::mutex> lock(ota_mu_);
+    ota_stopping_ = true;
+  }
+  ota_cv_.notify_all();
+  if (ota_thread_.joinable()) ota_thread_.join();
+}
+
+void Runtime::PostOta(std::function<void()> job) {
+  if (identity_) {
+    // identity_ is set before any thread starts; jobs wait for the OTA thread if need be.
+    std::lock_guard<std::mutex> lock(ota_mu_);
+    if (ota_stopping_) return;
+    ota_jobs_.push_back(std::move(job));
+    ota_cv_.notify_all();
+    return;
+  }
+  job();  // no OTA here: the job only answers that, on the caller's thread
+}
+
+void Runtime::OtaLoop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(ota_mu_);
+      ota_cv_.wait(lock, [&] { return ota_stopping_ || !ota_jobs_.empty(); });
+      if (ota_stopping_) return;  // pending jobs are dropped: the core re-sends on timeout
+      job = std::move(ota_jobs_.front());
+      ota_jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+Status Runtime::Ota(const std::string& payload) {
+  if (!ota_agent_) {
+    return FailedPreconditionError("ota: this edge has no provisioned identity (no OTA key)");
+  }
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = done->get_future();
+  {
+    std::lock_guard<std::mutex> lock(ota_mu_);
+    if (ota_stopping_) return FailedPreconditionError("weft-edge is stopping");
+    ota_jobs_.push_back([this, payload, done] { done->set_value(ota_agent_->HandleCommand(payload)); });
+  }
+  ota_cv_.notify_all();
+  return result.get();
+}
+
+std::map<std::string, std::string> Runtime::OtaVersions() const {
+  return ota_agent_ ? ota_agent_->Versions() : std::map<std::string, std::string>{};
+}
+
+Status Runtime::PublishDevice(const std::string& subtopic, const std::string& payload,
+                              bool retain) {
+  if (!uplink_client_) return FailedPreconditionError("no broker connection");
+  return uplink_client_->Publish(config_.commands_topic + "/" + config_.id + "/" + subtopic,
+                                 payload, 1, retain);
+}
+
+namespace {
+
+std::string OriginalEdgeConfigPath(const EdgeConfig& c) {
+  return c.provisioning->state_dir + "/ota/edge_config.original.yaml";
+}
+
+Result<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes `text` over the running edge.yaml, keeping the original once.
+Status ReplaceEdgeConfig(const EdgeConfig& c, const std::string& text) {
+  const std::string original = OriginalEdgeConfigPath(c);
+  if (!std::filesystem::exists(original)) {
+    WEFT_ASSIGN_OR_RETURN(std::string current, ReadText(c.file));
+    WEFT_RETURN_IF_ERROR(fleet::WriteFileAtomic(original, current, 0644));
+  }
+  return fleet::WriteFileAtomic(c.file, text, 0644);
+}
+
+}  // namespace
+
+Status Runtime::OtaInstall(const fleet::ArtifactManifest& m, const std::string& file) {
+  if (m.kind == "model") {
+    WEFT_ASSIGN_OR_RETURN(ota_model_, inference::TreeModel::Load(file, m.name, m.version, m.sha256));
+    ota_model_file_ = file;
+    return Status::Ok();
+  }
+  if (m.kind == "edge_config") {
+    WEFT_ASSIGN_OR_RETURN(std::string text, ReadText(file));
+    // Validated as if it were the running file (its relative paths resolve the same way).
+    Diagnostics diags;
+    Result<EdgeConfigFile> parsed = ParseEdgeConfig(text, config_.file, &diags);
+    if (!parsed.ok()) {
+      return InvalidArgumentError("edge_config " + m.version + " is not a valid edge.yaml: " +
+                                  diags.ToString());
+    }
+    WEFT_RETURN_IF_ERROR(ReplaceEdgeConfig(config_, text));
+    return Call("reload", "");
+  }
+  if (m.kind == "firmware") {
+    spdlog::info("weft-edge: firmware {} {} recorded", m.name, m.version);
+    return Status::Ok();
+  }
+  return InvalidArgumentError("ota: weft-edge does not install artifacts of kind '" + m.kind + "'");
+}
+
+Status Runtime::OtaHealth(const fleet::ArtifactManifest& m, const fleet::OtaContext& ctx) {
+  // edge_config: the reload in install is the check; firmware: the simulator's business.
+  if (m.kind != "model") return Status::Ok();
+  if (!ota_model_) return InternalError("ota: no model loaded for the health check");
+  // Latency on this hardware: 200 predictions on zero features, p50 / p99.
+  constexpr size_t kRuns = 200;
+  std::vector<float> features(ota_model_->num_features(), 0.0f);
+  std::vector<double> us;
+  us.reserve(kRuns);
+  volatile float sink = 0;
+  for (size_t i = 0; i < kRuns; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sink = sink + ota_model_->PredictUnchecked(features.data());
+    const auto t1 = std::chrono::steady_clock::now();
+    us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  const double p50 = us[kRuns / 2];
+  const double p99 = us[(kRuns * 99) / 100];
+  Status published = PublishDevice("bench", ota_agent_->BenchJson(m.name, m.version, p50, p99, kRuns),
+                                   false);
+  if (!published.ok()) spdlog::warn("weft-edge: publishing bench: {}", published.ToString());
+  if (ctx.latency_budget_us && p99 > static_cast<double>(*ctx.latency_budget_us)) {
+    ota_model_.reset();
+    return FailedPreconditionError("model " + m.name + " " + m.version + ": p99 " +
+                                   FormatDouble(p99) + " us exceeds the latency budget " +
+                                   std::to_string(*ctx.latency_budget_us) + " us");
+  }
+  ota_model_.reset();
+  nlohmann::json d = {
+      {"model", m.name}, {"artifact", ota_model_file_}, {"version", m.version}, {"sha256", m.sha256}};
+  return Call("deploy", d.dump());
+}
+
+Status Runtime::OtaRestore(const fleet::ArtifactManifest& failed,
+                           const std::optional<fleet::ArtifactManifest>& previous,
+                           const std::string& previous_file) {
+  ota_model_.reset();
+  if (failed.kind == "model") {
+    // The failed model was deployed only if its health check passed the budget; deploying the
+    // previous OTA version again is harmless either way. None: the configured model runs on.
+    if (!previous) return Status::Ok();
+    nlohmann::json d = {{"model", previous->name}, {"artifact", previous_file},
+                        {"version", previous->version}, {"sha256", previous->sha256}};
+    return Call("deploy", d.dump());
+  }
+  if (failed.kind == "edge_config") {
+    const std::string from = previous ? previous_file : OriginalEdgeConfigPath(config_);
+    Result<std::string> text = ReadText(from);
+    if (!text.ok()) {
+      // Never replaced (the trial failed before writing): nothing to put back.
+      return previous ? text.status() : Status::Ok();
+    }
+    WEFT_RETURN_IF_ERROR(fleet::WriteFileAtomic(config_.file, *text, 0644));
+    return Call("reload", "");
+  }
+  return Status::Ok();
 }
 
 }  // namespace weft::edge

@@ -29,6 +29,23 @@
 //            grants_dir/<loop>.json (re-applied, verified again, at the next start).
 //   control_approve  {"loop": ID, "proposal": ID, "principal": NAME}: approves a supervised
 //            proposal (within one period).
+//   ota      the core's signed OTA command (fleet/device/ota_agent.h), run by the OtaAgent on a
+//            thread of its own (a download or a benchmark never stalls the data path); the
+//            reply says the command was handled, the outcome goes to ota/status. Kinds:
+//            model        the file is loaded as a TreeModel, its latency benchmarked over 200
+//                         predictions on zero features (`bench` published), the health check
+//                         fails when p99 > the command's latency_budget_us, then it is deployed
+//                         as by `deploy`; a rollback re-deploys the previous OTA version.
+//            edge_config  validated as an edge.yaml, written over the running file (the
+//                         original kept as <state>/ota/edge_config.original.yaml), reloaded;
+//                         a failed reload is rolled back (previous file written, reloaded).
+//            firmware     the version is recorded (real firmware is the simulator's business).
+//
+// Provisioning (edge.yaml `provisioning:`, issue 9): when the broker has no tls, Start runs
+// fleet::ZtpClient::Ensure (state under <state_dir>/identity) before connecting, and connects
+// to the mqtts:// broker of the answer with the device certificate; the edge id is the device
+// id. With an identity the OtaAgent runs (state under <state_dir>/ota) and `state` (retained)
+// is published on every new broker session.
 //
 // Closed loops (edge.yaml `control:`, issue 8): each loop runs on its own thread (Tick every
 // period, and the control commands for it in between); one heartbeat thread bumps the PLC
@@ -46,6 +63,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,11 +78,14 @@
 #include "edge/edge_config.h"
 #include "edge/http_endpoint.h"
 #include "edge/inference/inference_engine.h"
+#include "edge/inference/tree_model.h"
 #include "edge/pipeline/pipeline.h"
 #include "edge/signal_table.h"
 #include "edge/uplink/batch_codec.h"
 #include "edge/uplink/durable_queue.h"
 #include "edge/uplink_sender.h"
+#include "fleet/device/ota_agent.h"
+#include "fleet/device/ztp_client.h"
 #include "model/plant.h"
 #include "mqtt/client.h"
 
@@ -77,6 +98,9 @@ struct RuntimeOptions {
   const Clock* clock = nullptr;  //!< null: SystemClock::Default()
   //! Overrides edge.yaml's http.listen (e.g. "127.0.0.1:0" in tests); "" = as configured.
   std::string http_listen;
+  //! A device identity to use instead of running ZTP (tests, the fleet simulator); only with a
+  //! `provisioning:` section.
+  std::optional<fleet::DeviceIdentity> identity;
 };
 
 struct ModelDeployment {
@@ -115,6 +139,13 @@ class Runtime {
   Status ControlGrant(const std::string& envelope_json);
   Status ControlApprove(const std::string& loop, const std::string& proposal,
                         const std::string& principal);
+  //! The `ota` command, as from the core: runs it on the OTA thread and waits for the outcome
+  //! (OK = handled; see ota/status). FailedPrecondition without a provisioned identity.
+  Status Ota(const std::string& payload);
+  //! The device identity in use (provisioned or given), if any.
+  const std::optional<fleet::DeviceIdentity>& identity() const { return identity_; }
+  //! Versions as the `state` message reports them (empty without OTA).
+  std::map<std::string, std::string> OtaVersions() const;
 
   std::string MetricsText() const;
   HealthReport Health() const;
@@ -174,6 +205,17 @@ class Runtime {
   //! The one place an ActionRecord becomes part of a batch (processing thread).
   void ForwardAction(const control::ActionRecord& a);
   int64_t NowUs() const;
+  // OTA (issue 9): the agent and its thread.
+  Status StartOta();
+  void StopOta();
+  void PostOta(std::function<void()> job);
+  void OtaLoop();
+  Status PublishDevice(const std::string& subtopic, const std::string& payload, bool retain);
+  Status OtaInstall(const fleet::ArtifactManifest& m, const std::string& file);
+  Status OtaHealth(const fleet::ArtifactManifest& m, const fleet::OtaContext& ctx);
+  Status OtaRestore(const fleet::ArtifactManifest& failed,
+                    const std::optional<fleet::ArtifactManifest>& previous,
+                    const std::string& previous_file);
 
   EdgeConfig config_;
   RuntimeOptions options_;
@@ -223,6 +265,21 @@ class Runtime {
   std::condition_variable control_cv_;
   bool control_stopping_ = false;  // GUARDED_BY(control_mu_)
   std::atomic<bool> stopped_{false};
+
+  // Provisioning and OTA.
+  std::optional<fleet::DeviceIdentity> identity_;
+  //! The tls the identity gave the broker (re-applied to edge.yaml at reload); nullopt when the
+  //! file's own broker settings are used.
+  std::optional<mqtt::TlsOptions> adopted_tls_;
+  std::unique_ptr<fleet::OtaAgent> ota_agent_;
+  std::thread ota_thread_;
+  std::mutex ota_mu_;
+  std::condition_variable ota_cv_;
+  std::deque<std::function<void()>> ota_jobs_;  // GUARDED_BY(ota_mu_)
+  bool ota_stopping_ = false;                   // GUARDED_BY(ota_mu_)
+  //! The model of the running OTA trial, between install and health (OTA thread only).
+  std::unique_ptr<inference::TreeModel> ota_model_;
+  std::string ota_model_file_;
 };
 
 }  // namespace weft::edge

@@ -8,9 +8,14 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "edge/uplink/batch_codec.h"
+#include "fleet/pki.h"
+#include "fleet/signing.h"
 #include "modbus/tcp_server.h"
 #include "testing/example_plant.h"
 #include "testing/test_env.h"
@@ -458,6 +463,199 @@ TEST(RuntimeTls, MutualTlsToTheBrokerForSourcesAndUplink) {
                         << "\", tls: {ca: ca.pem}}\nhttp: {listen: \"127.0.0.1:0\"}\n";
   auto refused = Runtime::Start(config);
   EXPECT_FALSE(refused.ok());
+}
+
+// Issue 9: a provisioned edge (identity given, as the simulator does; ZtpClient itself is tested
+// in fleet/device) connects over mTLS as its device id, publishes its state, and runs OTA.
+class RuntimeOtaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = weft::testing::TempDir::Make();
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::make_unique<weft::testing::TempDir>(std::move(*dir));
+    auto pki = weft::testing::TestPki::Make(dir_->path());
+    ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+    pki_ = *pki;
+    weft::testing::BrokerOptions bo;
+    bo.tls = pki_;
+    bo.require_client_certificate = true;
+    auto broker = weft::testing::MosquittoBroker::Start(bo);
+    ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+    broker_ = std::move(*broker);
+    auto key = fleet::GenerateEd25519Key();
+    ASSERT_TRUE(key.ok());
+    ota_key_ = *key;
+    config_ = dir_->path() + "/edge.yaml";
+    std::ofstream(config_) << ConfigText("[b1-cv-01]");
+
+    mqtt::ClientOptions o;
+    o.client_id = "ota-peer";
+    o.tls = mqtt::TlsOptions{pki_.ca_cert, pki_.client_cert, pki_.client_key, true};
+    auto peer = mqtt::Client::Connect(*mqtt::BrokerAddress::Parse(broker_->url()), o, seconds(5));
+    ASSERT_TRUE(peer.ok()) << peer.status().ToString();
+    peer_ = std::move(*peer);
+    peer_->SetMessageHandler([this](const mqtt::Message& m) {
+      std::lock_guard<std::mutex> lock(inbox_.mu);
+      inbox_.messages.push_back(m);
+    });
+    ASSERT_TRUE(peer_->Subscribe("weft/v1/edge/#", 1).ok());
+  }
+
+  std::string ConfigText(const std::string& scope) {
+    return "weft_edge: 1\nplant: " +
+           std::filesystem::absolute(weft::testing::ExamplePlantPath()).string() +
+           "\nscope: " + scope +
+           "\nsources: {sparkplug: {enabled: false}, modbus: {enabled: false}}\n"
+           "uplink: {ack: broker, batch: {max_samples: 5, max_interval: 200ms}}\n"
+           "http: {listen: \"127.0.0.1:0\"}\n"
+           "provisioning: {core: \"https://127.0.0.1:1\", factory_dir: factory, state_dir: state}\n";
+  }
+
+  RuntimeOptions Options() {
+    fleet::DeviceIdentity id;
+    id.device_id = "dev-ota";
+    id.site = "brno";
+    id.hardware_model = "gw-200";
+    id.cert_file = pki_.client_cert;
+    id.key_file = pki_.client_key;
+    id.ca_file = pki_.ca_cert;
+    id.broker_url = broker_->url();
+    id.ota_public_key_pem = ota_key_.public_pem;
+    RuntimeOptions o;
+    o.identity = id;
+    return o;
+  }
+
+  std::string Command(const std::string& campaign, const std::string& kind,
+                      const std::string& name, const std::string& version,
+                      const std::string& content, std::optional<int> budget_us = std::nullopt) {
+    const std::string file = dir_->path() + "/" + campaign + ".artifact";
+    std::ofstream(file, std::ios::binary) << content;
+    fleet::ArtifactManifest m;
+    m.kind = kind;
+    m.name = name;
+    m.version = version;
+    m.sha256 = fleet::Sha256Hex(content);
+    m.size = content.size();
+    m.hardware_models = {"gw-200"};
+    const std::string manifest = fleet::ManifestJson(m);
+    auto sig = fleet::SignBytes(ota_key_.private_pem, manifest);
+    EXPECT_TRUE(sig.ok());
+    nlohmann::json j = {{"campaign", campaign},
+                        {"artifact", {{"manifest", manifest}, {"signature", *sig},
+                                      {"url", "file://" + file}}},
+                        {"health_timeout_s", 5}};
+    j["latency_budget_us"] = budget_us ? nlohmann::json(*budget_us) : nlohmann::json(nullptr);
+    return j.dump();
+  }
+
+  std::vector<nlohmann::json> Messages(const std::string& topic) {
+    std::lock_guard<std::mutex> lock(inbox_.mu);
+    std::vector<nlohmann::json> out;
+    for (const auto& m : inbox_.messages) {
+      if (m.topic == topic) out.push_back(nlohmann::json::parse(m.payload, nullptr, false));
+    }
+    return out;
+  }
+  std::optional<nlohmann::json> FinalStatus(const std::string& campaign) {
+    for (const auto& j : Messages("weft/v1/edge/dev-ota/ota/status")) {
+      const std::string state = j.value("state", "");
+      if (j.value("campaign", "") == campaign &&
+          (state == "succeeded" || state == "failed" || state == "rolled_back")) {
+        return j;
+      }
+    }
+    return std::nullopt;
+  }
+
+  //! The final status of `campaign`, waiting for it to arrive (up to 10 s).
+  std::optional<nlohmann::json> WaitFinal(const std::string& campaign) {
+    (void)WaitFor([&] { return FinalStatus(campaign).has_value(); }, seconds(10));
+    return FinalStatus(campaign);
+  }
+
+  std::unique_ptr<weft::testing::TempDir> dir_;
+  weft::testing::TestPki pki_;
+  std::unique_ptr<weft::testing::MosquittoBroker> broker_;
+  fleet::KeyPair ota_key_;
+  std::string config_;
+  std::unique_ptr<mqtt::Client> peer_;
+  Inbox inbox_;
+};
+
+TEST_F(RuntimeOtaTest, ProvisionedEdgeTakesItsIdPublishesStateAndRunsOta) {
+  auto rt = Runtime::Start(config_, Options());
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString() << "\n" << broker_->Log();
+  EXPECT_EQ((*rt)->config().id, "dev-ota");
+  EXPECT_TRUE((*rt)->config().broker.tls);
+  ASSERT_TRUE(WaitFor([&] { return !Messages("weft/v1/edge/dev-ota/state").empty(); }, seconds(10)))
+      << "state is published on connect";
+  nlohmann::json state = Messages("weft/v1/edge/dev-ota/state").front();
+  EXPECT_EQ(state["device"], "dev-ota");
+  EXPECT_EQ(state["hardware_model"], "gw-200");
+  EXPECT_EQ(state["versions"]["firmware"].get<std::string>().rfind("weft-edge ", 0), 0u);
+
+  // edge_config: validated, written, reloaded (the new scope is applied).
+  const uint64_t reloads = (*rt)->stats().reloads;
+  ASSERT_TRUE((*rt)->Ota(Command("c-cfg", "edge_config", "edge.yaml", "2",
+                                 ConfigText("[b1-cv-01, b1-cv-02]"))).ok());
+  auto st = WaitFinal("c-cfg");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ((*st)["state"], "succeeded") << st->dump();
+  EXPECT_EQ((*rt)->stats().reloads, reloads + 1);
+  EXPECT_EQ((*rt)->OtaVersions().at("edge_config"), "2");
+
+  // An edge_config that does not parse never replaces the running file: rolled back.
+  ASSERT_TRUE((*rt)->Ota(Command("c-bad", "edge_config", "edge.yaml", "3", "weft_edge: 1\nbogus: x\n")).ok());
+  st = WaitFinal("c-bad");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ((*st)["state"], "rolled_back") << st->dump();
+  EXPECT_EQ((*st)["version"], "2");
+  EXPECT_NE((*st)["reason"].get<std::string>().find("bogus"), std::string::npos) << st->dump();
+  std::ifstream in(config_);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("b1-cv-02"), std::string::npos) << "version 2 is still the file";
+
+  // A model: benchmarked (bench published), then deployed; this edge has no inference section
+  // for it, so the deploy fails and the update is rolled back.
+  std::ifstream model_in(std::filesystem::path(weft::testing::ExamplePlantPath()).parent_path() /
+                         "../src/edge/inference/testdata/fuzz_seeds/small_logistic.json");
+  std::stringstream model;
+  model << model_in.rdbuf();
+  ASSERT_FALSE(model.str().empty());
+  ASSERT_TRUE((*rt)->Ota(Command("c-model", "model", "bearing-wear", "7", model.str(), 100000)).ok());
+  ASSERT_TRUE(WaitFor([&] { return !Messages("weft/v1/edge/dev-ota/bench").empty(); }, seconds(5)));
+  nlohmann::json bench = Messages("weft/v1/edge/dev-ota/bench").front();
+  EXPECT_EQ(bench["model"], "bearing-wear");
+  EXPECT_EQ(bench["model_version"], "7");
+  EXPECT_EQ(bench["samples"], 200);
+  EXPECT_LE(bench["p50_us"].get<double>(), bench["p99_us"].get<double>());
+  st = WaitFinal("c-model");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ((*st)["state"], "rolled_back") << st->dump();
+  EXPECT_EQ((*rt)->OtaVersions().count("model/bearing-wear"), 0u);
+
+  // The ota command over MQTT is answered on reply.
+  ASSERT_TRUE(peer_->Publish("weft/v1/edge/dev-ota/cmd/ota",
+                             Command("c-fw", "firmware", "gw-fw", "9.9.9", "FIRMWARE"), 1, false)
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return FinalStatus("c-fw").has_value(); }, seconds(10)));
+  EXPECT_EQ((*FinalStatus("c-fw"))["state"], "succeeded");
+  EXPECT_TRUE(WaitFor([&] { return !Messages("weft/v1/edge/dev-ota/reply").empty(); }, seconds(5)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto states = Messages("weft/v1/edge/dev-ota/state");
+        return states.back()["versions"].value("firmware", "") == "9.9.9";
+      },
+      seconds(5)));
+}
+
+TEST_F(RuntimeOtaTest, AnIdInTheFileMustBeTheDeviceId) {
+  std::ofstream(config_) << "id: someone-else\n" << ConfigText("[b1-cv-01]");
+  auto rt = Runtime::Start(config_, Options());
+  ASSERT_FALSE(rt.ok());
+  EXPECT_NE(rt.status().message().find("dev-ota"), std::string::npos) << rt.status().ToString();
 }
 
 }  // namespace

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <string_view>
 
 #include "common/log.h"
 #include "model/plant_loader.h"
 #include "sim/fault_commands.h"
+#include "sim/fleet_sim.h"
 #include "sim/json_publisher.h"
 #include "sim/modbus_plc.h"
 #include "sim/recorder.h"
@@ -28,6 +30,12 @@ extern "C" void OnSignal(int) {
 }  // namespace
 
 int SimMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  // Device fleets (issue 9) are subcommands; without one, weft-sim simulates a plant.
+  if (argc >= 2) {
+    std::string_view sub = argv[1];
+    if (sub == "factory") return FactoryMain(argc - 1, argv + 1, out, err);
+    if (sub == "fleet") return FleetMain(argc - 1, argv + 1, out, err);
+  }
   CLI::App app{
       "weft-sim: digital twins of a plant, speaking Sparkplug B, JSON over MQTT and "
       "Modbus TCP",

@@ -54,49 +54,6 @@ constexpr int64_t kMaxTokenTtlSeconds = int64_t{10} * 366 * 24 * 3600;
 constexpr int64_t kDefaultAuditLimit = 100;
 constexpr int64_t kMaxAuditLimit = 1000;
 
-//! What a handler answers.
-struct Reply {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-//! JSON text; invalid UTF-8 (e.g. echoed from a request) becomes U+FFFD instead of throwing.
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Reply JsonReply(int status, const json& j) {
-  return Reply{status, Dump(j) + "\n", "application/json", {}};
-}
-
-int HttpStatusOf(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
-  }
-}
-
-Reply ErrorReply(int http_status, std::string_view code, const std::string& message) {
-  return JsonReply(http_status, json{{"error", {{"code", code}, {"message", message}}}});
-}
-
-Reply ErrorReply(const Status& s) {
-  return ErrorReply(HttpStatusOf(s.code()), StatusCodeName(s.code()), s.message());
-}
 
 std::string Iso(TimePoint t) {
   return FormatTimestampMicros(UnixMicros(t));
@@ -174,44 +131,7 @@ Result<json> ParseJsonObject(std::string_view body, bool empty_ok) {
   return j;
 }
 
-Status OnlyFields(const json& o, std::initializer_list<std::string_view> allowed) {
-  for (auto it = o.begin(); it != o.end(); ++it) {
-    bool known = false;
-    for (std::string_view a : allowed) known = known || it.key() == a;
-    if (!known) {
-      std::string list;
-      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return InvalidArgumentError("unknown field '" + it.key() +
-                                  "' in the body; expected: " + list);
-    }
-  }
-  return Status::Ok();
-}
 
-//! A string member: required (missing -> error) or optional (missing -> fallback).
-Result<std::string> StringField(const json& o, const char* name, bool required,
-                                std::string fallback = "") {
-  auto it = o.find(name);
-  if (it == o.end() || it->is_null()) {
-    if (required) return InvalidArgumentError(std::string("missing field '") + name + "'");
-    return fallback;
-  }
-  if (!it->is_string()) {
-    return InvalidArgumentError(std::string("field '") + name + "' must be a string, got " +
-                                it->type_name());
-  }
-  return it->get<std::string>();
-}
-
-Result<int64_t> ParseInt(std::string_view text, const char* what) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-    return InvalidArgumentError(std::string(what) + " must be an integer, got '" +
-                                std::string(text.substr(0, 64)) + "'");
-  }
-  return v;
-}
 
 //! "Bearer <token>" -> token; "" when absent or another scheme.
 std::string BearerToken(const httplib::Request& req) {
@@ -246,18 +166,12 @@ Decision AuthorizeAnywhere(const std::vector<Grant>& grants, bool disabled, Perm
                              std::string(registry::PermissionName(p)) + " (on any scope)"};
 }
 
-enum class Access {
-  kPublic,         //!< no authentication
-  kAuthenticated,  //!< any authenticated principal
-  kGlobal,         //!< the permission on the global resource "" (grants on "*")
-  kAnywhere,       //!< the permission on some scope (the handler filters by scope)
-};
 
 }  // namespace
 
 class ApiServer::Impl {
  public:
-  struct Call;
+  using Call = RouteCall;
   using Handler = Result<Reply> (Impl::*)(Call&);
   struct RouteSpec {
     const char* method;
@@ -270,18 +184,7 @@ class ApiServer::Impl {
     const char* action;  //!< audit action
     Handler handler;
   };
-  struct Call {
-    const httplib::Request& req;
-    const RouteSpec& route;
-    std::vector<std::string> params;  //!< path parameters, in order
-    Principal principal{};
-    std::vector<Grant> grants{};
-    json body = json::object();
-    std::string action{};
-    std::string resource{};
-    bool is_export = false;
-    json outcome = json::object();  //!< detail of the "done" record
-  };
+
 
   static const std::vector<RouteSpec>& Specs();
 
@@ -289,8 +192,8 @@ class ApiServer::Impl {
 
   Status Init(std::string* bootstrap_file);
   void Register(httplib::Server* server);
-  void Dispatch(const RouteSpec& spec, const httplib::Request& req, httplib::Response& res);
-  Reply Handle(const RouteSpec& spec, const httplib::Request& req);
+  void Dispatch(const ModuleRoute& route, const httplib::Request& req, httplib::Response& res);
+  Reply Handle(const ModuleRoute& route, const httplib::Request& req);
   bool Audit(const Call& c, const char* decision, json detail);
   void Send(const Reply& r, httplib::Response& res);
 
@@ -332,6 +235,7 @@ class ApiServer::Impl {
 
   ApiOptions options_;
   std::vector<views::ViewDef> views_;
+  std::vector<ModuleRoute> routes_;  //!< the built-in routes, then options_.modules
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 
@@ -435,12 +339,20 @@ std::string ResourceOf(const httplib::Request& req, const std::vector<std::strin
 }  // namespace
 
 void ApiServer::Impl::Register(httplib::Server* server) {
+  routes_.clear();
   for (const RouteSpec& spec : Specs()) {
-    auto handler = [this, &spec](const httplib::Request& req, httplib::Response& res) {
-      Dispatch(spec, req, res);
+    Handler h = spec.handler;
+    routes_.push_back(ModuleRoute{spec.method, spec.path, spec.access, spec.permission,
+                                  spec.mutation, spec.json_body, spec.body_empty_ok, spec.action,
+                                  [this, h](Call& c) { return (this->*h)(c); }});
+  }
+  for (const ModuleRoute& m : options_.modules) routes_.push_back(m);
+  for (const ModuleRoute& route : routes_) {
+    auto handler = [this, &route](const httplib::Request& req, httplib::Response& res) {
+      Dispatch(route, req, res);
     };
-    const std::string pattern = PathRegex(spec.path);
-    const std::string_view method = spec.method;
+    const std::string pattern = PathRegex(route.path);
+    const std::string_view method = route.method;
     if (method == "GET") {
       server->Get(pattern, handler);
     } else if (method == "POST") {
@@ -459,14 +371,14 @@ void ApiServer::Impl::Send(const Reply& r, httplib::Response& res) {
   res.set_content(r.body, r.content_type);
 }
 
-void ApiServer::Impl::Dispatch(const RouteSpec& spec, const httplib::Request& req,
+void ApiServer::Impl::Dispatch(const ModuleRoute& route, const httplib::Request& req,
                                httplib::Response& res) {
   requests_.fetch_add(1);
   Reply reply;
   try {
-    reply = Handle(spec, req);
+    reply = Handle(route, req);
   } catch (const std::exception& e) {
-    spdlog::error("weft-core api: {} {}: unexpected exception: {}", spec.method, spec.path,
+    spdlog::error("weft-core api: {} {}: unexpected exception: {}", route.method, route.path,
                   e.what());
     reply = ErrorReply(500, "internal", "internal error while handling the request");
   }
@@ -486,12 +398,21 @@ bool ApiServer::Impl::Audit(const Call& c, const char* decision, json detail) {
   return true;
 }
 
-Reply ApiServer::Impl::Handle(const RouteSpec& spec, const httplib::Request& req) {
-  Call c{req, spec, {}};
+Reply ApiServer::Impl::Handle(const ModuleRoute& spec, const httplib::Request& req) {
+  Call c{req};
   for (size_t i = 1; i < req.matches.size(); ++i) c.params.push_back(req.matches[i].str());
   c.action = spec.action;
+  const size_t body_limit = spec.max_body_bytes > 0 ? spec.max_body_bytes
+                                                    : options_.max_body_bytes;
+  if (req.body.size() > body_limit) {
+    payload_too_large_.fetch_add(1);
+    return ErrorReply(413, "payload_too_large",
+                      "the request body is larger than this route's limit of " +
+                          std::to_string(body_limit) + " bytes");
+  }
   if (spec.access == Access::kPublic) {
-    Result<Reply> r = (this->*spec.handler)(c);
+    c.resource = ResourceOf(req, c.params);
+    Result<Reply> r = spec.handler(c);
     return r.ok() ? *r : ErrorReply(r.status());
   }
 
@@ -519,7 +440,7 @@ Reply ApiServer::Impl::Handle(const RouteSpec& spec, const httplib::Request& req
   c.resource = ResourceOf(req, c.params);
 
   // 2. Authorization of the route (view rows are filtered again, per row, by QueryView).
-  if (spec.handler == &Impl::QueryView) {
+  if (spec.path == "/api/v1/views/{name}/query") {
     c.is_export = IsExportFormat(req.get_param_value("format"));
     if (c.is_export) c.action = "view.export";
   }
@@ -560,7 +481,7 @@ Reply ApiServer::Impl::Handle(const RouteSpec& spec, const httplib::Request& req
       return body.status();
     }
     c.body = std::move(body).value();
-    return (this->*spec.handler)(c);
+    return spec.handler(c);
   }();
   if (audited) {
     if (result.ok()) {
@@ -932,22 +853,6 @@ Result<Reply> ApiServer::Impl::CatalogSignals(Call& c) {
 
 // ---------------------------------------------------------------------------------------------
 // Models
-
-namespace {
-
-//! The roles of the caller's grants that allow `p` globally (grants on "*").
-std::vector<std::string> GlobalRolesWith(const std::vector<Grant>& grants, bool disabled,
-                                         Permission p) {
-  std::set<std::string> roles;
-  for (const Grant& g : grants) {
-    if (registry::Authorize({g}, disabled, p, Resource{}).allowed) {
-      roles.insert(std::string(registry::RoleName(g.role)));
-    }
-  }
-  return std::vector<std::string>(roles.begin(), roles.end());
-}
-
-}  // namespace
 
 Result<mlops::ModelRegistry*> ApiServer::Impl::Models() const {
   if (options_.models == nullptr) {
@@ -1422,7 +1327,8 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiOptions options) {
 
   std::unique_ptr<ApiServer> api(new ApiServer());
   const std::string listen = options.listen;
-  const size_t max_body = options.max_body_bytes;
+  size_t max_body = options.max_body_bytes;
+  for (const ModuleRoute& m : options.modules) max_body = std::max(max_body, m.max_body_bytes);
   const size_t threads = std::max<size_t>(1, options.threads);
   const bool has_tls = !options.cert_file.empty() || !options.key_file.empty();
   if (has_tls && (options.cert_file.empty() || options.key_file.empty())) {
@@ -1486,7 +1392,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiOptions options) {
       code = "invalid_argument";
       message = "malformed HTTP request";
     }
-    res.set_content(Dump(json{{"error", {{"code", code}, {"message", message}}}}) + "\n",
+    res.set_content(DumpJson(json{{"error", {{"code", code}, {"message", message}}}}) + "\n",
                     "application/json");
   });
   server.set_exception_handler(

@@ -65,6 +65,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "core/api/route.h"
 #include "core/audit/audit_log.h"
 #include "core/registry/registry_store.h"
 
@@ -133,6 +134,9 @@ struct ApiOptions {
   //! unknown asset: no location (a global resource: only grants on "*" reach it).
   AssetLocator asset_location;
   size_t max_body_bytes = size_t{64} << 10;
+  //! Routes of other subsystems (route.h), served after the built-in ones with the same
+  //! authentication, authorization and audit. Their handlers must outlive the server.
+  std::vector<ModuleRoute> modules;
   //! A view query may span at most this many periods of the view (bounds memory and time).
   int64_t max_query_periods = 2'000'000;
   size_t threads = 4;  //!< request threads
@@ -160,7 +164,7 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
-  //! Every (method, path template) the server registers, in registration order.
+  //! Every built-in (method, path template), in registration order (modules not included).
   static std::vector<ApiRoute> Routes();
 
   int port() const { return port_; }

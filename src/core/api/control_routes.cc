@@ -1,14 +1,17 @@
 #include "core/api/control_routes.h"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <utility>
 
 #include "common/time_format.h"
+#include "mlops/registry/model_registry.h"
 #include "sqlite/statement.h"
 
 namespace weft::core::api {
@@ -18,7 +21,7 @@ using control::Mode;
 using ::weft::sqlite::Statement;
 
 // Never edit a released migration; append. Times are µs since the Unix epoch (UTC).
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE approvals (
   edge      TEXT NOT NULL,
@@ -41,7 +44,43 @@ CREATE TABLE grants (
 );
 CREATE INDEX grants_by_loop ON grants (edge, loop);
 )sql",
+    // The approving roles come from the governance policy (ControlOptions::approver_roles), no
+    // longer a fixed pair: the role CHECK goes (SQLite cannot drop a constraint: copy the table).
+    R"sql(
+CREATE TABLE approvals_v2 (
+  edge      TEXT NOT NULL,
+  loop      TEXT NOT NULL,
+  mode      TEXT NOT NULL CHECK (mode IN ('supervised', 'autonomous')),
+  principal TEXT NOT NULL,
+  role      TEXT NOT NULL,
+  at_us     INTEGER NOT NULL,
+  PRIMARY KEY (edge, loop, mode, principal, role)
+);
+INSERT INTO approvals_v2 (edge, loop, mode, principal, role, at_us)
+  SELECT edge, loop, mode, principal, role, at_us FROM approvals;
+DROP TABLE approvals;
+ALTER TABLE approvals_v2 RENAME TO approvals;
+CREATE INDEX approvals_by_time ON approvals (at_us);
+)sql",
 };
+
+std::string JoinRoles(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+// "an ops_manager approval and an ot_engineer approval".
+std::string ApprovalsText(const std::vector<std::string>& roles) {
+  std::string out;
+  for (size_t i = 0; i < roles.size(); ++i) {
+    const bool vowel =
+        !roles[i].empty() && std::string_view("aeiou").find(roles[i][0]) != std::string_view::npos;
+    out += (i == 0 ? "" : i + 1 == roles.size() ? " and " : ", ");
+    out += std::string(vowel ? "an " : "a ") + roles[i] + " approval";
+  }
+  return out;
+}
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -83,6 +122,17 @@ Result<std::unique_ptr<ControlService>> ControlService::Open(ControlOptions opti
   if (options.state_dir.empty() || options.clock == nullptr) {
     return InvalidArgumentError("ControlService needs a state directory and a clock");
   }
+  {
+    const auto& roles = options.approver_roles;
+    const std::set<std::string> unique(roles.begin(), roles.end());
+    if (unique.size() != roles.size() || unique.count(control::kRoleOpsManager) == 0 ||
+        unique.count(control::kRoleOtEngineer) == 0) {
+      return InvalidArgumentError(
+          "control approver roles must be distinct and include ops_manager and ot_engineer "
+          "(edges accept a grant only with both), got [" +
+          JoinRoles(roles) + "]");
+    }
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   const std::string path = options.state_dir + "/control.db";
@@ -101,8 +151,9 @@ Result<ControlApproval> ControlService::Approve(std::string_view edge, std::stri
   if (mode == Mode::kShadow) {
     return InvalidArgumentError("shadow mode needs no approval; approve supervised or autonomous");
   }
-  if (role != control::kRoleOpsManager && role != control::kRoleOtEngineer) {
-    return InvalidArgumentError("a control approval is given as ops_manager or ot_engineer, not '" +
+  const auto& roles = options_.approver_roles;
+  if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+    return InvalidArgumentError("a control approval is given as " + JoinRoles(roles) + ", not '" +
                                 std::string(role.substr(0, 64)) + "'");
   }
   ControlApproval a{std::string(edge),      std::string(loop), mode,
@@ -142,6 +193,46 @@ Result<std::vector<ControlApproval>> ControlService::CurrentApprovals(std::strin
   return out;
 }
 
+std::vector<std::string> ControlService::MissingRoles(
+    const std::vector<ControlApproval>& current) const {
+  std::vector<std::pair<std::string, std::string>> given;
+  given.reserve(current.size());
+  for (const ControlApproval& a : current) given.emplace_back(a.principal, a.role);
+  return mlops::MatchQuorum(given, options_.approver_roles).missing;
+}
+
+Result<std::vector<ControlPending>> ControlService::Pending() {
+  const int64_t since = UnixMicros(options_.clock->Now()) - options_.approval_ttl.count();
+  std::vector<ControlPending> groups;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    WEFT_ASSIGN_OR_RETURN(
+        Statement q,
+        Statement::Prepare(db_, db_path_,
+                           "SELECT edge, loop, mode, principal, role, at_us FROM approvals WHERE "
+                           "at_us >= ?1 ORDER BY edge, loop, mode, at_us DESC, principal, role"));
+    WEFT_RETURN_IF_ERROR(q.Bind(1, since));
+    while (true) {
+      WEFT_ASSIGN_OR_RETURN(bool row, q.Step("listing control approvals in progress"));
+      if (!row) break;
+      WEFT_ASSIGN_OR_RETURN(Mode mode, control::ParseMode(q.Text(2)));
+      ControlApproval a{q.Text(0), q.Text(1), mode,
+                        q.Text(3), q.Text(4), TimeFromUnixMicros(q.Int(5))};
+      if (groups.empty() || groups.back().edge != a.edge || groups.back().loop != a.loop ||
+          groups.back().mode != a.mode) {
+        groups.push_back({a.edge, a.loop, a.mode, {}, {}});
+      }
+      groups.back().approvals.push_back(std::move(a));
+    }
+  }
+  std::vector<ControlPending> out;
+  for (ControlPending& p : groups) {
+    p.missing_roles = MissingRoles(p.approvals);
+    if (!p.missing_roles.empty()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Result<std::string> ControlService::PrivateKeyLocked() {
   if (!std::filesystem::exists(private_key_path_)) {
     std::error_code ec;
@@ -177,47 +268,46 @@ Result<ModeChange> ControlService::SetMode(std::string_view edge, std::string_vi
   g.mode = mode;
   if (mode != Mode::kShadow) {
     WEFT_ASSIGN_OR_RETURN(std::vector<ControlApproval> current, CurrentApprovals(edge, loop, mode));
-    // The newest pair of an ops_manager and an ot_engineer who are different principals.
-    const ControlApproval* ops = nullptr;
-    const ControlApproval* ot = nullptr;
-    for (const ControlApproval& a : current) {
-      if (a.role != control::kRoleOpsManager) continue;
-      for (const ControlApproval& b : current) {
-        if (b.role == control::kRoleOtEngineer && b.principal != a.principal) {
-          ops = &a;
-          ot = &b;
-          break;
-        }
+    // A distinct principal per approver role, preferring the newest approvals.
+    std::vector<std::pair<std::string, std::string>> given;
+    given.reserve(current.size());
+    for (const ControlApproval& a : current) given.emplace_back(a.principal, a.role);
+    const mlops::Quorum quorum = mlops::MatchQuorum(given, options_.approver_roles);
+    if (!quorum.missing.empty()) {
+      std::set<std::string> roles_given;
+      for (const ControlApproval& a : current) roles_given.insert(a.role);
+      std::vector<std::string> absent;
+      for (const std::string& r : quorum.missing) {
+        if (roles_given.count(r) == 0) absent.push_back(r);
       }
-      if (ops != nullptr) break;
-    }
-    if (ops == nullptr) {
-      bool has_ops = false, has_ot = false;
-      for (const ControlApproval& a : current) {
-        has_ops = has_ops || a.role == control::kRoleOpsManager;
-        has_ot = has_ot || a.role == control::kRoleOtEngineer;
-      }
-      std::string missing;
-      if (!has_ops && !has_ot) {
-        missing = "an ops_manager approval and an ot_engineer approval";
-      } else if (!has_ops) {
-        missing = "an ops_manager approval";
-      } else if (!has_ot) {
-        missing = "an ot_engineer approval";
-      } else {
-        missing =
-            "approvals by two different principals (the ops_manager and the ot_engineer "
-            "approvals are by the same principal)";
-      }
-      const auto days = std::chrono::duration_cast<std::chrono::hours>(options_.approval_ttl);
+      const std::string missing =
+          absent.empty()
+              ? "approvals by " +
+                    (options_.approver_roles.size() == 2
+                         ? std::string("two")
+                         : std::to_string(options_.approver_roles.size())) +
+                    " different principals (one principal approved in several roles; missing "
+                    "a second person for " +
+                    JoinRoles(quorum.missing) + ")"
+              : ApprovalsText(absent);
+      const auto hours = std::chrono::duration_cast<std::chrono::hours>(options_.approval_ttl);
       return PermissionDeniedError(
           "loop '" + g.loop + "' on edge '" + g.edge + "': mode " +
           std::string(control::ModeName(mode)) + " needs current approvals (given within " +
-          std::to_string(days.count()) +
-          " h) by an ops_manager and an ot_engineer, two different principals; missing: " +
-          missing + " (POST /api/v1/control/loops/" + g.loop + "/approvals)");
+          std::to_string(hours.count()) + " h) by " + JoinRoles(options_.approver_roles) +
+          ", each by a different principal; missing: " + missing + " (POST /api/v1/control/loops/" +
+          g.loop + "/approvals)");
     }
-    g.approvals = {{ops->principal, ops->role, ops->at}, {ot->principal, ot->role, ot->at}};
+    // The grant lists the approvals that fill the roles, in the roles' order (ops_manager and
+    // ot_engineer are what the edge counts; others are carried along).
+    for (const auto& [role, principal] : quorum.filled) {
+      for (const ControlApproval& a : current) {
+        if (a.role == role && a.principal == principal) {
+          g.approvals.push_back({a.principal, a.role, a.at});
+          break;
+        }
+      }
+    }
   }
   g.issued_at = options_.clock->Now();
   g.expires_at = g.issued_at + options_.grant_ttl;

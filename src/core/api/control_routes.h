@@ -14,16 +14,20 @@
 //
 // Rules:
 // - An approval is for one (edge, loop, mode), mode supervised or autonomous, by one principal in
-//   one role, ops_manager or ot_engineer (the API checks that the caller holds that role). The
+//   one of ControlOptions::approver_roles (default ops_manager and ot_engineer; weft-core takes
+//   them from the governance policy control_write_mode; the API checks that the caller holds
+//   that role). The
 //   same principal approving again in the same role refreshes its time. Approvals are current
 //   for `approval_ttl` (default 7 days) and are not consumed: a grant can be re-issued (renewed)
 //   while they are current.
 // - SetMode(shadow) is always allowed (a shadow grant carries no approvals). SetMode(supervised |
-//   autonomous) needs current approvals for that (edge, loop, mode) by an ops_manager and an
-//   ot_engineer who are two distinct principals; otherwise PermissionDenied naming what is
-//   missing. Then a ModeGrant (issued now, expiring after `grant_ttl`, default 30 days) is
-//   signed with the core's Ed25519 key (control/core/grant.h) and sent to the edge as the
-//   command `control_grant` (payload: the envelope JSON); issued grants are kept in control.db.
+//   autonomous) needs current approvals for that (edge, loop, mode) in every approver role, each
+//   role by a distinct principal; otherwise PermissionDenied naming what is missing. The edges
+//   check the signed grant for an ops_manager and an ot_engineer approval, so approver_roles
+//   must include both (Open refuses otherwise); other roles may be added. Then a ModeGrant (issued
+//   now, expiring after `grant_ttl`, default 30 days) is signed with the core's Ed25519 key
+//   (control/core/grant.h) and sent to the edge as the command `control_grant` (payload: the
+//   envelope JSON); issued grants are kept in control.db.
 // - ApproveProposal sends the command `control_approve` {"loop","proposal","principal"}.
 // - The key: <state_dir>/keys/control-grant.pem (PKCS#8, 0600) and control-grant.pub.pem,
 //   generated on first use (GenerateGrantKey). The public key is what edges configure as
@@ -63,6 +67,9 @@ struct ControlOptions {
   EdgeCommandSender send_command{};  //!< unset: SetMode / ApproveProposal are Unavailable
   Micros approval_ttl = std::chrono::hours(24 * 7);
   Micros grant_ttl = std::chrono::hours(24 * 30);
+  //! The roles that approve leaving shadow, each by a different principal. Must include
+  //! ops_manager and ot_engineer (the edges' rule); no duplicates.
+  std::vector<std::string> approver_roles{control::kRoleOpsManager, control::kRoleOtEngineer};
 };
 
 //! One stored approval.
@@ -71,6 +78,14 @@ struct ControlApproval {
   control::Mode mode = control::Mode::kShadow;
   std::string principal{}, role{};
   TimePoint at{};
+};
+
+//! An (edge, loop, mode) with current approvals that do not yet allow the mode.
+struct ControlPending {
+  std::string edge{}, loop{};
+  control::Mode mode = control::Mode::kShadow;
+  std::vector<ControlApproval> approvals{};  //!< current, newest first
+  std::vector<std::string> missing_roles{};
 };
 
 //! What SetMode did.
@@ -86,13 +101,19 @@ class ControlService {
   ControlService(const ControlService&) = delete;
   ControlService& operator=(const ControlService&) = delete;
 
-  //! Records an approval. InvalidArgument for a bad id, mode shadow, or a role other than
-  //! ops_manager / ot_engineer.
+  //! Records an approval. InvalidArgument for a bad id, mode shadow, or a role not in
+  //! approver_roles.
   Result<ControlApproval> Approve(std::string_view edge, std::string_view loop, control::Mode mode,
                                   std::string_view principal, std::string_view role);
   //! The current approvals of (edge, loop, mode), newest first.
   Result<std::vector<ControlApproval>> CurrentApprovals(std::string_view edge,
                                                         std::string_view loop, control::Mode mode);
+  //! Current approvals that do not (yet) allow their mode, by edge, loop and mode: the control
+  //! decisions the governance board lists as pending.
+  Result<std::vector<ControlPending>> Pending();
+  //! The approver roles of each (edge, loop, mode) that `current` leaves unfilled.
+  std::vector<std::string> MissingRoles(const std::vector<ControlApproval>& current) const;
+  const std::vector<std::string>& approver_roles() const { return options_.approver_roles; }
   //! Checks the approvals, signs and sends the grant (rules above). `requested_by` is kept with
   //! the issued grant. Unavailable when the command cannot be sent (nothing is recorded then).
   Result<ModeChange> SetMode(std::string_view edge, std::string_view loop, control::Mode mode,

@@ -38,6 +38,25 @@ std::optional<std::pair<std::string_view, std::string_view>> SplitTopic(std::str
   return std::pair{rest.substr(0, slash), rest.substr(slash + 1)};
 }
 
+// MQTT topic filter matching ('+' one level, '#' the rest, including the parent level).
+bool TopicMatches(std::string_view filter, std::string_view topic) {
+  while (true) {
+    const size_t fs = filter.find('/');
+    const size_t ts = topic.find('/');
+    const std::string_view f = filter.substr(0, fs);
+    const std::string_view t = topic.substr(0, ts);
+    if (f == "#") return true;
+    if (f != "+" && f != t) return false;
+    if (fs == std::string_view::npos || ts == std::string_view::npos) {
+      if (fs == std::string_view::npos && ts == std::string_view::npos) return true;
+      // "a/#" matches "a" too.
+      return ts == std::string_view::npos && filter.substr(fs + 1) == "#";
+    }
+    filter.remove_prefix(fs + 1);
+    topic.remove_prefix(ts + 1);
+  }
+}
+
 size_t Records(const Incoming& in) {
   return in.batch.samples.size() + in.batch.aggregates.size() + in.batch.events.size() +
          in.batch.actions.size();
@@ -152,6 +171,20 @@ Status Ingestor::SendEdgeCommand(std::string_view edge_id, std::string_view name
       .WithContext("edge command " + std::string(name) + " to " + std::string(edge_id));
 }
 
+Status Ingestor::Subscribe(const std::string& filter,
+                           std::function<void(const mqtt::Message&)> callback) {
+  if (filter.empty()) return InvalidArgumentError("ingest subscribe: the topic filter is empty");
+  if (!callback) {
+    return InvalidArgumentError("ingest subscribe: no callback for '" + filter + "'");
+  }
+  if (client_ == nullptr) return UnavailableError("ingest subscribe: the ingestor is stopped");
+  {
+    std::lock_guard<std::mutex> lock(subscribers_mu_);
+    subscribers_.push_back({filter, std::move(callback)});
+  }
+  return client_->Subscribe(filter, 1).WithContext("ingest subscribe '" + filter + "'");
+}
+
 void Ingestor::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -176,6 +209,16 @@ IngestStats Ingestor::stats() const {
 }
 
 void Ingestor::OnMessage(const mqtt::Message& m) {
+  {
+    std::lock_guard<std::mutex> lock(subscribers_mu_);
+    for (const Subscriber& s : subscribers_) {
+      if (TopicMatches(s.filter, m.topic)) s.callback(m);
+    }
+  }
+  if (!TopicMatches(options_.uplink_topic + "/+/+", m.topic) &&
+      !TopicMatches(options_.edge_topic + "/+/floor/+", m.topic)) {
+    return;  // only a subscriber's topic
+  }
   Message msg{m.topic, m.payload, std::nullopt};
   if (auto where = SplitTopic(m.topic, options_.uplink_topic); where && Owns(where->first)) {
     msg.decoded = edge::uplink::DecodeBatch(m.payload);

@@ -31,7 +31,12 @@
 // Commands to edges: SendEdgeCommand publishes on <edge_topic>/<edge>/cmd/<name> (QoS 1, not
 // retained) through the ingest's broker connection; the edge answers on .../reply (edge/README).
 //
-// Thread-safety: Start/Stop from one thread; stats() and SendEdgeCommand from any.
+// Other subscribers: Subscribe(filter, callback) subscribes the same broker connection to an
+// MQTT topic filter and hands each matching message to the callback (e.g. the OTA service's
+// weft/v1/edge/+/ota/status). Callbacks run on the network thread, in subscription order, before
+// and independent of the ingest: they must be quick and must not call Subscribe.
+//
+// Thread-safety: Start/Stop from one thread; stats(), SendEdgeCommand and Subscribe from any.
 #ifndef WEFT_CORE_INGEST_INGESTOR_H_
 #define WEFT_CORE_INGEST_INGESTOR_H_
 
@@ -41,6 +46,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -137,6 +143,12 @@ class Ingestor {
   //! InvalidArgument when the edge id or the name is empty or holds '/', '+', '#' or a control
   //! character; Unavailable when the broker connection is down (the caller may retry).
   Status SendEdgeCommand(std::string_view edge_id, std::string_view name, std::string_view payload);
+  //! Subscribes the ingest's connection (QoS 1) to `filter` ('+' and '#' wildcards) and calls
+  //! `callback` with every message whose topic matches it, on the network thread. The broker
+  //! keeps the subscription in the persistent session. InvalidArgument for an empty filter or a
+  //! null callback; Unavailable when the broker does not acknowledge. REQUIRES: not called from
+  //! a subscriber's callback.
+  Status Subscribe(const std::string& filter, std::function<void(const mqtt::Message&)> callback);
 
  private:
   struct Message {
@@ -178,6 +190,13 @@ class Ingestor {
   //! When each "<model>@<version>" was last catalogued.
   std::map<std::string, std::chrono::steady_clock::time_point> catalogued_models_;
   std::unique_ptr<mqtt::Client> client_;
+
+  struct Subscriber {
+    std::string filter;
+    std::function<void(const mqtt::Message&)> callback;
+  };
+  mutable std::mutex subscribers_mu_;        // taken on the network thread for each message
+  std::vector<Subscriber> subscribers_;      // GUARDED_BY(subscribers_mu_)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;       // the commit thread waits for messages

@@ -35,6 +35,8 @@ using P = Permission;
 //   ops_manager (the outcomes become MLOps labels and KPI data).
 // - security_lead governs access and firmware (tag rules included) and reads the audit log, but
 //   reads no telemetry (separation of duties: metadata and audit, not process data).
+// - approve_release (a firmware release on the governance board) belongs to the security lead
+//   and the OT engineer, the two roles the default firmware_release policy needs.
 // - device only publishes.
 // - admin has every permission; restricted-tag gating (rule 2d) still applies to it.
 constexpr uint32_t PermissionBits(Role role) {
@@ -46,13 +48,13 @@ constexpr uint32_t PermissionBits(Role role) {
     case Role::kOtEngineer:
       return Bits({P::kReadTelemetry, P::kQueryView, P::kExportData, P::kReadCatalog, P::kReadFleet,
                    P::kManageFleet, P::kDeployModel, P::kApproveModel, P::kWriteControl,
-                   P::kApproveControl, P::kRecordWorkOrder});
+                   P::kApproveControl, P::kApproveRelease, P::kRecordWorkOrder});
     case Role::kOpsManager:
       return Bits({P::kReadTelemetry, P::kQueryView, P::kExportData, P::kReadCatalog, P::kReadFleet,
                    P::kApproveControl, P::kRecordWorkOrder});
     case Role::kSecurityLead:
       return Bits({P::kReadCatalog, P::kWriteCatalog, P::kReadAudit, P::kManagePrincipals,
-                   P::kReadFleet, P::kManageFleet});
+                   P::kReadFleet, P::kManageFleet, P::kApproveRelease});
     case Role::kDevice: return Bits({P::kIngest});
     case Role::kAdmin: {
       uint32_t all = 0;
@@ -66,9 +68,22 @@ constexpr uint32_t PermissionBits(Role role) {
 constexpr std::array<std::string_view, kAllRoles.size()> kRoleNames = {
     "ot_engineer", "data_scientist", "security_lead", "ops_manager", "viewer", "device", "admin"};
 constexpr std::array<std::string_view, kAllPermissions.size()> kPermissionNames = {
-    "read_telemetry", "query_view",        "export_data",     "read_catalog",      "write_catalog",
-    "read_audit",     "manage_principals", "read_fleet",      "manage_fleet",      "deploy_model",
-    "approve_model",  "write_control",     "approve_control", "record_work_order", "ingest",
+    "read_telemetry",
+    "query_view",
+    "export_data",
+    "read_catalog",
+    "write_catalog",
+    "read_audit",
+    "manage_principals",
+    "read_fleet",
+    "manage_fleet",
+    "deploy_model",
+    "approve_model",
+    "write_control",
+    "approve_control",
+    "approve_release",
+    "record_work_order",
+    "ingest",
     "admin"};
 
 bool IsControlOrSpace(char c) {

@@ -67,18 +67,17 @@ enum class Permission {
   kApproveModel,      //!< approve a model's promotion (quorum)
   kWriteControl,      //!< write setpoints / closed-loop control
   kApproveControl,    //!< approve a control change (quorum)
+  kApproveRelease,    //!< approve a firmware release (governance board quorum)
   kRecordWorkOrder,   //!< record work-order outcomes (maintenance feedback, labels)
   kIngest,            //!< publish telemetry (devices)
   kAdmin,             //!< system configuration
 };
-inline constexpr std::array<Permission, 16> kAllPermissions = {
-    Permission::kReadTelemetry,    Permission::kQueryView,
-    Permission::kExportData,       Permission::kReadCatalog,
-    Permission::kWriteCatalog,     Permission::kReadAudit,
-    Permission::kManagePrincipals, Permission::kReadFleet,
-    Permission::kManageFleet,      Permission::kDeployModel,
-    Permission::kApproveModel,     Permission::kWriteControl,
-    Permission::kApproveControl,   Permission::kRecordWorkOrder,
+inline constexpr std::array<Permission, 17> kAllPermissions = {
+    Permission::kReadTelemetry,    Permission::kQueryView,      Permission::kExportData,
+    Permission::kReadCatalog,      Permission::kWriteCatalog,   Permission::kReadAudit,
+    Permission::kManagePrincipals, Permission::kReadFleet,      Permission::kManageFleet,
+    Permission::kDeployModel,      Permission::kApproveModel,   Permission::kWriteControl,
+    Permission::kApproveControl,   Permission::kApproveRelease, Permission::kRecordWorkOrder,
     Permission::kIngest,           Permission::kAdmin};
 
 //! "ot_engineer", "data_scientist", ...

@@ -23,30 +23,43 @@ const std::map<std::string, std::set<std::string>>& ExpectedTable() {
         "approve_model"}},
       {"ot_engineer",
        {"read_telemetry", "query_view", "export_data", "read_catalog", "read_fleet", "manage_fleet",
-        "deploy_model", "approve_model", "write_control", "approve_control", "record_work_order"}},
+        "deploy_model", "approve_model", "write_control", "approve_control", "approve_release",
+        "record_work_order"}},
       {"ops_manager",
        {"read_telemetry", "query_view", "export_data", "read_catalog", "read_fleet",
         "approve_control", "record_work_order"}},
       {"security_lead",
        {"read_catalog", "write_catalog", "read_audit", "manage_principals", "read_fleet",
-        "manage_fleet"}},
+        "manage_fleet", "approve_release"}},
       {"device", {"ingest"}},
       {"admin",
        {"read_telemetry", "query_view", "export_data", "read_catalog", "write_catalog",
         "read_audit", "manage_principals", "read_fleet", "manage_fleet", "deploy_model",
-        "approve_model", "write_control", "approve_control", "record_work_order", "ingest",
-        "admin"}},
+        "approve_model", "write_control", "approve_control", "approve_release", "record_work_order",
+        "ingest", "admin"}},
   };
   return *table;
 }
 
 const std::vector<std::string> kExpectedRoles = {
     "ot_engineer", "data_scientist", "security_lead", "ops_manager", "viewer", "device", "admin"};
-const std::vector<std::string> kExpectedPermissions = {
-    "read_telemetry", "query_view",        "export_data",     "read_catalog",      "write_catalog",
-    "read_audit",     "manage_principals", "read_fleet",      "manage_fleet",      "deploy_model",
-    "approve_model",  "write_control",     "approve_control", "record_work_order", "ingest",
-    "admin"};
+const std::vector<std::string> kExpectedPermissions = {"read_telemetry",
+                                                       "query_view",
+                                                       "export_data",
+                                                       "read_catalog",
+                                                       "write_catalog",
+                                                       "read_audit",
+                                                       "manage_principals",
+                                                       "read_fleet",
+                                                       "manage_fleet",
+                                                       "deploy_model",
+                                                       "approve_model",
+                                                       "write_control",
+                                                       "approve_control",
+                                                       "approve_release",
+                                                       "record_work_order",
+                                                       "ingest",
+                                                       "admin"};
 
 Grant MakeGrant(Role role, std::string scope, std::optional<TagCondition> tag = std::nullopt,
                 int64_t id = 7) {
@@ -151,7 +164,7 @@ TEST(Authorize, RoleMatrix) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 7 * 16);
+  EXPECT_EQ(checked, 7 * 17);
 }
 
 TEST(Authorize, PermissionsOfMatchesTable) {

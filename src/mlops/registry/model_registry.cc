@@ -13,8 +13,10 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "common/time_format.h"
@@ -412,9 +414,64 @@ std::string Sha256Hex(std::string_view bytes) {
   return Hex(reinterpret_cast<const unsigned char*>(d.data()), d.size());
 }
 
+Quorum MatchQuorum(const std::vector<std::pair<std::string, std::string>>& principal_roles,
+                   const std::vector<std::string>& required_roles) {
+  // Kuhn's augmenting paths over (role -> principals who approved in it).
+  std::vector<std::string> principals;
+  std::vector<std::vector<size_t>> candidates(required_roles.size());
+  for (const auto& [principal, role] : principal_roles) {
+    auto r = std::find(required_roles.begin(), required_roles.end(), role);
+    if (r == required_roles.end()) continue;
+    auto p = std::find(principals.begin(), principals.end(), principal);
+    const auto pi = static_cast<size_t>(p - principals.begin());
+    if (p == principals.end()) principals.push_back(principal);
+    auto& c = candidates[static_cast<size_t>(r - required_roles.begin())];
+    if (std::find(c.begin(), c.end(), pi) == c.end()) c.push_back(pi);
+  }
+  std::vector<int> role_of(principals.size(), -1);
+  std::vector<int> principal_of(required_roles.size(), -1);
+  std::vector<bool> visited;
+  std::function<bool(size_t)> assign = [&](size_t r) {
+    for (size_t p : candidates[r]) {
+      if (visited[p]) continue;
+      visited[p] = true;
+      if (role_of[p] < 0 || assign(static_cast<size_t>(role_of[p]))) {
+        role_of[p] = static_cast<int>(r);
+        principal_of[r] = static_cast<int>(p);
+        return true;
+      }
+    }
+    return false;
+  };
+  for (size_t r = 0; r < required_roles.size(); ++r) {
+    visited.assign(principals.size(), false);
+    assign(r);
+  }
+  Quorum q;
+  for (size_t r = 0; r < required_roles.size(); ++r) {
+    if (principal_of[r] < 0) {
+      q.missing.push_back(required_roles[r]);
+    } else {
+      q.filled.emplace_back(required_roles[r], principals[static_cast<size_t>(principal_of[r])]);
+    }
+  }
+  return q;
+}
+
 Result<std::unique_ptr<ModelRegistry>> ModelRegistry::Open(const std::string& state_dir,
-                                                           const Clock* clock) {
+                                                           const Clock* clock,
+                                                           ModelRegistryOptions options) {
   if (clock == nullptr) return InvalidArgumentError("model registry: no clock given");
+  {
+    const auto& roles = options.production_approver_roles;
+    std::set<std::string> unique(roles.begin(), roles.end());
+    if (roles.empty() || unique.size() != roles.size() || unique.count("") > 0) {
+      return InvalidArgumentError(
+          "model registry: production_approver_roles must be a non-empty list of distinct role "
+          "names, got [" +
+          Join(roles, ", ") + "]");
+    }
+  }
   if (state_dir.empty()) return InvalidArgumentError("model registry: no state directory given");
   WEFT_RETURN_IF_ERROR(MakeDirs(state_dir, 0700));
   WEFT_RETURN_IF_ERROR(MakeDirs(state_dir + "/artifacts/sha256", 0755));
@@ -423,14 +480,19 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::Open(const std::string& st
   WEFT_ASSIGN_OR_RETURN(
       sqlite3 * db,
       ::weft::sqlite::OpenDatabase(path, "model registry", ::weft::sqlite::Durability::kFull));
-  std::unique_ptr<ModelRegistry> r(new ModelRegistry(state_dir, path, db, clock));
+  std::unique_ptr<ModelRegistry> r(
+      new ModelRegistry(state_dir, path, db, clock, std::move(options)));
   WEFT_RETURN_IF_ERROR(::weft::sqlite::Migrate(db, r->db_path_, "model registry", kMigrations));
   return r;
 }
 
 ModelRegistry::ModelRegistry(std::string state_dir, std::string db_path, sqlite3* db,
-                             const Clock* clock)
-    : state_dir_(std::move(state_dir)), db_path_(std::move(db_path)), clock_(clock), db_(db) {}
+                             const Clock* clock, ModelRegistryOptions options)
+    : state_dir_(std::move(state_dir)),
+      db_path_(std::move(db_path)),
+      clock_(clock),
+      options_(std::move(options)),
+      db_(db) {}
 
 ModelRegistry::~ModelRegistry() {
   sqlite3_close_v2(db_);
@@ -866,23 +928,14 @@ Status ModelRegistry::Promote(std::string_view name, std::string_view version,
                                         : " (failed constraints: " + Join(failed, ", ") + ")"));
   }
   if (alias == kProductionAlias) {
-    std::set<std::string> scientists, engineers;
-    std::vector<std::string> have;
-    for (const Approval& a : v.approvals) {
-      if (a.role == kRoleDataScientist) scientists.insert(a.principal);
-      if (a.role == kRoleOtEngineer) engineers.insert(a.principal);
-      have.push_back(a.principal + " as " + a.role);
-    }
-    bool quorum = false;
-    for (const std::string& s : scientists) {
-      for (const std::string& e : engineers) quorum = quorum || s != e;
-    }
-    if (!quorum) {
+    if (std::vector<std::string> missing = MissingProductionRoles(v); !missing.empty()) {
+      std::vector<std::string> have;
+      for (const Approval& a : v.approvals) have.push_back(a.principal + " as " + a.role);
       return FailedPreconditionError(
-          "promotion of " + target +
-          " to 'production' refused: it needs approvals by a data_scientist and an ot_engineer "
-          "who are different principals; approvals so far: " +
-          (have.empty() ? std::string("none") : Join(have, ", ")));
+          "promotion of " + target + " to 'production' refused: it needs approvals by " +
+          Join(options_.production_approver_roles, ", ") +
+          ", each by a different principal; missing: " + Join(missing, ", ") +
+          "; approvals so far: " + (have.empty() ? std::string("none") : Join(have, ", ")));
     }
   }
   WEFT_ASSIGN_OR_RETURN(auto aliases, AliasesLocked(id));
@@ -906,6 +959,41 @@ Status ModelRegistry::Promote(std::string_view name, std::string_view version,
   h.detail = json{{"roles", actor.roles}}.dump();
   WEFT_RETURN_IF_ERROR(AddHistoryLocked(id, h));
   return txn.Commit();
+}
+
+std::vector<std::string> ModelRegistry::MissingProductionRoles(const ModelVersion& v) const {
+  std::vector<std::pair<std::string, std::string>> given;
+  given.reserve(v.approvals.size());
+  for (const Approval& a : v.approvals) given.emplace_back(a.principal, a.role);
+  return MatchQuorum(given, options_.production_approver_roles).missing;
+}
+
+Result<std::vector<ModelVersion>> ModelRegistry::AwaitingProduction() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Candidates: validated versions with at least one approval.
+  WEFT_ASSIGN_OR_RETURN(
+      Statement q,
+      Statement::Prepare(
+          db_, db_path_,
+          "SELECT DISTINCT m.id, m.name, v.version FROM model_versions v JOIN models m "
+          "ON m.id = v.model_id JOIN approvals a ON a.model_id = v.model_id AND "
+          "a.version = v.version WHERE v.validation_passed = 1 "
+          "ORDER BY m.name, v.version"));
+  std::vector<std::tuple<int64_t, std::string, int64_t>> keys;
+  while (true) {
+    WEFT_ASSIGN_OR_RETURN(bool row, q.Step("listing versions awaiting production"));
+    if (!row) break;
+    keys.emplace_back(q.Int(0), q.Text(1), q.Int(2));
+  }
+  std::vector<ModelVersion> out;
+  for (const auto& [id, name, number] : keys) {
+    WEFT_ASSIGN_OR_RETURN(ModelVersion v, GetLocked(id, name, number));
+    const bool in_production = std::find(v.aliases.begin(), v.aliases.end(),
+                                         std::string(kProductionAlias)) != v.aliases.end();
+    if (in_production || MissingProductionRoles(v).empty()) continue;
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 Result<std::string> ModelRegistry::Rollback(std::string_view name, std::string_view alias,

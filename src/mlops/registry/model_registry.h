@@ -30,10 +30,12 @@
 //   signature is Ed25519 over the 32-byte SHA-256 digest. ReadArtifact and Verify re-hash the file
 //   and check the signature: a tampered file, digest or signature is DataLoss naming the file and
 //   the expected and actual digests.
-// - Promote needs validation_passed; alias "production" also needs approvals of the version by a
-//   data_scientist and an ot_engineer who are different principals (one principal approves a
-//   version at most once). Each alias keeps a stack of the versions it pointed to: Rollback pops
-//   it. Every change (register, approve, promote, rollback) is a row in the history.
+// - Promote needs validation_passed; alias "production" also needs approvals of the version in
+//   each of ModelRegistryOptions::production_approver_roles (default data_scientist and
+//   ot_engineer; weft-core takes them from the governance policy model_promotion), each role by
+//   a different principal (one principal approves a version at most once). Each alias keeps a stack
+//   of the versions it pointed to: Rollback pops it. Every change (register, approve, promote,
+//   rollback) is a row in the history.
 // - Durability: a call that returned OK survives a power cut (artifacts fsynced before the row).
 //
 // Thread-safety: a ModelRegistry is safe from several threads (one mutex serialises its
@@ -66,10 +68,28 @@ struct Actor {
   std::vector<std::string> roles;
 };
 
-//! The approving roles a production promotion needs, each from a different principal.
+//! The default approving roles a production promotion needs, each from a different principal.
 inline constexpr std::string_view kRoleDataScientist = "data_scientist";
 inline constexpr std::string_view kRoleOtEngineer = "ot_engineer";
 inline constexpr std::string_view kProductionAlias = "production";
+
+struct ModelRegistryOptions {
+  //! The roles whose approvals (each by a different principal) a production promotion needs.
+  //! Non-empty, no duplicates (Open refuses otherwise).
+  std::vector<std::string> production_approver_roles = {std::string(kRoleDataScientist),
+                                                        std::string(kRoleOtEngineer)};
+};
+
+//! Who fills which required role when each role needs a different principal.
+struct Quorum {
+  std::vector<std::pair<std::string, std::string>> filled;  //!< (role, principal), roles' order
+  std::vector<std::string> missing;                         //!< required roles nobody fills
+};
+//! A maximum assignment of distinct principals to `required_roles` from `principal_roles`
+//! ((principal, role) pairs, preferred first; roles not required are ignored). Pure; also used
+//! by the core's control approvals and governance board.
+Quorum MatchQuorum(const std::vector<std::pair<std::string, std::string>>& principal_roles,
+                   const std::vector<std::string>& required_roles);
 
 //! A version to register. JSON fields must be valid JSON ("" counts as {}).
 struct NewModelVersion {
@@ -134,7 +154,8 @@ class ModelRegistry {
   //! the first Register. FailedPrecondition when the directory cannot be created or the database
   //! is newer than this code.
   static Result<std::unique_ptr<ModelRegistry>> Open(const std::string& state_dir,
-                                                     const Clock* clock);
+                                                     const Clock* clock,
+                                                     ModelRegistryOptions options = {});
   ~ModelRegistry();
   ModelRegistry(const ModelRegistry&) = delete;
   ModelRegistry& operator=(const ModelRegistry&) = delete;
@@ -163,6 +184,16 @@ class ModelRegistry {
   //! when the actor does not hold the role; AlreadyExists when the principal already approved.
   Status Approve(std::string_view name, std::string_view version, const Actor& actor,
                  std::string_view role, std::string_view comment);
+  //! The production quorum roles the version still misses (empty: it may go to production,
+  //! validation permitting).
+  std::vector<std::string> MissingProductionRoles(const ModelVersion& v) const;
+  //! Versions that passed validation, are not in production, and have some approvals but not
+  //! the production quorum: what the governance board lists as pending. Oldest first.
+  Result<std::vector<ModelVersion>> AwaitingProduction();
+  const std::vector<std::string>& production_approver_roles() const {
+    return options_.production_approver_roles;
+  }
+
   //! Points `alias` at `version` (see the contracts above; FailedPrecondition when refused).
   //! Promoting to the version the alias already has is a no-op.
   Status Promote(std::string_view name, std::string_view version, std::string_view alias,
@@ -179,7 +210,8 @@ class ModelRegistry {
   std::string ArtifactPath(std::string_view sha256_hex) const;
 
  private:
-  ModelRegistry(std::string state_dir, std::string db_path, sqlite3* db, const Clock* clock);
+  ModelRegistry(std::string state_dir, std::string db_path, sqlite3* db, const Clock* clock,
+                ModelRegistryOptions options);
 
   // REQUIRES: mutex_ held.
   Result<int64_t> ModelIdLocked(std::string_view name);
@@ -193,6 +225,7 @@ class ModelRegistry {
   const std::string state_dir_;
   const std::string db_path_;
   const Clock* const clock_;
+  const ModelRegistryOptions options_;
   std::mutex mutex_;
   sqlite3* const db_;  // GUARDED_BY(mutex_)
   struct Key;

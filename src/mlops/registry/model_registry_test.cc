@@ -329,5 +329,59 @@ TEST_F(ModelRegistryTest, EverythingSurvivesAReopen) {
   EXPECT_EQ((*r)->History("bearing-wear")->size(), 4u);
 }
 
+TEST_F(ModelRegistryTest, ProductionRolesComeFromTheOptions) {
+  // The governance policy may ask for three roles: a security lead too.
+  reg_.reset();
+  ModelRegistryOptions o;
+  o.production_approver_roles = {"data_scientist", "ot_engineer", "security_lead"};
+  auto r = ModelRegistry::Open(state(), &clock_, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  reg_ = std::move(r).value();
+  ASSERT_TRUE(reg_->Register(Candidate("three roles")).ok());
+  ASSERT_TRUE(reg_->Approve("bearing-wear", "1", kAna, "data_scientist", "").ok());
+  ASSERT_TRUE(reg_->Approve("bearing-wear", "1", kOtto, "ot_engineer", "").ok());
+  Status s = reg_->Promote("bearing-wear", "1", "production", kOtto);
+  ASSERT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("missing: security_lead"), std::string::npos) << s.message();
+  auto waiting = reg_->AwaitingProduction();
+  ASSERT_TRUE(waiting.ok()) << waiting.status().ToString();
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_EQ(reg_->MissingProductionRoles(waiting->front()),
+            std::vector<std::string>{"security_lead"});
+  const Actor sam{"sam", {"security_lead"}};
+  ASSERT_TRUE(reg_->Approve("bearing-wear", "1", sam, "security_lead", "").ok());
+  ASSERT_TRUE(reg_->Promote("bearing-wear", "1", "production", kOtto).ok());
+  waiting = reg_->AwaitingProduction();
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_TRUE(waiting->empty());
+
+  // One role only: a single approval suffices.
+  o.production_approver_roles = {"ot_engineer"};
+  auto single = ModelRegistry::Open(state(), &clock_, o);
+  ASSERT_TRUE(single.ok());
+  ASSERT_TRUE((*single)->Register(Candidate("one role")).ok());
+  ASSERT_TRUE((*single)->Approve("bearing-wear", "2", kOtto, "ot_engineer", "").ok());
+  EXPECT_TRUE((*single)->Promote("bearing-wear", "2", "production", kOtto).ok());
+
+  o.production_approver_roles = {};
+  EXPECT_EQ(ModelRegistry::Open(state(), &clock_, o).status().code(), StatusCode::kInvalidArgument);
+  o.production_approver_roles = {"ot_engineer", "ot_engineer"};
+  EXPECT_EQ(ModelRegistry::Open(state(), &clock_, o).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(MatchQuorum, AssignsDistinctPrincipalsMovingEarlierChoices) {
+  // bo approved in both roles; ana only as data_scientist: bo must take ot_engineer.
+  Quorum q =
+      MatchQuorum({{"bo", "data_scientist"}, {"bo", "ot_engineer"}, {"ana", "data_scientist"}},
+                  {"data_scientist", "ot_engineer"});
+  EXPECT_TRUE(q.missing.empty());
+  ASSERT_EQ(q.filled.size(), 2u);
+  EXPECT_EQ(q.filled[0], (std::pair<std::string, std::string>{"data_scientist", "ana"}));
+  EXPECT_EQ(q.filled[1], (std::pair<std::string, std::string>{"ot_engineer", "bo"}));
+  q = MatchQuorum({{"bo", "data_scientist"}, {"bo", "ot_engineer"}, {"x", "viewer"}},
+                  {"data_scientist", "ot_engineer"});
+  EXPECT_EQ(q.missing, std::vector<std::string>{"ot_engineer"});
+}
+
 }  // namespace
 }  // namespace weft::mlops
