@@ -223,9 +223,12 @@ check "b: the core lists no such device" bash -c \
 
 # --- c. a revoked device is refused by mosquitto ----------------------------------------------
 pub() {  # pub SERIAL DEVICE: one QoS 1 message as that device, with its certificate
-  local d="$tmp/devs/$1/identity"
-  timeout 10 mosquitto_pub -h 127.0.0.1 -p "$bport" --cafile "$d/ca.pem" --cert "$d/cert.pem" \
-    --key "$d/key.pem" -i "$2-probe" -q 1 -t "weft/v1/edge/$2/probe" -m hello 2>>"$tmp/pub.err"
+  local d="$tmp/devs/$1/identity" f  # identity.json names the current generation's files
+  f=$(python3 -c "import json; i=json.load(open('$d/identity.json'))
+print(' '.join('$d/' + i[k] for k in ('ca_file', 'cert_file', 'key_file')))") || return 1
+  set -- "$@" $f
+  timeout 10 mosquitto_pub -h 127.0.0.1 -p "$bport" --cafile "$3" --cert "$4" --key "$5" \
+    -i "$2-probe" -q 1 -t "weft/v1/edge/$2/probe" -m hello 2>>"$tmp/pub.err"
 }
 REV_SERIAL=SN-000$((N - 1)) REV=dev-0$((N - 1)) OK_SERIAL=SN-000$((N - 2)) OK=dev-0$((N - 2))
 [[ $N == 1000 ]] || { REV_SERIAL=SN-000003 REV=dev-0003 OK_SERIAL=SN-000004 OK=dev-0004; }
@@ -247,8 +250,9 @@ check "c: $OK (not revoked) still publishes" pub "$OK_SERIAL" "$OK"
 echo "     revoke: $(tr '\n' ' ' <"$tmp/revoke.out" | cut -c1-160)"
 
 # --- d. a campaign over $M devices with injected failures ---------------------------------------
-fleet --factory "$tmp/ota-factory" --state "$tmp/ota-devs" --mqtt --fail-health "$FAIL_RATE" \
-  --seed 7 --firmware 1.0.0 --report "$tmp/ota.json" >"$tmp/ota.out" 2>"$tmp/ota.err" &
+# Not through fleet(): $! must be weft-sim itself, not a subshell, for the kill below.
+"$sim" fleet --core "$api" --core-ca "$ca" --factory "$tmp/ota-factory" --state "$tmp/ota-devs" \
+  --mqtt --fail-health "$FAIL_RATE" --seed 7 --firmware 1.0.0 --report "$tmp/ota.json" >"$tmp/ota.out" 2>"$tmp/ota.err" &
 fleet_pid=$!
 wait_for 60 grep -q "^connected" "$tmp/ota.out" || die "the OTA fleet did not connect"
 echo "     $(tr '\n' ' ' <"$tmp/ota.out")"
@@ -261,7 +265,7 @@ d = [x for x in json.load(sys.stdin) if x['hardware_model'] == 'edge-gw-3' and
      x['versions'].get('firmware') == '1.0.0']
 sys.exit(0 if len(d) >= $M else 1)"
 }
-check "d: the core's inventory has the $M devices' state (firmware 1.0.0)" wait_for 20 inventory_has
+check "d: the core's inventory has the $M devices' state (firmware 1.0.0)" wait_for 60 inventory_has
 head -c 65536 /dev/urandom >"$tmp/fw-1.1.0.bin"
 apicall POST "/api/v1/ota/artifacts?kind=firmware&name=edge-gw-3&version=1.1.0&hardware_models=edge-gw-3" \
   "@$tmp/fw-1.1.0.bin" >"$tmp/artifact.json" || die "artifact upload: $(cat "$tmp/artifact.json")"

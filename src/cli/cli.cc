@@ -6,6 +6,7 @@
 #include "cli/control_cli.h"
 #include "cli/fleet_cli.h"
 #include "cli/governance_cli.h"
+#include "cli/ota_cli.h"
 #include "cli/core_cli.h"
 #include "cli/demo_cli.h"
 #include "cli/lake_cli.h"
@@ -129,6 +130,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* fleet_cmd = AddFleetCommands(app, &fleet);
   GovernanceArgs governance;
   CLI::App* governance_cmd = AddGovernanceCommands(app, &governance);
+  OtaArgs ota;
+  CLI::App* ota_cmd = AddOtaCommands(app, &ota);
 
   try {
     app.parse(argc, argv);
@@ -167,6 +170,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (control_cmd->parsed() || workorder_cmd->parsed()) return RunControl(control, out, err);
   if (fleet_cmd->parsed()) return RunFleet(fleet, out, err);
   if (governance_cmd->parsed()) return RunGovernance(governance, out, err);
+  if (ota_cmd->parsed()) return RunOta(ota, out, err);
   return kExitUsage;
 }
 

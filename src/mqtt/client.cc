@@ -151,6 +151,11 @@ Client::~Client() {
   mosquitto_destroy(mosq_);
 }
 
+namespace {
+//! How long a connection attempt may go without a CONNACK before it is started again.
+constexpr std::chrono::seconds kConnectTimeout{3};
+}  // namespace
+
 void Client::RunNetwork() {
   using std::chrono::steady_clock;
   constexpr auto kGoodbyeTimeout = std::chrono::milliseconds(1000);
@@ -158,6 +163,7 @@ void Client::RunNetwork() {
   steady_clock::time_point goodbye_deadline{};
   uint64_t failures = 0;  // consecutive failed connection attempts, for the backoff
   uint64_t sessions = connects_.load();
+  steady_clock::time_point attempt_started = steady_clock::now();
   while (true) {
     if (stopping_.load() && !goodbye) {
       // Queued again here (the destructor's may have found no socket while a reconnect was
@@ -178,15 +184,29 @@ void Client::RunNetwork() {
       sessions = connects_.load();
       failures = 0;
     }
-    if (rc == MOSQ_ERR_SUCCESS) continue;
+    if (rc == MOSQ_ERR_SUCCESS) {
+      // libmosquitto (2.0.11) never reports a TLS connection that the peer refused: the loop
+      // succeeds with no session forever. An attempt without a session after kConnectTimeout is
+      // therefore started again.
+      if (!connected_.load()) {
+        if (steady_clock::now() - attempt_started > kConnectTimeout) {
+          attempt_started = steady_clock::now();
+          mosquitto_reconnect_async(mosq_);
+        }
+        // A dead socket makes mosquitto_loop return at once: do not spin while connecting.
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return stopping_.load(); });
+      }
+      continue;
+    }
     // Errors that a retry cannot fix end the thread, as in mosquitto_loop_forever; the client
-    // then stays disconnected (connected() false).
+    // then stays disconnected (connected() false). A TLS error is retried (unlike
+    // mosquitto_loop_forever): a broker going away during the handshake gives one too.
     switch (rc) {
       case MOSQ_ERR_NOMEM:
       case MOSQ_ERR_PROTOCOL:
       case MOSQ_ERR_INVAL:
       case MOSQ_ERR_NOT_FOUND:
-      case MOSQ_ERR_TLS:
       case MOSQ_ERR_PAYLOAD_SIZE:
       case MOSQ_ERR_NOT_SUPPORTED:
       case MOSQ_ERR_AUTH:
@@ -210,6 +230,7 @@ void Client::RunNetwork() {
     }
     // Non-blocking: the connection completes (or fails) inside mosquitto_loop, so this thread
     // never sits in connect() where the destructor could not reach it.
+    attempt_started = steady_clock::now();
     mosquitto_reconnect_async(mosq_);
   }
 }
@@ -219,11 +240,20 @@ bool Client::WaitUntil(const std::function<bool()>& done, std::chrono::milliseco
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, timeout, done);
   }
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Without a network thread nobody else reconnects: an attempt that has not got a session
+  // after kConnectTimeout (a broker not listening yet) is started again until the deadline.
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + timeout;
+  auto next_attempt = start + kConnectTimeout;
   while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
     if (mosquitto_loop(mosq_, 10, 1) != MOSQ_ERR_SUCCESS) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // not connected (yet)
+    }
+    if (now >= next_attempt && !connected_.load()) {
+      next_attempt = now + kConnectTimeout;
+      mosquitto_reconnect_async(mosq_);
     }
   }
   return true;

@@ -76,8 +76,8 @@ Result<double> ParseFraction(const std::string& text, double fallback, const cha
   }
 }
 
-ModuleRoute Route(std::string method, std::string path, Access access, Permission p,
-                  bool mutation, bool json_body, std::string action, api::RouteHandler h) {
+ModuleRoute Route(std::string method, std::string path, Access access, Permission p, bool mutation,
+                  bool json_body, std::string action, api::RouteHandler h) {
   ModuleRoute r;
   r.method = std::move(method);
   r.path = std::move(path);
@@ -105,24 +105,29 @@ std::vector<ModuleRoute> OtaRoutes(OtaService* ota, audit::AuditLog* audit) {
                          }));
 
   // Upload: raw body; the manifest is derived from the query and the bytes.
-  ModuleRoute upload = Route(
-      "POST", "/api/v1/ota/artifacts", Access::kGlobal, kManage, true, false,
-      "ota.artifact.upload", [ota](RouteCall& c) -> Result<Reply> {
-        NewArtifact n{Param(c, "kind"), Param(c, "name"), Param(c, "version"),
-                      SplitList(Param(c, "hardware_models"))};
-        WEFT_ASSIGN_OR_RETURN(ArtifactRecord a,
-                              ota->artifacts().Put(n, c.req.body, c.principal.id));
-        if (a.kind == "firmware") {
-          for (const std::string& hw : a.hardware_models) {
-            WEFT_RETURN_IF_ERROR(ota->registry().AddFirmware(hw, a.version, "uploaded " + a.sha256));
-          }
-        }
-        c.resource = "ota/artifacts/" + a.sha256;
-        c.outcome = {{"sha256", a.sha256}, {"kind", a.kind}, {"name", a.name},
-                     {"version", a.version}, {"size", a.size}};
-        return JsonReply(201, ArtifactJson(a));
-      });
-  upload.max_body_bytes = static_cast<size_t>(ota->options().max_artifact_bytes);
+  ModuleRoute upload =
+      Route("POST", "/api/v1/ota/artifacts", Access::kGlobal, kManage, true, false,
+            "ota.artifact.upload", [ota](RouteCall& c) -> Result<Reply> {
+              NewArtifact n{Param(c, "kind"), Param(c, "name"), Param(c, "version"),
+                            SplitList(Param(c, "hardware_models"))};
+              WEFT_ASSIGN_OR_RETURN(ArtifactRecord a,
+                                    ota->artifacts().Put(n, c.req.body, c.principal.id));
+              if (a.kind == "firmware") {
+                for (const std::string& hw : a.hardware_models) {
+                  WEFT_RETURN_IF_ERROR(
+                      ota->registry().AddFirmware(hw, a.version, "uploaded " + a.sha256));
+                }
+              }
+              c.resource = "ota/artifacts/" + a.sha256;
+              c.outcome = {{"sha256", a.sha256},
+                           {"kind", a.kind},
+                           {"name", a.name},
+                           {"version", a.version},
+                           {"size", a.size}};
+              return JsonReply(201, ArtifactJson(a));
+            });
+  upload.max_body_bytes = static_cast<size_t>(ota != nullptr ? ota->options().max_artifact_bytes
+                                                             : OtaOptions{}.max_artifact_bytes);
   routes.push_back(std::move(upload));
 
   routes.push_back(Route("GET", "/api/v1/ota/artifacts", Access::kGlobal, kRead, false, false,
@@ -134,36 +139,36 @@ std::vector<ModuleRoute> OtaRoutes(OtaService* ota, audit::AuditLog* audit) {
                          }));
 
   // Public download: the HMAC URL is the device's credential; audited here.
-  routes.push_back(Route(
-      "GET", "/api/v1/ota/artifacts/{sha256}", Access::kPublic, kRead, false, false,
-      "ota.artifact.download", [ota, audit](RouteCall& c) -> Result<Reply> {
-        const std::string sha = c.params.at(0), device = Param(c, "device");
-        Status ok = ota->artifacts().CheckDownload(sha, device, Param(c, "expires"),
-                                                   Param(c, "sig"));
-        auto record = [&](const char* decision, const std::string& why) {
-          if (audit == nullptr) return;
-          (void)audit->Append({.principal = device.empty() ? "anonymous" : device,
-                               .action = "ota.artifact.download",
-                               .resource = "ota/artifacts/" + sha.substr(0, 64),
-                               .decision = decision,
-                               .detail = {{"remote", c.req.remote_addr}, {"reason", why}}});
-        };
-        if (!ok.ok()) {
-          record("deny", ok.message());
-          return ok;
-        }
-        WEFT_ASSIGN_OR_RETURN(std::string path, ota->artifacts().FilePath(sha));
-        std::ifstream in(path, std::ios::binary);
-        std::ostringstream bytes;
-        bytes << in.rdbuf();
-        if (!in) return UnavailableError("cannot read artifact " + sha);
-        record("allow", "valid download URL");
-        Reply r;
-        r.status = 200;
-        r.body = bytes.str();
-        r.content_type = "application/octet-stream";
-        return r;
-      }));
+  routes.push_back(
+      Route("GET", "/api/v1/ota/artifacts/{sha256}", Access::kPublic, kRead, false, false,
+            "ota.artifact.download", [ota, audit](RouteCall& c) -> Result<Reply> {
+              const std::string sha = c.params.at(0), device = Param(c, "device");
+              Status ok =
+                  ota->artifacts().CheckDownload(sha, device, Param(c, "expires"), Param(c, "sig"));
+              auto record = [&](const char* decision, const std::string& why) {
+                if (audit == nullptr) return;
+                (void)audit->Append({.principal = device.empty() ? "anonymous" : device,
+                                     .action = "ota.artifact.download",
+                                     .resource = "ota/artifacts/" + sha.substr(0, 64),
+                                     .decision = decision,
+                                     .detail = {{"remote", c.req.remote_addr}, {"reason", why}}});
+              };
+              if (!ok.ok()) {
+                record("deny", ok.message());
+                return ok;
+              }
+              WEFT_ASSIGN_OR_RETURN(std::string path, ota->artifacts().FilePath(sha));
+              std::ifstream in(path, std::ios::binary);
+              std::ostringstream bytes;
+              bytes << in.rdbuf();
+              if (!in) return UnavailableError("cannot read artifact " + sha);
+              record("allow", "valid download URL");
+              Reply r;
+              r.status = 200;
+              r.body = bytes.str();
+              r.content_type = "application/octet-stream";
+              return r;
+            }));
 
   routes.push_back(Route("GET", "/api/v1/ota/hardware", Access::kGlobal, kRead, false, false,
                          "ota.hardware.list", [ota](RouteCall&) -> Result<Reply> {
@@ -177,21 +182,21 @@ std::vector<ModuleRoute> OtaRoutes(OtaService* ota, audit::AuditLog* audit) {
                            }
                            return JsonReply(200, out);
                          }));
-  routes.push_back(Route(
-      "POST", "/api/v1/ota/hardware", Access::kGlobal, kManage, true, true, "ota.hardware.put",
-      [ota](RouteCall& c) -> Result<Reply> {
-        WEFT_RETURN_IF_ERROR(api::OnlyFields(c.body, {"name", "certified", "notes"}));
-        WEFT_ASSIGN_OR_RETURN(std::string name, api::StringField(c.body, "name", true));
-        WEFT_ASSIGN_OR_RETURN(std::string notes, api::StringField(c.body, "notes", false));
-        if (!c.body.contains("certified") || !c.body.at("certified").is_boolean()) {
-          return InvalidArgumentError("field 'certified' (true or false) is required");
-        }
-        const bool certified = c.body.at("certified").get<bool>();
-        WEFT_RETURN_IF_ERROR(ota->registry().PutHardwareModel(name, certified, notes));
-        c.resource = "ota/hardware/" + name;
-        c.outcome = {{"name", name}, {"certified", certified}};
-        return JsonReply(200, {{"name", name}, {"certified", certified}, {"notes", notes}});
-      }));
+  routes.push_back(
+      Route("POST", "/api/v1/ota/hardware", Access::kGlobal, kManage, true, true,
+            "ota.hardware.put", [ota](RouteCall& c) -> Result<Reply> {
+              WEFT_RETURN_IF_ERROR(api::OnlyFields(c.body, {"name", "certified", "notes"}));
+              WEFT_ASSIGN_OR_RETURN(std::string name, api::StringField(c.body, "name", true));
+              WEFT_ASSIGN_OR_RETURN(std::string notes, api::StringField(c.body, "notes", false));
+              if (!c.body.contains("certified") || !c.body.at("certified").is_boolean()) {
+                return InvalidArgumentError("field 'certified' (true or false) is required");
+              }
+              const bool certified = c.body.at("certified").get<bool>();
+              WEFT_RETURN_IF_ERROR(ota->registry().PutHardwareModel(name, certified, notes));
+              c.resource = "ota/hardware/" + name;
+              c.outcome = {{"name", name}, {"certified", certified}};
+              return JsonReply(200, {{"name", name}, {"certified", certified}, {"notes", notes}});
+            }));
 
   routes.push_back(Route("GET", "/api/v1/ota/firmware", Access::kGlobal, kRead, false, false,
                          "ota.firmware.list", [ota](RouteCall& c) -> Result<Reply> {
@@ -213,17 +218,15 @@ std::vector<ModuleRoute> OtaRoutes(OtaService* ota, audit::AuditLog* audit) {
         c.resource = "ota/firmware/" + hw + "/" + version;
         return JsonReply(200, FirmwareJson(f));
       }));
-  routes.push_back(Route("POST", "/api/v1/ota/firmware/{hw}/{version}/certify", Access::kGlobal,
-                         kManage, true, true, "ota.firmware.certify",
-                         [ota](RouteCall& c) -> Result<Reply> {
-                           WEFT_RETURN_IF_ERROR(api::OnlyFields(c.body, {}));
-                           WEFT_ASSIGN_OR_RETURN(
-                               FirmwareVersion f,
-                               ota->registry().CertifyFirmware(c.params.at(0), c.params.at(1)));
-                           c.outcome = {{"status", "certified"},
-                                        {"released_at", OptTs(f.released_at)}};
-                           return JsonReply(200, FirmwareJson(f));
-                         }));
+  routes.push_back(Route(
+      "POST", "/api/v1/ota/firmware/{hw}/{version}/certify", Access::kGlobal, kManage, true, true,
+      "ota.firmware.certify", [ota](RouteCall& c) -> Result<Reply> {
+        WEFT_RETURN_IF_ERROR(api::OnlyFields(c.body, {}));
+        WEFT_ASSIGN_OR_RETURN(FirmwareVersion f,
+                              ota->registry().CertifyFirmware(c.params.at(0), c.params.at(1)));
+        c.outcome = {{"status", "certified"}, {"released_at", OptTs(f.released_at)}};
+        return JsonReply(200, FirmwareJson(f));
+      }));
   routes.push_back(Route(
       "POST", "/api/v1/ota/firmware/{hw}/{version}/status", Access::kGlobal, kManage, true, true,
       "ota.firmware.status", [ota](RouteCall& c) -> Result<Reply> {
@@ -237,20 +240,20 @@ std::vector<ModuleRoute> OtaRoutes(OtaService* ota, audit::AuditLog* audit) {
         return JsonReply(200, FirmwareJson(f));
       }));
 
-  routes.push_back(Route("GET", "/api/v1/ota/bench", Access::kGlobal, kRead, false, false,
-                         "ota.bench.list", [ota](RouteCall& c) -> Result<Reply> {
-                           WEFT_ASSIGN_OR_RETURN(auto all,
-                                                 ota->registry().Latency(
-                                                     Param(c, "hardware_model"), Param(c, "model")));
-                           json out = json::array();
-                           for (const LatencySummary& l : all) out.push_back(LatencyJson(l));
-                           return JsonReply(200, out);
-                         }));
+  routes.push_back(
+      Route("GET", "/api/v1/ota/bench", Access::kGlobal, kRead, false, false, "ota.bench.list",
+            [ota](RouteCall& c) -> Result<Reply> {
+              WEFT_ASSIGN_OR_RETURN(
+                  auto all, ota->registry().Latency(Param(c, "hardware_model"), Param(c, "model")));
+              json out = json::array();
+              for (const LatencySummary& l : all) out.push_back(LatencyJson(l));
+              return JsonReply(200, out);
+            }));
 
   routes.push_back(Route("GET", "/api/v1/ota/devices", Access::kGlobal, kRead, false, false,
                          "ota.devices.list", [ota](RouteCall&) -> Result<Reply> {
-                           WEFT_ASSIGN_OR_RETURN(
-                               auto all, KnownDevices(ota->store(), ota->options().fleet));
+                           WEFT_ASSIGN_OR_RETURN(auto all,
+                                                 KnownDevices(ota->store(), ota->options().fleet));
                            json out = json::array();
                            for (const KnownDevice& d : all) {
                              out.push_back({{"device", d.id},
@@ -261,18 +264,17 @@ std::vector<ModuleRoute> OtaRoutes(OtaService* ota, audit::AuditLog* audit) {
                            }
                            return JsonReply(200, out);
                          }));
-  routes.push_back(Route("GET", "/api/v1/ota/devices/{id}/history", Access::kGlobal, kRead, false,
-                         false, "ota.devices.history", [ota](RouteCall& c) -> Result<Reply> {
-                           WEFT_ASSIGN_OR_RETURN(auto all, ota->store().VersionHistory(
-                                                               c.params.at(0), Param(c, "key")));
-                           json out = json::array();
-                           for (const VersionChange& v : all) {
-                             out.push_back({{"key", v.key},
-                                            {"version", v.version},
-                                            {"since", Ts(v.since)}});
-                           }
-                           return JsonReply(200, {{"device", c.params.at(0)}, {"history", out}});
-                         }));
+  routes.push_back(
+      Route("GET", "/api/v1/ota/devices/{id}/history", Access::kGlobal, kRead, false, false,
+            "ota.devices.history", [ota](RouteCall& c) -> Result<Reply> {
+              WEFT_ASSIGN_OR_RETURN(auto all,
+                                    ota->store().VersionHistory(c.params.at(0), Param(c, "key")));
+              json out = json::array();
+              for (const VersionChange& v : all) {
+                out.push_back({{"key", v.key}, {"version", v.version}, {"since", Ts(v.since)}});
+              }
+              return JsonReply(200, {{"device", c.params.at(0)}, {"history", out}});
+            }));
 
   routes.push_back(Route("GET", "/api/v1/ota/campaigns", Access::kGlobal, kRead, false, false,
                          "ota.campaign.list", [ota](RouteCall&) -> Result<Reply> {
@@ -288,29 +290,29 @@ std::vector<ModuleRoute> OtaRoutes(OtaService* ota, audit::AuditLog* audit) {
                            c.outcome = {{"id", camp.id}};
                            return JsonReply(201, CampaignJson(camp));
                          }));
-  routes.push_back(Route("GET", "/api/v1/ota/campaigns/{id}", Access::kGlobal, kRead, false,
-                         false, "ota.campaign.show", [ota](RouteCall& c) -> Result<Reply> {
-                           WEFT_ASSIGN_OR_RETURN(
-                               json j, ota->engine().Describe(c.params.at(0),
-                                                              Param(c, "devices") == "true"));
-                           return JsonReply(200, j);
-                         }));
+  routes.push_back(
+      Route("GET", "/api/v1/ota/campaigns/{id}", Access::kGlobal, kRead, false, false,
+            "ota.campaign.show", [ota](RouteCall& c) -> Result<Reply> {
+              WEFT_ASSIGN_OR_RETURN(
+                  json j, ota->engine().Describe(c.params.at(0), Param(c, "devices") == "true"));
+              return JsonReply(200, j);
+            }));
   for (const char* verb : {"start", "pause", "resume", "cancel"}) {
     const std::string v = verb;
-    routes.push_back(Route(
-        "POST", "/api/v1/ota/campaigns/{id}/" + v, Access::kGlobal, kManage, true, true,
-        "ota.campaign." + v, [ota, v](RouteCall& c) -> Result<Reply> {
-          WEFT_RETURN_IF_ERROR(api::OnlyFields(c.body, {}));
-          CampaignEngine& e = ota->engine();
-          const std::string& id = c.params.at(0);
-          Result<Campaign> r = v == "start"   ? e.Start(id, c.principal.id)
-                               : v == "pause" ? e.Pause(id, c.principal.id)
-                               : v == "resume" ? e.Resume(id, c.principal.id)
-                                               : e.Cancel(id, c.principal.id);
-          WEFT_RETURN_IF_ERROR(r);
-          c.outcome = {{"state", CampaignStateName(r->state)}, {"reason", r->state_reason}};
-          return JsonReply(200, CampaignJson(*r));
-        }));
+    routes.push_back(
+        Route("POST", "/api/v1/ota/campaigns/{id}/" + v, Access::kGlobal, kManage, true, true,
+              "ota.campaign." + v, [ota, v](RouteCall& c) -> Result<Reply> {
+                WEFT_RETURN_IF_ERROR(api::OnlyFields(c.body, {}));
+                CampaignEngine& e = ota->engine();
+                const std::string& id = c.params.at(0);
+                Result<Campaign> r = v == "start"    ? e.Start(id, c.principal.id)
+                                     : v == "pause"  ? e.Pause(id, c.principal.id)
+                                     : v == "resume" ? e.Resume(id, c.principal.id)
+                                                     : e.Cancel(id, c.principal.id);
+                WEFT_RETURN_IF_ERROR(r);
+                c.outcome = {{"state", CampaignStateName(r->state)}, {"reason", r->state_reason}};
+                return JsonReply(200, CampaignJson(*r));
+              }));
   }
 
   routes.push_back(Route(
