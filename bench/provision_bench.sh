@@ -91,10 +91,11 @@ mkdir -p "$tmp/csr" "$tmp/out"
 python3 -c "
 import json
 for d in json.load(open('$tmp/report1.json'))['devices']:
-    print(d['serial'], d['id'])" >"$tmp/ids"
-while read -r serial id; do
-  openssl req -new -key "$tmp/devs/$serial/identity/key.pem" -subj "/CN=$id" -sha256 \
-    -out "$tmp/csr/$id.csr" 2>/dev/null
+    i = '$tmp/devs/' + d['serial'] + '/identity/'
+    print(d['serial'], d['id'], i + json.load(open(i + 'identity.json'))['key_file'])" >"$tmp/ids"
+while read -r serial id key; do
+  openssl req -new -key "$key" -subj "/CN=$id" -sha256 -out "$tmp/csr/$id.csr" 2>/dev/null ||
+    { echo "openssl req failed for $serial ($key)"; exit 1; }
 done <"$tmp/ids"
 printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >"$tmp/ext.cnf"
 fca="$state/fleet/ca.pem" fkey="$state/fleet/ca.key"

@@ -52,9 +52,11 @@ check "bad edge.yaml names file:line and the field" grep -q "bad.yaml:5.*fsync" 
 
 # --- the run ---------------------------------------------------------------------------------
 # The simulator serves the plant's 6 Modbus devices on consecutive ports from $plc_port.
-endpoints=$(i=0; for a in 10.20.0.31 10.20.0.32 10.20.0.33 10.20.0.50 10.40.0.31 10.40.0.50; do
-  printf '"%s:502": "127.0.0.1:%d", ' "$a" $((plc_port + i)); i=$((i + 1)); done)
-cat >"$tmp/edge.yaml" <<YAML
+write_edge_config() {
+  local endpoints
+  endpoints=$(i=0; for a in 10.20.0.31 10.20.0.32 10.20.0.33 10.20.0.50 10.40.0.31 10.40.0.50; do
+    printf '"%s:502": "127.0.0.1:%d", ' "$a" $((plc_port + i)); i=$((i + 1)); done)
+  cat >"$tmp/edge.yaml" <<YAML
 weft_edge: 1
 id: edge-test
 plant: $(pwd)/examples/plant.yaml
@@ -68,23 +70,37 @@ uplink:
   batch: {max_samples: 2000, max_interval: 500ms}
 http: {listen: "127.0.0.1:0"}
 YAML
+}
 start_edge() {
+  : >"$tmp/edge.out"
   "$edge" --config "$tmp/edge.yaml" >"$tmp/edge.out" 2>>"$tmp/edge.log" &
   edge_pid=$!
   for _ in $(seq 100); do grep -q "http=" "$tmp/edge.out" 2>/dev/null && break; sleep 0.1; done
   http_port=$(grep -o 'http=127.0.0.1:[0-9]*' "$tmp/edge.out" | cut -d: -f2)
 }
 metric() { curl -s --max-time 5 "127.0.0.1:$http_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-start_edge
-check "weft-edge starts and prints its http port" test -n "$http_port"
 sim_seconds=$((outage + 40))
-"$sim" --plant examples/plant.yaml --broker "mqtt://127.0.0.1:$site_port" --modbus-port "$plc_port" \
-  --speed 1 --duration "$sim_seconds" --seed 7 --record "$tmp/record.csv" --log-level warn \
-  >/dev/null 2>"$tmp/sim.log" &
-sim_pid=$!
-sleep 8
-# A simulator that could not start (e.g. a PLC port taken meanwhile) would make every later check
-# fail for the wrong reason: say so.
+# The edge must listen before the simulator publishes (the record is the ground truth), and the
+# PLC ports are only known to be free once the simulator has bound them: another test running in
+# parallel may take one between free_port and the bind. So: edge, then simulator; if the
+# simulator could not bind, both start again on new ports (nothing was published yet).
+for attempt in 1 2 3; do
+  write_edge_config
+  start_edge
+  "$sim" --plant examples/plant.yaml --broker "mqtt://127.0.0.1:$site_port" --modbus-port "$plc_port" \
+    --speed 1 --duration "$sim_seconds" --seed 7 --record "$tmp/record.csv" --log-level warn \
+    >/dev/null 2>"$tmp/sim.log" &
+  sim_pid=$!
+  sleep 2
+  kill -0 "$sim_pid" 2>/dev/null && break
+  grep -q "Address already in use" "$tmp/sim.log" || break
+  echo "note: PLC port range $plc_port taken meanwhile (attempt $attempt); new ports"
+  kill -TERM "$edge_pid"; wait "$edge_pid" 2>/dev/null
+  rm -rf "$tmp/buffer"; plc_port=$(free_port 6)
+done
+check "weft-edge starts and prints its http port" test -n "$http_port"
+sleep 6
+# A simulator that could not start would make every later check fail for the wrong reason: say so.
 kill -0 "$sim_pid" 2>/dev/null || { echo "FAIL weft-sim exited early:"; cat "$tmp/sim.log"; exit 1; }
 check "/health answers 200" test "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$http_port/health")" = 200
 check "/metrics counts samples in" test "$(metric weft_edge_samples_in_total)" -gt 0 2>/dev/null

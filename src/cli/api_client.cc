@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli.h"
+
 namespace weft::cli {
 namespace {
 
@@ -118,6 +120,17 @@ std::string ApiErrorText(const ApiAnswer& answer) {
                reply["error"].value("message", std::string());
   }
   return message;
+}
+
+Result<ApiAnswer> CallApiOk(const ApiTarget& target, std::string_view method,
+                            const std::string& path, const std::string& body, std::ostream& err) {
+  WEFT_ASSIGN_OR_RETURN(ApiAnswer answer, CallApi(target, method, path, body, err));
+  if (!answer.ok()) return FailedPreconditionError(ApiErrorText(answer));
+  return answer;
+}
+
+int ApiExitCode(const Status& s) {
+  return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
 }
 
 }  // namespace weft::cli

@@ -1,6 +1,6 @@
 // ApiClient helpers: one authenticated call to weft-core's API from the CLI, shared by the
 // commands that act through it (weft model approve/promote/rollback, weft control, weft
-// workorder).
+// workorder, weft fleet, weft ota, weft governance).
 //
 //   ApiTarget t{.api = "https://127.0.0.1:8443", .ca = "state/tls/cert.pem"};
 //   Result<ApiAnswer> r = CallApi(t, "POST", "/api/v1/models/" + PathSegment(name) + "/...",
@@ -46,6 +46,15 @@ Result<ApiAnswer> CallApi(const ApiTarget& target, std::string_view method, cons
 
 //! "HTTP <status> <code>: <message>" from the API's {"error": {"code", "message"}} body.
 std::string ApiErrorText(const ApiAnswer& answer);
+
+//! CallApi for a command that needs a success: an HTTP error status is FailedPrecondition with
+//! ApiErrorText as its message; the other errors are CallApi's.
+Result<ApiAnswer> CallApiOk(const ApiTarget& target, std::string_view method,
+                            const std::string& path, const std::string& body, std::ostream& err);
+
+//! The exit code of a failed API command: kExitUsage for a usage problem (InvalidArgument),
+//! kExitInvalidInput otherwise.
+int ApiExitCode(const Status& s);
 
 }  // namespace weft::cli
 

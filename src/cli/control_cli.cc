@@ -122,13 +122,8 @@ int RunControl(const ControlArgs& a, std::ostream& out, std::ostream& err) {
     return fail("give a subcommand", kExitUsage);
   }
   Result<ApiAnswer> res =
-      CallApi({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
-  if (!res.ok()) {
-    return fail(res.status().message(), res.status().code() == StatusCode::kInvalidArgument
-                                            ? kExitUsage
-                                            : kExitInvalidInput);
-  }
-  if (!res->ok()) return fail(ApiErrorText(*res), kExitInvalidInput);
+      CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
+  if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   if (a.command == "grant-key") {
     if (a.out_file.empty()) {
       out << res->body;

@@ -31,8 +31,9 @@ std::string Str(const json& j, const char* key) {
 }  // namespace
 
 CLI::App* AddFleetCommands(CLI::App& app, FleetArgs* a) {
-  CLI::App* cmd = app.add_subcommand("fleet", "Zero-touch provisioning: allowlist, claim tokens, "
-                                              "devices, revocation (via API)");
+  CLI::App* cmd = app.add_subcommand("fleet",
+                                     "Zero-touch provisioning: allowlist, claim tokens, "
+                                     "devices, revocation (via API)");
   cmd->require_subcommand(1);
   CLI::App* allow = cmd->add_subcommand("allowlist", "Factory serials allowed to onboard");
   allow->require_subcommand(1);
@@ -66,8 +67,8 @@ CLI::App* AddFleetCommands(CLI::App& app, FleetArgs* a) {
   revoke->add_option("--reason", a->reason, "why (recorded and audited)")->required();
   AddApiOptions(revoke, a);
 
-  CLI::App* broker = cmd->add_subcommand("broker-config",
-                                         "Where weft-core wrote the fleet broker's files");
+  CLI::App* broker =
+      cmd->add_subcommand("broker-config", "Where weft-core wrote the fleet broker's files");
   broker->parse_complete_callback([a] { a->command = "broker-config"; });
   broker->add_option("--state", a->state, "weft-core's state directory")->required();
   return cmd;
@@ -82,8 +83,9 @@ int RunFleet(const FleetArgs& a, std::ostream& out, std::ostream& err) {
     const std::string dir = a.state + "/broker";
     std::error_code ec;
     if (!std::filesystem::exists(dir + "/mosquitto.conf", ec)) {
-      return fail(dir + "/mosquitto.conf does not exist: start weft-core with --broker-listen "
-                        "HOST:PORT to write it",
+      return fail(dir +
+                      "/mosquitto.conf does not exist: start weft-core with --broker-listen "
+                      "HOST:PORT to write it",
                   kExitInvalidInput);
     }
     out << "mosquitto config: " << dir << "/mosquitto.conf\n"
@@ -101,7 +103,9 @@ int RunFleet(const FleetArgs& a, std::ostream& out, std::ostream& err) {
   if (a.command == "allowlist-add") {
     method = "POST";
     path = "/api/v1/fleet/allowlist";
-    body = {{"serial", a.serial}, {"device_id", a.device}, {"site", a.site},
+    body = {{"serial", a.serial},
+            {"device_id", a.device},
+            {"site", a.site},
             {"hardware_model", a.hardware_model}};
   } else if (a.command == "allowlist-list") {
     path = "/api/v1/fleet/allowlist";
@@ -122,13 +126,8 @@ int RunFleet(const FleetArgs& a, std::ostream& out, std::ostream& err) {
     return fail("give a subcommand", kExitUsage);
   }
   Result<ApiAnswer> res =
-      CallApi({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
-  if (!res.ok()) {
-    return fail(res.status().message(), res.status().code() == StatusCode::kInvalidArgument
-                                            ? kExitUsage
-                                            : kExitInvalidInput);
-  }
-  if (!res->ok()) return fail(ApiErrorText(*res), kExitInvalidInput);
+      CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
+  if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (a.json) {
     out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";
@@ -145,8 +144,8 @@ int RunFleet(const FleetArgs& a, std::ostream& out, std::ostream& err) {
     out << "SERIAL\tDEVICE\tSITE\tHARDWARE_MODEL\tADDED_BY\tADDED_AT\n";
     for (const json& e : list) {
       out << Str(e, "serial") << "\t" << Str(e, "device_id") << "\t" << Str(e, "site") << "\t"
-          << Str(e, "hardware_model") << "\t" << Str(e, "added_by") << "\t"
-          << Str(e, "added_at") << "\n";
+          << Str(e, "hardware_model") << "\t" << Str(e, "added_by") << "\t" << Str(e, "added_at")
+          << "\n";
     }
   } else if (a.command == "claim-token") {
     // The only time the token is shown: it goes to stdout alone on its line, for scripts.
@@ -158,13 +157,13 @@ int RunFleet(const FleetArgs& a, std::ostream& out, std::ostream& err) {
     out << "DEVICE\tSERIAL\tSITE\tHARDWARE_MODEL\tSTATE\tCERT_NOT_AFTER\n";
     for (const json& d : list) {
       out << Str(d, "id") << "\t" << Str(d, "serial") << "\t" << Str(d, "site") << "\t"
-          << Str(d, "hardware_model") << "\t"
-          << (d.value("revoked", false) ? "revoked" : "active") << "\t"
-          << Str(d, "cert_not_after") << "\n";
+          << Str(d, "hardware_model") << "\t" << (d.value("revoked", false) ? "revoked" : "active")
+          << "\t" << Str(d, "cert_not_after") << "\n";
     }
   } else {
     const json broker = reply.value("broker", json::object());
-    out << "revoked " << a.device << ": " << reply.value("revoked_certificates", json::array()).size()
+    out << "revoked " << a.device << ": "
+        << reply.value("revoked_certificates", json::array()).size()
         << " certificate(s); broker: " << broker.value("note", std::string()) << "\n";
   }
   return kExitOk;

@@ -160,13 +160,8 @@ int RunRemote(const ModelArgs& a, std::ostream& out, std::ostream& err) {
   }
 
   Result<ApiAnswer> res =
-      CallApi({.api = a.api, .ca = a.ca, .insecure = a.insecure}, "POST", path, body.dump(), err);
-  if (!res.ok()) {
-    return fail(res.status().message(), res.status().code() == StatusCode::kInvalidArgument
-                                            ? kExitUsage
-                                            : kExitInvalidInput);
-  }
-  if (!res->ok()) return fail(ApiErrorText(*res), kExitInvalidInput);
+      CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, "POST", path, body.dump(), err);
+  if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (a.json) {
     out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";

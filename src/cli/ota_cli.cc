@@ -53,7 +53,8 @@ void PrintCampaign(const json& c, std::ostream& out) {
 }  // namespace
 
 CLI::App* AddOtaCommands(CLI::App& app, OtaArgs* a) {
-  CLI::App* cmd = app.add_subcommand("ota", "Signed OTA artifacts, campaigns, registry, SLA (via API)");
+  CLI::App* cmd =
+      app.add_subcommand("ota", "Signed OTA artifacts, campaigns, registry, SLA (via API)");
   cmd->require_subcommand(1);
   auto group = [&](const char* name, const char* help) {
     CLI::App* g = cmd->add_subcommand(name, help);
@@ -69,7 +70,8 @@ CLI::App* AddOtaCommands(CLI::App& app, OtaArgs* a) {
   };
 
   CLI::App* artifact = group("artifact", "Upload and list artifacts");
-  CLI::App* upload = leaf(artifact, "upload", "artifact upload", "Upload a file; the core signs its manifest");
+  CLI::App* upload =
+      leaf(artifact, "upload", "artifact upload", "Upload a file; the core signs its manifest");
   upload->add_option("file", a->file, "the artifact's file")->required()->check(CLI::ExistingFile);
   upload->add_option("--kind", a->kind, "firmware, edge_config or model")
       ->required()
@@ -93,7 +95,8 @@ CLI::App* AddOtaCommands(CLI::App& app, OtaArgs* a) {
                      "fraction of a wave that must succeed before the next (default 0.95)");
   create->add_option("--error-threshold", a->error_threshold,
                      "fraction of a wave failed that pauses the campaign (default 0.2)");
-  create->add_option("--health-timeout", a->health_timeout_s, "seconds for the device's health check");
+  create->add_option("--health-timeout", a->health_timeout_s,
+                     "seconds for the device's health check");
   create->add_option("--device-timeout", a->device_timeout_s,
                      "seconds without a final status before a device counts as failed");
   create->add_option("--latency-budget-us", a->latency_budget_us,
@@ -108,8 +111,8 @@ CLI::App* AddOtaCommands(CLI::App& app, OtaArgs* a) {
   show->add_flag("--devices", a->devices, "list every device's progress");
   leaf(campaign, "list", "campaign list", "List campaigns");
 
-  CLI::App* compliance = leaf(cmd, "compliance", "compliance",
-                              "The firmware compliance SLA per hardware model");
+  CLI::App* compliance =
+      leaf(cmd, "compliance", "compliance", "The firmware compliance SLA per hardware model");
   compliance->add_option("--hardware-model", a->hardware_model, "only this hardware model");
   compliance->add_option("--release", a->release, "this certified release (default: the latest)");
   compliance->add_option("--target", a->target, "fraction of devices, default 0.95");
@@ -131,7 +134,8 @@ CLI::App* AddOtaCommands(CLI::App& app, OtaArgs* a) {
                          "Certify a version (needs the board's firmware_release approval)");
   fcert->add_option("hardware_model", a->hardware_model, "hardware model")->required();
   fcert->add_option("version", a->version, "firmware version")->required();
-  CLI::App* status = leaf(fw, "status", "firmware status", "Mark a version deprecated, vulnerable...");
+  CLI::App* status =
+      leaf(fw, "status", "firmware status", "Mark a version deprecated, vulnerable...");
   status->add_option("hardware_model", a->hardware_model, "hardware model")->required();
   status->add_option("version", a->version, "firmware version")->required();
   status->add_option("status", a->status, "candidate, deprecated or vulnerable")
@@ -144,8 +148,8 @@ CLI::App* AddOtaCommands(CLI::App& app, OtaArgs* a) {
   CLI::App* bench = leaf(cmd, "bench", "bench", "Inference latency per hardware model and model");
   bench->add_option("--hardware-model", a->hardware_model, "only this hardware model");
   bench->add_option("--model", a->model, "only this model");
-  CLI::App* key = leaf(cmd, "signing-key", "signing-key",
-                       "The OTA signing public key (PEM) devices pin");
+  CLI::App* key =
+      leaf(cmd, "signing-key", "signing-key", "The OTA signing public key (PEM) devices pin");
   key->add_option("--out", a->out_file, "write the PEM to this file instead of stdout");
   return cmd;
 }
@@ -196,9 +200,8 @@ Result<OtaRequest> BuildOtaRequest(const OtaArgs& a) {
     }
   }
   if (c == "campaign show") {
-    return OtaRequest{"GET",
-                      base + "/campaigns/" + PathSegment(a.id) + (a.devices ? "?devices=true" : ""),
-                      ""};
+    return OtaRequest{
+        "GET", base + "/campaigns/" + PathSegment(a.id) + (a.devices ? "?devices=true" : ""), ""};
   }
   if (c == "campaign list") return OtaRequest{"GET", base + "/campaigns", ""};
   if (c == "compliance") {
@@ -253,14 +256,9 @@ int RunOta(const OtaArgs& a, std::ostream& out, std::ostream& err) {
   };
   Result<OtaRequest> req = BuildOtaRequest(a);
   if (!req.ok()) return fail(req.status().message(), kExitUsage);
-  Result<ApiAnswer> res = CallApi({.api = a.api, .ca = a.ca, .insecure = a.insecure},
-                                  req->method, req->path, req->body, err);
-  if (!res.ok()) {
-    return fail(res.status().message(), res.status().code() == StatusCode::kInvalidArgument
-                                            ? kExitUsage
-                                            : kExitInvalidInput);
-  }
-  if (!res->ok()) return fail(ApiErrorText(*res), kExitInvalidInput);
+  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, req->method,
+                                    req->path, req->body, err);
+  if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (reply.is_discarded()) return fail("the API answered something that is not JSON", 1);
   if (a.json) {
@@ -296,8 +294,9 @@ int RunOta(const OtaArgs& a, std::ostream& out, std::ostream& err) {
     PrintCampaign(reply, out);
     if (reply.contains("wave_progress")) {
       for (const json& w : reply["wave_progress"]) {
-        out << "  wave " << w.value("wave", 0) << " (" << s(w, "size") << "): "
-            << w.value("devices", 0) << " devices, " << w.value("succeeded", 0) << " succeeded, "
+        out << "  wave " << w.value("wave", 0) << " (" << s(w, "size")
+            << "): " << w.value("devices", 0) << " devices, " << w.value("succeeded", 0)
+            << " succeeded, "
             << w.value("failed", 0) + w.value("rolled_back", 0) + w.value("timed_out", 0)
             << " failed\n";
       }
@@ -314,7 +313,8 @@ int RunOta(const OtaArgs& a, std::ostream& out, std::ostream& err) {
           << s(r, "released_at") << ", deadline " << s(r, "deadline") << "): " << s(r, "status")
           << ", " << r.value("compliant", 0) << " of " << r.value("devices", 0) << " compliant ("
           << std::fixed << std::setprecision(1) << r.value("compliant_percent", 0.0) << "%)";
-      if (!r["target_reached_at"].is_null()) out << ", target reached " << s(r, "target_reached_at");
+      if (!r["target_reached_at"].is_null())
+        out << ", target reached " << s(r, "target_reached_at");
       out << "\n";
       for (const json& d : r.value("overdue", json::array())) {
         out << "  overdue: " << s(d, "device") << " (" << s(d, "site") << ") on "

@@ -54,7 +54,6 @@ constexpr int64_t kMaxTokenTtlSeconds = int64_t{10} * 366 * 24 * 3600;
 constexpr int64_t kDefaultAuditLimit = 100;
 constexpr int64_t kMaxAuditLimit = 1000;
 
-
 std::string Iso(TimePoint t) {
   return FormatTimestampMicros(UnixMicros(t));
 }
@@ -131,8 +130,6 @@ Result<json> ParseJsonObject(std::string_view body, bool empty_ok) {
   return j;
 }
 
-
-
 //! "Bearer <token>" -> token; "" when absent or another scheme.
 std::string BearerToken(const httplib::Request& req) {
   const std::string h = req.get_header_value("Authorization");
@@ -166,7 +163,6 @@ Decision AuthorizeAnywhere(const std::vector<Grant>& grants, bool disabled, Perm
                              std::string(registry::PermissionName(p)) + " (on any scope)"};
 }
 
-
 }  // namespace
 
 class ApiServer::Impl {
@@ -184,7 +180,6 @@ class ApiServer::Impl {
     const char* action;  //!< audit action
     Handler handler;
   };
-
 
   static const std::vector<RouteSpec>& Specs();
 
@@ -402,8 +397,7 @@ Reply ApiServer::Impl::Handle(const ModuleRoute& spec, const httplib::Request& r
   Call c{req};
   for (size_t i = 1; i < req.matches.size(); ++i) c.params.push_back(req.matches[i].str());
   c.action = spec.action;
-  const size_t body_limit = spec.max_body_bytes > 0 ? spec.max_body_bytes
-                                                    : options_.max_body_bytes;
+  const size_t body_limit = spec.max_body_bytes > 0 ? spec.max_body_bytes : options_.max_body_bytes;
   if (req.body.size() > body_limit) {
     payload_too_large_.fetch_add(1);
     return ErrorReply(413, "payload_too_large",
@@ -1129,26 +1123,29 @@ Result<Reply> ApiServer::Impl::ControlApprove(Call& c) {
   WEFT_ASSIGN_OR_RETURN(std::string mode_name, StringField(c.body, "mode", true));
   WEFT_ASSIGN_OR_RETURN(control::Mode mode, control::ParseMode(mode_name));
   WEFT_ASSIGN_OR_RETURN(std::string role, StringField(c.body, "role", false));
-  // The approving roles: the caller's global grants of ops_manager / ot_engineer.
+  // The approving roles: the caller's global grants of the roles the policy names (at least
+  // ops_manager and ot_engineer; see ControlOptions::approver_roles).
+  const std::vector<std::string>& roles = control->approver_roles();
+  std::string role_list;
+  for (const std::string& r : roles) role_list += (role_list.empty() ? "" : " or ") + r;
   std::vector<std::string> held;
   for (const std::string& r :
        GlobalRolesWith(c.grants, c.principal.disabled, Permission::kApproveControl)) {
-    if (r == control::kRoleOpsManager || r == control::kRoleOtEngineer) held.push_back(r);
+    if (std::find(roles.begin(), roles.end(), r) != roles.end()) held.push_back(r);
   }
   if (role.empty()) {
     if (held.size() != 1) {
-      return held.empty()
-                 ? PermissionDeniedError(
-                       "a control approval is given as ops_manager or ot_engineer, and no grant "
-                       "of either role on '*' is held by '" +
-                       c.principal.id + "'")
-                 : InvalidArgumentError(
-                       "give the approving role in the body's 'role': ops_manager or ot_engineer");
+      return held.empty() ? PermissionDeniedError("a control approval is given as " + role_list +
+                                                  ", and no grant of such a role on '*' is held "
+                                                  "by '" +
+                                                  c.principal.id + "'")
+                          : InvalidArgumentError("give the approving role in the body's 'role': " +
+                                                 role_list);
     }
     role = held.front();
   }
-  if (role != control::kRoleOpsManager && role != control::kRoleOtEngineer) {
-    return InvalidArgumentError("field 'role' must be ops_manager or ot_engineer, got '" +
+  if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+    return InvalidArgumentError("field 'role' must be " + role_list + ", got '" +
                                 role.substr(0, 64) + "'");
   }
   if (std::find(held.begin(), held.end(), role) == held.end()) {
