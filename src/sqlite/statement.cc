@@ -184,4 +184,20 @@ std::string Statement::Text(int col) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
+Result<Transaction> Transaction::Begin(sqlite3* db, const std::string& path) {
+  WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "BEGIN IMMEDIATE", "starting a transaction"));
+  return Transaction(db, path);
+}
+
+Transaction::~Transaction() {
+  if (open_) (void)ExecFixed(db_, path_, "ROLLBACK", "rolling back");
+}
+
+Status Transaction::Commit() {
+  open_ = false;
+  Status s = ExecFixed(db_, path_, "COMMIT", "committing");
+  if (!s.ok()) (void)ExecFixed(db_, path_, "ROLLBACK", "rolling back");
+  return s;
+}
+
 }  // namespace weft::sqlite

@@ -39,6 +39,31 @@ Status Check(sqlite3* db, int rc, const std::string& path, std::string_view what
 //! Runs fixed SQL text (pragmas, transactions, migrations): never text built from input.
 Status ExecFixed(sqlite3* db, const std::string& path, const char* sql, std::string_view what);
 
+//! BEGIN IMMEDIATE ... COMMIT: every early return before Commit() rolls back, so the database
+//! is left as it was. A failed COMMIT rolls back too.
+//!
+//!   WEFT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, path));
+//!   ... statements ...
+//!   return txn.Commit();
+//!
+//! `path` (named in messages) must outlive the transaction.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(sqlite3* db, const std::string& path);
+  Transaction(Transaction&& o) noexcept : db_(o.db_), path_(o.path_), open_(o.open_) {
+    o.open_ = false;
+  }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Status Commit();
+
+ private:
+  Transaction(sqlite3* db, const std::string& path) : db_(db), path_(path) {}
+  sqlite3* db_;
+  const std::string& path_;
+  bool open_ = true;
+};
+
 //! How a database survives a power cut: kFull syncs every commit (a revoked token stays
 //! revoked); kNormal may lose the last commits (data derived from elsewhere, observed again).
 enum class Durability { kFull, kNormal };

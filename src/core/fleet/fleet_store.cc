@@ -12,6 +12,7 @@ namespace {
 
 using ::weft::sqlite::ExecFixed;
 using ::weft::sqlite::Statement;
+using ::weft::sqlite::Transaction;
 
 // One migration per element; never edit a released one, append. Times are µs since the epoch.
 constexpr std::array<std::string_view, 1> kMigrations = {
@@ -59,34 +60,6 @@ CREATE INDEX certificates_by_device ON certificates (device_id);
 -- At most one valid certificate per device, enforced by the database itself.
 CREATE UNIQUE INDEX one_valid_certificate ON certificates (device_id) WHERE revoked_at_us IS NULL;
 )sql",
-};
-
-// BEGIN IMMEDIATE ... COMMIT; rolled back unless committed.
-class Transaction {
- public:
-  static Result<Transaction> Begin(sqlite3* db, const std::string& path) {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "BEGIN IMMEDIATE", "starting a transaction"));
-    return Transaction(db, path);
-  }
-  Transaction(Transaction&& o) noexcept : db_(o.db_), path_(o.path_), open_(o.open_) {
-    o.open_ = false;
-  }
-  Transaction& operator=(Transaction&&) = delete;
-  ~Transaction() {
-    if (open_) (void)ExecFixed(db_, path_, "ROLLBACK", "rolling back");
-  }
-  Status Commit() {
-    open_ = false;
-    Status s = ExecFixed(db_, path_, "COMMIT", "committing");
-    if (!s.ok()) (void)ExecFixed(db_, path_, "ROLLBACK", "rolling back");
-    return s;
-  }
-
- private:
-  Transaction(sqlite3* db, const std::string& path) : db_(db), path_(path) {}
-  sqlite3* db_;
-  const std::string& path_;
-  bool open_ = true;
 };
 
 constexpr size_t kMaxText = 256;
@@ -242,10 +215,10 @@ Result<AllowlistEntry> FleetStore::AddAllowlistEntry(const AllowlistEntry& entry
                                       std::string_view(out.added_by), UnixMicros(out.added_at)));
   Status s = insert.Run("adding to the allowlist");
   if (s.code() == StatusCode::kAlreadyExists) {
-    return AlreadyExistsError(
-        s.message().find("serial") != std::string::npos
-            ? "serial '" + out.serial + "' is already on the allowlist"
-            : "device id '" + out.device_id + "' is already on the allowlist (another serial)");
+    return AlreadyExistsError(s.message().find("serial") != std::string::npos
+                                  ? "serial '" + out.serial + "' is already on the allowlist"
+                                  : "device id '" + out.device_id +
+                                        "' is already on the allowlist (another serial)");
   }
   WEFT_RETURN_IF_ERROR(s);
   return out;
@@ -253,10 +226,9 @@ Result<AllowlistEntry> FleetStore::AddAllowlistEntry(const AllowlistEntry& entry
 
 Result<AllowlistEntry> FleetStore::GetAllowlistEntry(std::string_view serial) {
   std::lock_guard<std::mutex> lock(mutex_);
-  WEFT_ASSIGN_OR_RETURN(
-      Statement q, Statement::Prepare(db_, path_,
-                                      Cat("SELECT ", kAllowlistColumns,
-                                          " FROM allowlist WHERE serial = ?1")));
+  WEFT_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, path_,
+                                                        Cat("SELECT ", kAllowlistColumns,
+                                                            " FROM allowlist WHERE serial = ?1")));
   WEFT_RETURN_IF_ERROR(q.Bind(1, serial));
   WEFT_ASSIGN_OR_RETURN(bool row, q.Step("reading the allowlist"));
   if (!row) return NotFoundError("serial '" + std::string(serial) + "' is not on the allowlist");
@@ -265,10 +237,9 @@ Result<AllowlistEntry> FleetStore::GetAllowlistEntry(std::string_view serial) {
 
 Result<std::vector<AllowlistEntry>> FleetStore::ListAllowlist() {
   std::lock_guard<std::mutex> lock(mutex_);
-  WEFT_ASSIGN_OR_RETURN(
-      Statement q, Statement::Prepare(db_, path_,
-                                      Cat("SELECT ", kAllowlistColumns,
-                                          " FROM allowlist ORDER BY serial")));
+  WEFT_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, path_,
+                                                        Cat("SELECT ", kAllowlistColumns,
+                                                            " FROM allowlist ORDER BY serial")));
   std::vector<AllowlistEntry> out;
   while (true) {
     WEFT_ASSIGN_OR_RETURN(bool row, q.Step("listing the allowlist"));
@@ -340,8 +311,7 @@ Result<IssuanceOutcome> FleetStore::RecordIssuance(const Issuance& issuance) {
   if (!issuance.renew_from_serial.empty() &&
       (!current || current->serial_hex != issuance.renew_from_serial)) {
     return FailedPreconditionError("certificate " + issuance.renew_from_serial + " of device '" +
-                                   e.device_id +
-                                   "' is no longer its current one; provision again");
+                                   e.device_id + "' is no longer its current one; provision again");
   }
 
   IssuanceOutcome out;
@@ -350,9 +320,10 @@ Result<IssuanceOutcome> FleetStore::RecordIssuance(const Issuance& issuance) {
                         current->public_key_sha256 == cert.public_key_sha256;
 
   if (!issuance.claim_token_sha256.empty()) {
-    WEFT_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, path_,
-                                                          "SELECT serial, expires_at_us, used_at_us "
-                                                          "FROM claim_tokens WHERE sha256_hex = ?1"));
+    WEFT_ASSIGN_OR_RETURN(Statement q,
+                          Statement::Prepare(db_, path_,
+                                             "SELECT serial, expires_at_us, used_at_us "
+                                             "FROM claim_tokens WHERE sha256_hex = ?1"));
     WEFT_RETURN_IF_ERROR(q.Bind(1, issuance.claim_token_sha256));
     WEFT_ASSIGN_OR_RETURN(bool row, q.Step("reading a claim token"));
     if (!row || q.Text(0) != e.serial) return PermissionDeniedError("unknown claim token");
@@ -369,8 +340,8 @@ Result<IssuanceOutcome> FleetStore::RecordIssuance(const Issuance& issuance) {
           Statement::Prepare(db_, path_,
                              "UPDATE claim_tokens SET used_at_us = ?2 WHERE sha256_hex = ?1 AND "
                              "used_at_us IS NULL"));
-      WEFT_RETURN_IF_ERROR(mark.BindAll(std::string_view(issuance.claim_token_sha256),
-                                        UnixMicros(now)));
+      WEFT_RETURN_IF_ERROR(
+          mark.BindAll(std::string_view(issuance.claim_token_sha256), UnixMicros(now)));
       WEFT_RETURN_IF_ERROR(mark.Run("using a claim token"));
     }
   }
@@ -411,16 +382,15 @@ Result<IssuanceOutcome> FleetStore::RecordIssuance(const Issuance& issuance) {
                          "public_key_sha256, cert_pem, not_before_us, not_after_us, "
                          "issued_at_us, revoked_at_us, reason) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, '')"));
-  WEFT_RETURN_IF_ERROR(insert.BindAll(
-      std::string_view(cert.serial_hex), std::string_view(e.device_id),
-      std::string_view(cert.fingerprint_sha256), std::string_view(cert.public_key_sha256),
-      std::string_view(cert.cert_pem), UnixMicros(cert.not_before), UnixMicros(cert.not_after),
-      UnixMicros(now)));
+  WEFT_RETURN_IF_ERROR(
+      insert.BindAll(std::string_view(cert.serial_hex), std::string_view(e.device_id),
+                     std::string_view(cert.fingerprint_sha256),
+                     std::string_view(cert.public_key_sha256), std::string_view(cert.cert_pem),
+                     UnixMicros(cert.not_before), UnixMicros(cert.not_after), UnixMicros(now)));
   WEFT_RETURN_IF_ERROR(insert.Run("recording the certificate"));
   WEFT_ASSIGN_OR_RETURN(
       Statement update,
-      Statement::Prepare(db_, path_,
-                         "UPDATE devices SET current_cert_serial = ?2 WHERE id = ?1"));
+      Statement::Prepare(db_, path_, "UPDATE devices SET current_cert_serial = ?2 WHERE id = ?1"));
   WEFT_RETURN_IF_ERROR(
       update.BindAll(std::string_view(e.device_id), std::string_view(cert.serial_hex)));
   WEFT_RETURN_IF_ERROR(update.Run("updating the device"));
@@ -440,9 +410,9 @@ Result<std::optional<CertificateRecord>> FleetStore::CurrentCertificate(
 Result<CertificateRecord> FleetStore::GetCertificate(std::string_view serial_hex) {
   std::lock_guard<std::mutex> lock(mutex_);
   WEFT_ASSIGN_OR_RETURN(
-      Statement q, Statement::Prepare(db_, path_,
-                                      Cat("SELECT ", kCertColumns,
-                                          " FROM certificates WHERE serial_hex = ?1")));
+      Statement q,
+      Statement::Prepare(db_, path_,
+                         Cat("SELECT ", kCertColumns, " FROM certificates WHERE serial_hex = ?1")));
   WEFT_RETURN_IF_ERROR(q.Bind(1, serial_hex));
   WEFT_ASSIGN_OR_RETURN(bool row, q.Step("reading a certificate"));
   if (!row) {
@@ -514,10 +484,9 @@ Result<std::vector<std::string>> FleetStore::RevokeDevice(std::string_view devic
     }
   }
   WEFT_ASSIGN_OR_RETURN(
-      Statement certs,
-      Statement::Prepare(db_, path_,
-                         "UPDATE certificates SET revoked_at_us = ?2, reason = ?3 "
-                         "WHERE device_id = ?1 AND revoked_at_us IS NULL"));
+      Statement certs, Statement::Prepare(db_, path_,
+                                          "UPDATE certificates SET revoked_at_us = ?2, reason = ?3 "
+                                          "WHERE device_id = ?1 AND revoked_at_us IS NULL"));
   WEFT_RETURN_IF_ERROR(certs.BindAll(device_id, UnixMicros(now), reason));
   WEFT_RETURN_IF_ERROR(certs.Run("revoking certificates"));
   if (!device->revoked) {
@@ -536,10 +505,10 @@ Result<std::vector<std::string>> FleetStore::RevokeDevice(std::string_view devic
 
 Result<std::vector<RevokedSerial>> FleetStore::RevokedCertificates() {
   std::lock_guard<std::mutex> lock(mutex_);
-  WEFT_ASSIGN_OR_RETURN(
-      Statement q, Statement::Prepare(db_, path_,
-                                      "SELECT serial_hex, revoked_at_us FROM certificates "
-                                      "WHERE revoked_at_us IS NOT NULL ORDER BY serial_hex"));
+  WEFT_ASSIGN_OR_RETURN(Statement q,
+                        Statement::Prepare(db_, path_,
+                                           "SELECT serial_hex, revoked_at_us FROM certificates "
+                                           "WHERE revoked_at_us IS NOT NULL ORDER BY serial_hex"));
   std::vector<RevokedSerial> out;
   while (true) {
     WEFT_ASSIGN_OR_RETURN(bool row, q.Step("listing revoked certificates"));
@@ -551,10 +520,10 @@ Result<std::vector<RevokedSerial>> FleetStore::RevokedCertificates() {
 
 Result<std::vector<std::string>> FleetStore::ActiveDeviceIds() {
   std::lock_guard<std::mutex> lock(mutex_);
-  WEFT_ASSIGN_OR_RETURN(
-      Statement q, Statement::Prepare(db_, path_,
-                                      "SELECT id FROM devices WHERE revoked = 0 AND "
-                                      "current_cert_serial != '' ORDER BY id"));
+  WEFT_ASSIGN_OR_RETURN(Statement q,
+                        Statement::Prepare(db_, path_,
+                                           "SELECT id FROM devices WHERE revoked = 0 AND "
+                                           "current_cert_serial != '' ORDER BY id"));
   std::vector<std::string> out;
   while (true) {
     WEFT_ASSIGN_OR_RETURN(bool row, q.Step("listing active devices"));

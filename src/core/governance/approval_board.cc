@@ -16,6 +16,7 @@ namespace {
 
 using ::weft::sqlite::ExecFixed;
 using ::weft::sqlite::Statement;
+using ::weft::sqlite::Transaction;
 
 // Never edit a released migration; append. Times are µs since the Unix epoch (UTC).
 constexpr std::array<std::string_view, 1> kMigrations = {
@@ -66,32 +67,6 @@ Status ValidateText(std::string_view what, std::string_view text, size_t max, bo
 Status ValidateSubject(std::string_view subject) {
   return ValidateText("the subject of a decision", subject, kMaxSubject, false);
 }
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back when not committed.
-class Txn {
- public:
-  Txn(sqlite3* db, const std::string& path) : db_(db), path_(path) {}
-  ~Txn() {
-    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Txn(const Txn&) = delete;
-  Txn& operator=(const Txn&) = delete;
-  Status Begin() {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db_, path_, "BEGIN IMMEDIATE", "starting a transaction"));
-    open_ = true;
-    return Status::Ok();
-  }
-  Status Commit() {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db_, path_, "COMMIT", "committing"));
-    open_ = false;
-    return Status::Ok();
-  }
-
- private:
-  sqlite3* db_;
-  const std::string& path_;
-  bool open_ = false;
-};
 
 }  // namespace
 
@@ -195,8 +170,7 @@ Result<Approval> ApprovalBoard::Approve(std::string_view decision, std::string_v
   }
   const std::string& path = options_.db_path;
   std::lock_guard<std::mutex> lock(mu_);
-  Txn txn(db_, path);
-  WEFT_RETURN_IF_ERROR(txn.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_, path));
   WEFT_ASSIGN_OR_RETURN(DecisionState before, StateLocked(policy, subject));
   for (const Approval& a : before.valid_approvals) {
     if (a.principal == principal && a.role != role) {

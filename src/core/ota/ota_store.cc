@@ -13,6 +13,7 @@ namespace {
 
 using ::weft::sqlite::ExecFixed;
 using ::weft::sqlite::Statement;
+using ::weft::sqlite::Transaction;
 
 // One migration per element; never edit a released one, append.
 constexpr std::array<std::string_view, 1> kMigrations = {
@@ -190,7 +191,8 @@ Result<FirmwareVersion> ReadFirmware(const Statement& q, const std::string& path
   f.hardware_model = q.Text(0);
   f.version = q.Text(1);
   Result<FirmwareStatus> st = ParseFirmwareStatus(q.Text(2));
-  if (!st.ok()) return DataLossError(path + ": firmware " + f.version + ": " + st.status().message());
+  if (!st.ok())
+    return DataLossError(path + ": firmware " + f.version + ": " + st.status().message());
   f.status = *st;
   f.released_at = OptTime(q.OptionalInt(3));
   f.notes = q.Text(4);
@@ -220,32 +222,6 @@ ArtifactRecord ReadArtifact(const Statement& q) {
 std::string Sql(std::string_view a, std::string_view b, std::string_view c = "") {
   return std::string(a) + std::string(b) + std::string(c);
 }
-
-// Rolls back on destruction unless committed.
-class Transaction {
- public:
-  Transaction(sqlite3* db, const std::string& path) : db_(db), path_(path) {}
-  Status Begin() {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db_, path_, "BEGIN IMMEDIATE", "starting a transaction"));
-    open_ = true;
-    return Status::Ok();
-  }
-  Status Commit() {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db_, path_, "COMMIT", "committing"));
-    open_ = false;
-    return Status::Ok();
-  }
-  ~Transaction() {
-    if (open_) (void)ExecFixed(db_, path_, "ROLLBACK", "rolling back");
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
- private:
-  sqlite3* db_;
-  const std::string& path_;
-  bool open_ = false;
-};
 
 }  // namespace
 
@@ -343,8 +319,8 @@ int CompareVersions(std::string_view a, std::string_view b) {
 }
 
 Result<std::unique_ptr<OtaStore>> OtaStore::Open(const std::string& path) {
-  WEFT_ASSIGN_OR_RETURN(sqlite3 * db,
-                        ::weft::sqlite::OpenDatabase(path, "ota", ::weft::sqlite::Durability::kFull));
+  WEFT_ASSIGN_OR_RETURN(
+      sqlite3 * db, ::weft::sqlite::OpenDatabase(path, "ota", ::weft::sqlite::Durability::kFull));
   std::unique_ptr<OtaStore> s(new OtaStore(path, db));
   WEFT_RETURN_IF_ERROR(::weft::sqlite::Migrate(db, path, "ota", kMigrations));
   return s;
@@ -429,11 +405,10 @@ Result<FirmwareVersion> OtaStore::GetFirmware(std::string_view hardware_model,
 Result<std::vector<FirmwareVersion>> OtaStore::ListFirmware(std::string_view hardware_model) {
   std::lock_guard<std::mutex> lock(mu_);
   WEFT_ASSIGN_OR_RETURN(
-      Statement q,
-      Statement::Prepare(db_, path_,
-                         Sql("SELECT ", kFirmwareColumns,
-                             " FROM firmware WHERE ?1 = '' OR hardware_model = ?1 "
-                             "ORDER BY hardware_model, version")));
+      Statement q, Statement::Prepare(db_, path_,
+                                      Sql("SELECT ", kFirmwareColumns,
+                                          " FROM firmware WHERE ?1 = '' OR hardware_model = ?1 "
+                                          "ORDER BY hardware_model, version")));
   WEFT_RETURN_IF_ERROR(q.Bind(1, hardware_model));
   std::vector<FirmwareVersion> out;
   while (true) {
@@ -447,15 +422,15 @@ Result<std::vector<FirmwareVersion>> OtaStore::ListFirmware(std::string_view har
 
 Status OtaStore::AddBench(const BenchReport& r, int keep_per_device) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_, path_);
-  WEFT_RETURN_IF_ERROR(tx.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_, path_));
   WEFT_ASSIGN_OR_RETURN(
       Statement ins,
-      Statement::Prepare(db_, path_,
-                         "INSERT INTO bench (device, hardware_model, model, model_version, "
-                         "p50_us, p99_us, samples, ts_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  WEFT_RETURN_IF_ERROR(ins.BindAll(r.device, r.hardware_model, r.model, r.model_version,
-                                   r.p50_us, r.p99_us, r.samples, UnixMicros(r.ts)));
+      Statement::Prepare(
+          db_, path_,
+          "INSERT INTO bench (device, hardware_model, model, model_version, "
+          "p50_us, p99_us, samples, ts_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  WEFT_RETURN_IF_ERROR(ins.BindAll(r.device, r.hardware_model, r.model, r.model_version, r.p50_us,
+                                   r.p99_us, r.samples, UnixMicros(r.ts)));
   WEFT_RETURN_IF_ERROR(ins.Run("storing a bench report"));
   WEFT_ASSIGN_OR_RETURN(
       Statement trim,
@@ -494,14 +469,13 @@ Result<std::vector<BenchReport>> OtaStore::ListBench(std::string_view hardware_m
 Status OtaStore::PutArtifact(const ArtifactRecord& a) {
   std::lock_guard<std::mutex> lock(mu_);
   WEFT_ASSIGN_OR_RETURN(
-      Statement q,
-      Statement::Prepare(db_, path_,
-                         Sql("INSERT INTO artifacts (", kArtifactColumns,
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")));
+      Statement q, Statement::Prepare(db_, path_,
+                                      Sql("INSERT INTO artifacts (", kArtifactColumns,
+                                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")));
   const std::string models = JoinList(a.hardware_models);
-  WEFT_RETURN_IF_ERROR(q.BindAll(a.sha256, a.kind, a.name, a.version,
-                                 static_cast<int64_t>(a.size), models, a.manifest, a.signature,
-                                 a.uploaded_by, UnixMicros(a.uploaded_at)));
+  WEFT_RETURN_IF_ERROR(q.BindAll(a.sha256, a.kind, a.name, a.version, static_cast<int64_t>(a.size),
+                                 models, a.manifest, a.signature, a.uploaded_by,
+                                 UnixMicros(a.uploaded_at)));
   Status s = q.Run("storing artifact " + a.sha256);
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("artifact " + a.sha256 + " is already stored");
@@ -511,10 +485,9 @@ Status OtaStore::PutArtifact(const ArtifactRecord& a) {
 
 Result<ArtifactRecord> OtaStore::GetArtifact(std::string_view sha256) {
   std::lock_guard<std::mutex> lock(mu_);
-  WEFT_ASSIGN_OR_RETURN(Statement q,
-                        Statement::Prepare(db_, path_,
-                                           Sql("SELECT ", kArtifactColumns,
-                                               " FROM artifacts WHERE sha256 = ?1")));
+  WEFT_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, path_,
+                                                        Sql("SELECT ", kArtifactColumns,
+                                                            " FROM artifacts WHERE sha256 = ?1")));
   WEFT_RETURN_IF_ERROR(q.Bind(1, sha256));
   WEFT_ASSIGN_OR_RETURN(bool row, q.Step("reading artifact"));
   if (!row) return NotFoundError("unknown artifact '" + std::string(sha256) + "'");
@@ -538,8 +511,7 @@ Result<std::vector<ArtifactRecord>> OtaStore::ListArtifacts() {
 
 Status OtaStore::PutInventory(const InventoryDevice& d) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_, path_);
-  WEFT_RETURN_IF_ERROR(tx.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_, path_));
   WEFT_ASSIGN_OR_RETURN(Statement old, Statement::Prepare(db_, path_,
                                                           "SELECT versions FROM devices "
                                                           "WHERE id = ?1"));
@@ -624,18 +596,16 @@ Result<std::vector<VersionChange>> OtaStore::VersionHistory(std::string_view dev
 
 Result<std::string> OtaStore::CreateCampaign(const Campaign& c) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_, path_);
-  WEFT_RETURN_IF_ERROR(tx.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_, path_));
   WEFT_ASSIGN_OR_RETURN(Statement next, Statement::Prepare(db_, path_,
                                                            "SELECT COALESCE(MAX(seq), 0) + 1 "
                                                            "FROM campaigns"));
   WEFT_ASSIGN_OR_RETURN(bool row, next.Step("numbering a campaign"));
   const std::string id = "c" + std::to_string(row ? next.Int(0) : 1);
   WEFT_ASSIGN_OR_RETURN(
-      Statement q,
-      Statement::Prepare(db_, path_,
-                         Sql("INSERT INTO campaigns (", kCampaignColumns,
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")));
+      Statement q, Statement::Prepare(db_, path_,
+                                      Sql("INSERT INTO campaigns (", kCampaignColumns,
+                                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")));
   const std::string spec = SpecJson(c.spec).dump();
   WEFT_RETURN_IF_ERROR(q.BindAll(id, spec, CampaignStateName(c.state), c.created_by,
                                  UnixMicros(c.created_at), OptMicros(c.started_at),
@@ -664,10 +634,9 @@ Status OtaStore::UpdateCampaign(const Campaign& c) {
 
 Result<Campaign> OtaStore::GetCampaign(std::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
-  WEFT_ASSIGN_OR_RETURN(Statement q,
-                        Statement::Prepare(db_, path_,
-                                           Sql("SELECT ", kCampaignColumns,
-                                               " FROM campaigns WHERE id = ?1")));
+  WEFT_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, path_,
+                                                        Sql("SELECT ", kCampaignColumns,
+                                                            " FROM campaigns WHERE id = ?1")));
   WEFT_RETURN_IF_ERROR(q.Bind(1, id));
   WEFT_ASSIGN_OR_RETURN(bool row, q.Step("reading campaign"));
   if (!row) return NotFoundError("unknown campaign '" + std::string(id) + "'");
@@ -676,10 +645,9 @@ Result<Campaign> OtaStore::GetCampaign(std::string_view id) {
 
 Result<std::vector<Campaign>> OtaStore::ListCampaigns() {
   std::lock_guard<std::mutex> lock(mu_);
-  WEFT_ASSIGN_OR_RETURN(Statement q,
-                        Statement::Prepare(db_, path_,
-                                           Sql("SELECT ", kCampaignColumns,
-                                               " FROM campaigns ORDER BY seq")));
+  WEFT_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, path_,
+                                                        Sql("SELECT ", kCampaignColumns,
+                                                            " FROM campaigns ORDER BY seq")));
   std::vector<Campaign> out;
   while (true) {
     WEFT_ASSIGN_OR_RETURN(bool row, q.Step("listing campaigns"));
@@ -692,8 +660,7 @@ Result<std::vector<Campaign>> OtaStore::ListCampaigns() {
 
 Status OtaStore::AddCampaignDevices(const std::vector<CampaignDevice>& devices) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_, path_);
-  WEFT_RETURN_IF_ERROR(tx.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_, path_));
   WEFT_ASSIGN_OR_RETURN(Statement q,
                         Statement::Prepare(db_, path_,
                                            Sql("INSERT INTO campaign_devices (", kDeviceColumns,
@@ -714,8 +681,7 @@ Status OtaStore::UpdateCampaignDevice(const CampaignDevice& d) {
 Status OtaStore::UpdateCampaignDevices(const std::vector<CampaignDevice>& devices) {
   if (devices.empty()) return Status::Ok();
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_, path_);
-  WEFT_RETURN_IF_ERROR(tx.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_, path_));
   WEFT_ASSIGN_OR_RETURN(
       Statement q,
       Statement::Prepare(db_, path_,

@@ -28,6 +28,7 @@ namespace {
 using json = nlohmann::json;
 using ::weft::sqlite::ExecFixed;
 using ::weft::sqlite::Statement;
+using ::weft::sqlite::Transaction;
 
 // One migration per element; never edit a released one, append. Times are µs since the epoch.
 constexpr std::array<std::string_view, 1> kMigrations = {
@@ -298,32 +299,6 @@ std::string Join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
-//! BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
-class Txn {
- public:
-  Txn(sqlite3* db, const std::string& path) : db_(db), path_(path) {}
-  ~Txn() {
-    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Txn(const Txn&) = delete;
-  Txn& operator=(const Txn&) = delete;
-  Status Begin() {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db_, path_, "BEGIN IMMEDIATE", "starting a transaction"));
-    open_ = true;
-    return Status::Ok();
-  }
-  Status Commit() {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db_, path_, "COMMIT", "committing"));
-    open_ = false;
-    return Status::Ok();
-  }
-
- private:
-  sqlite3* db_;
-  const std::string& path_;
-  bool open_ = false;
-};
-
 std::string What(std::string_view name, int64_t version) {
   return "model '" + std::string(name) + "' version " + std::to_string(version);
 }
@@ -555,8 +530,7 @@ Result<ModelVersion> ModelRegistry::Register(const NewModelVersion& nv) {
     WEFT_RETURN_IF_ERROR(WriteFileAtomic(file, nv.artifact, 0644));
   }
 
-  Txn txn(db_, db_path_);
-  WEFT_RETURN_IF_ERROR(txn.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_, db_path_));
   Result<int64_t> model_id = ModelIdLocked(nv.name);
   if (!model_id.ok() && model_id.status().code() == StatusCode::kNotFound) {
     WEFT_ASSIGN_OR_RETURN(Statement ins,
@@ -878,8 +852,7 @@ Status ModelRegistry::Approve(std::string_view name, std::string_view version, c
         "the approval comment must be at most 1024 characters without control characters");
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  Txn txn(db_, db_path_);
-  WEFT_RETURN_IF_ERROR(txn.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_, db_path_));
   WEFT_ASSIGN_OR_RETURN(int64_t id, ModelIdLocked(name));
   WEFT_ASSIGN_OR_RETURN(ModelVersion v, GetLocked(id, name, number));
   for (const Approval& a : v.approvals) {
@@ -914,8 +887,7 @@ Status ModelRegistry::Promote(std::string_view name, std::string_view version,
   WEFT_RETURN_IF_ERROR(ValidateAlias(alias));
   if (actor.principal.empty()) return InvalidArgumentError("a promotion needs a principal");
   std::lock_guard<std::mutex> lock(mutex_);
-  Txn txn(db_, db_path_);
-  WEFT_RETURN_IF_ERROR(txn.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_, db_path_));
   WEFT_ASSIGN_OR_RETURN(int64_t id, ModelIdLocked(name));
   WEFT_ASSIGN_OR_RETURN(ModelVersion v, GetLocked(id, name, number));
   const std::string target = What(name, number);
@@ -1001,8 +973,7 @@ Result<std::string> ModelRegistry::Rollback(std::string_view name, std::string_v
   WEFT_RETURN_IF_ERROR(ValidateAlias(alias));
   if (actor.principal.empty()) return InvalidArgumentError("a rollback needs a principal");
   std::lock_guard<std::mutex> lock(mutex_);
-  Txn txn(db_, db_path_);
-  WEFT_RETURN_IF_ERROR(txn.Begin());
+  WEFT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_, db_path_));
   WEFT_ASSIGN_OR_RETURN(int64_t id, ModelIdLocked(name));
   WEFT_ASSIGN_OR_RETURN(Statement q,
                         Statement::Prepare(db_, db_path_,

@@ -17,6 +17,7 @@ namespace {
 
 using ::weft::sqlite::ExecFixed;
 using ::weft::sqlite::Statement;
+using ::weft::sqlite::Transaction;
 
 // One migration per element, applied in order; never edit a released one, append. Times are µs
 // since the Unix epoch (UTC); JSON columns hold objects.
@@ -44,32 +45,6 @@ CREATE TABLE twin_versions (
 constexpr std::string_view kColumns =
     "name, version, base_model, parameters_json, parent_version, fit_metrics_json, "
     "lineage_json, created_at_us, created_by";
-
-// Rolls back unless Commit() ran: every early return leaves the database as it was.
-class Transaction {
- public:
-  static Result<Transaction> Begin(sqlite3* db, const std::string& path) {
-    WEFT_RETURN_IF_ERROR(ExecFixed(db, path, "BEGIN IMMEDIATE", "starting a transaction"));
-    return Transaction(db, path);
-  }
-  Transaction(Transaction&& o) noexcept : db_(o.db_), path_(o.path_), open_(o.open_) {
-    o.open_ = false;
-  }
-  Transaction& operator=(Transaction&&) = delete;
-  ~Transaction() {
-    if (open_) (void)ExecFixed(db_, path_, "ROLLBACK", "rolling back");
-  }
-  Status Commit() {
-    open_ = false;
-    return ExecFixed(db_, path_, "COMMIT", "committing");
-  }
-
- private:
-  Transaction(sqlite3* db, const std::string& path) : db_(db), path_(path) {}
-  sqlite3* db_;
-  const std::string& path_;
-  bool open_ = true;
-};
 
 Result<nlohmann::json> ParseJsonColumn(const std::string& text, const std::string& path,
                                        std::string_view what) {
