@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <CLI/CLI.hpp>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -131,6 +132,29 @@ Result<ApiAnswer> CallApiOk(const ApiTarget& target, std::string_view method,
 
 int ApiExitCode(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+}
+
+void AddApiOptions(CLI::App* cmd, std::string* api, std::string* ca, bool* insecure,
+                   bool* print_json) {
+  cmd->add_option("--api", *api, "weft-core's API, https://HOST:PORT (token: $WEFT_TOKEN)")
+      ->required();
+  cmd->add_option("--ca", *ca, "CA certificate (PEM) that signed the API's certificate");
+  cmd->add_flag("--insecure", *insecure,
+                "do not verify the API's certificate (self-signed demo only)");
+  cmd->add_flag("--json", *print_json, "print the API's JSON answer");
+}
+
+Result<std::optional<nlohmann::json>> ApiObjectReply(const ApiAnswer& answer, bool print_json,
+                                                     std::ostream& out) {
+  nlohmann::json reply = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
+  if (print_json) {
+    out << (reply.is_discarded() ? nlohmann::json(answer.body) : reply).dump(2) << "\n";
+    return std::optional<nlohmann::json>();
+  }
+  if (reply.is_discarded() || !reply.is_object()) {
+    return DataLossError("the API answered something that is not a JSON object");
+  }
+  return std::optional<nlohmann::json>(std::move(reply));
 }
 
 }  // namespace weft::cli

@@ -13,11 +13,17 @@
 #ifndef WEFT_CLI_API_CLIENT_H_
 #define WEFT_CLI_API_CLIENT_H_
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace weft::cli {
 
@@ -55,6 +61,17 @@ Result<ApiAnswer> CallApiOk(const ApiTarget& target, std::string_view method,
 //! The exit code of a failed API command: kExitUsage for a usage problem (InvalidArgument),
 //! kExitInvalidInput otherwise.
 int ApiExitCode(const Status& s);
+
+//! The options of a command that calls the API: --api (required), --ca, --insecure and --json
+//! (print the API's answer as it is).
+void AddApiOptions(CLI::App* cmd, std::string* api, std::string* ca, bool* insecure,
+                   bool* print_json);
+
+//! A successful answer for a command's output. With `print_json` the body is printed to `out`
+//! (indented when it parses, else as a JSON string) and the result is nullopt: the command is
+//! done. Otherwise the body as a JSON object; DataLoss when it is not one.
+Result<std::optional<nlohmann::json>> ApiObjectReply(const ApiAnswer& answer, bool print_json,
+                                                     std::ostream& out);
 
 }  // namespace weft::cli
 

@@ -26,15 +26,6 @@ std::string ApprovalsText(const json& list) {
   return out.empty() ? "none" : out;
 }
 
-void AddApiOptions(CLI::App* cmd, ControlArgs* a) {
-  cmd->add_option("--api", a->api, "weft-core's API, https://HOST:PORT (token: $WEFT_TOKEN)")
-      ->required();
-  cmd->add_option("--ca", a->ca, "CA certificate (PEM) that signed the API's certificate");
-  cmd->add_flag("--insecure", a->insecure,
-                "do not verify the API's certificate (self-signed demo only)");
-  cmd->add_flag("--json", a->json, "print the API's JSON answer");
-}
-
 }  // namespace
 
 CLI::App* AddControlCommands(CLI::App& app, ControlArgs* a) {
@@ -51,20 +42,20 @@ CLI::App* AddControlCommands(CLI::App& app, ControlArgs* a) {
   approve->add_option("--edge", a->edge, "edge id")->required();
   approve->add_option("--mode", a->mode, "supervised or autonomous")->required();
   approve->add_option("--role", a->role, "ops_manager or ot_engineer (needed if you hold both)");
-  AddApiOptions(approve, a);
+  AddApiOptions(approve, &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* mode = named("mode", "Set a loop's mode (supervised/autonomous need both approvals)");
   mode->add_option("loop", a->loop, "loop id")->required();
   mode->add_option("--edge", a->edge, "edge id")->required();
   mode->add_option("--mode", a->mode, "shadow, supervised or autonomous")->required();
-  AddApiOptions(mode, a);
+  AddApiOptions(mode, &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* proposal = named("approve-proposal", "Approve one proposal of a supervised loop");
   proposal->add_option("loop", a->loop, "loop id")->required();
   proposal->add_option("id", a->proposal, "proposal id")->required();
   proposal->add_option("--edge", a->edge, "edge id")->required();
-  AddApiOptions(proposal, a);
+  AddApiOptions(proposal, &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* key = named("grant-key", "The core's grant public key (PEM), for edge.yaml");
   key->add_option("--out", a->out_file, "write the PEM to this file instead of stdout");
-  AddApiOptions(key, a);
+  AddApiOptions(key, &a->api, &a->ca, &a->insecure, &a->json);
   return cmd;
 }
 
@@ -82,7 +73,7 @@ CLI::App* AddWorkOrderCommands(CLI::App& app, ControlArgs* a) {
   close->add_option("--minutes", a->minutes, "minutes spent")->required();
   close->add_option("--opened", a->opened, "when the work order was opened (default: --at)");
   close->add_option("--note", a->note, "free text");
-  AddApiOptions(close, a);
+  AddApiOptions(close, &a->api, &a->ca, &a->insecure, &a->json);
   return cmd;
 }
 
@@ -137,14 +128,10 @@ int RunControl(const ControlArgs& a, std::ostream& out, std::ostream& err) {
         << " (edge.yaml control.grant_key)\n";
     return kExitOk;
   }
-  const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-  if (a.json) {
-    out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";
-    return kExitOk;
-  }
-  if (reply.is_discarded() || !reply.is_object()) {
-    return fail("the API answered something that is not a JSON object", kExitInvalidInput);
-  }
+  Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
+  if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);
+  if (!answer->has_value()) return kExitOk;
+  const json& reply = **answer;
   if (a.command == "approve") {
     out << "approved loop " << a.loop << " on " << a.edge << " for " << a.mode << " as "
         << reply.value("role", std::string())

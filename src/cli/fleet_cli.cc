@@ -13,15 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-void AddApiOptions(CLI::App* cmd, FleetArgs* a) {
-  cmd->add_option("--api", a->api, "weft-core's API, https://HOST:PORT (token: $WEFT_TOKEN)")
-      ->required();
-  cmd->add_option("--ca", a->ca, "CA certificate (PEM) that signed the API's certificate");
-  cmd->add_flag("--insecure", a->insecure,
-                "do not verify the API's certificate (self-signed demo only)");
-  cmd->add_flag("--json", a->json, "print the API's JSON answer");
-}
-
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return "-";
@@ -46,26 +37,26 @@ CLI::App* AddFleetCommands(CLI::App& app, FleetArgs* a) {
   add->add_option("--hardware-model", a->hardware_model,
                   "hardware model (must match the factory certificate's OU)")
       ->required();
-  AddApiOptions(add, a);
+  AddApiOptions(add, &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* list = allow->add_subcommand("list", "List the allowlist");
   list->parse_complete_callback([a] { a->command = "allowlist-list"; });
-  AddApiOptions(list, a);
+  AddApiOptions(list, &a->api, &a->ca, &a->insecure, &a->json);
 
   CLI::App* token = cmd->add_subcommand("claim-token", "A one-time claim token for a serial");
   token->parse_complete_callback([a] { a->command = "claim-token"; });
   token->add_option("--serial", a->serial, "an allowlisted serial")->required();
   token->add_option("--ttl", a->ttl, "lifetime, e.g. 30m, 24h (at most 30 days)");
-  AddApiOptions(token, a);
+  AddApiOptions(token, &a->api, &a->ca, &a->insecure, &a->json);
 
   CLI::App* devices = cmd->add_subcommand("devices", "List provisioned devices");
   devices->parse_complete_callback([a] { a->command = "devices"; });
-  AddApiOptions(devices, a);
+  AddApiOptions(devices, &a->api, &a->ca, &a->insecure, &a->json);
 
   CLI::App* revoke = cmd->add_subcommand("revoke", "Revoke a device (for good): CRL, ACL, broker");
   revoke->parse_complete_callback([a] { a->command = "revoke"; });
   revoke->add_option("device", a->device, "device id")->required();
   revoke->add_option("--reason", a->reason, "why (recorded and audited)")->required();
-  AddApiOptions(revoke, a);
+  AddApiOptions(revoke, &a->api, &a->ca, &a->insecure, &a->json);
 
   CLI::App* broker =
       cmd->add_subcommand("broker-config", "Where weft-core wrote the fleet broker's files");
@@ -128,14 +119,10 @@ int RunFleet(const FleetArgs& a, std::ostream& out, std::ostream& err) {
   Result<ApiAnswer> res =
       CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
-  const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-  if (a.json) {
-    out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";
-    return kExitOk;
-  }
-  if (reply.is_discarded() || !reply.is_object()) {
-    return fail("the API answered something that is not a JSON object", kExitInvalidInput);
-  }
+  Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
+  if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);
+  if (!answer->has_value()) return kExitOk;
+  const json& reply = **answer;
   if (a.command == "allowlist-add") {
     out << "allowed serial " << a.serial << " as device " << a.device << " (site " << a.site
         << ", hardware model " << a.hardware_model << ")\n";

@@ -51,15 +51,6 @@ void PrintState(const json& s, std::ostream& out) {
   out << "\n";
 }
 
-void AddApiOptions(CLI::App* cmd, GovernanceArgs* a) {
-  cmd->add_option("--api", a->api, "weft-core's API, https://HOST:PORT (token: $WEFT_TOKEN)")
-      ->required();
-  cmd->add_option("--ca", a->ca, "CA certificate (PEM) that signed the API's certificate");
-  cmd->add_flag("--insecure", a->insecure,
-                "do not verify the API's certificate (self-signed demo only)");
-  cmd->add_flag("--json", a->json, "print the API's JSON answer");
-}
-
 // "a=b&c=d" with each value percent-encoded.
 std::string Query(const std::string& decision, const std::string& subject) {
   return "?decision=" + PathSegment(decision) + "&subject=" + PathSegment(subject);
@@ -79,18 +70,20 @@ CLI::App* AddGovernanceCommands(CLI::App& app, GovernanceArgs* a) {
   const char* kDecisionHelp = "model_promotion, firmware_release or control_write_mode";
   const char* kSubjectHelp =
       "<model>/<version>, <hardware_model>/<version> or <edge>/<loop>/<mode>";
-  AddApiOptions(named("policies", "Which roles approve which decision, and for how long"), a);
-  AddApiOptions(named("pending", "Decisions with some but not all approvals, and requests"), a);
+  AddApiOptions(named("policies", "Which roles approve which decision, and for how long"), &a->api,
+                &a->ca, &a->insecure, &a->json);
+  AddApiOptions(named("pending", "Decisions with some but not all approvals, and requests"),
+                &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* approve = named("approve", "Approve a decision on a subject, in one of your roles");
   approve->add_option("decision", a->decision, kDecisionHelp)->required();
   approve->add_option("subject", a->subject, kSubjectHelp)->required();
   approve->add_option("--role", a->role, "the approving role (needed if you hold several)");
   approve->add_option("--note", a->note, "why (kept with the approval)");
-  AddApiOptions(approve, a);
+  AddApiOptions(approve, &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* show = named("show", "A decision's approvals and what is missing");
   show->add_option("decision", a->decision, kDecisionHelp)->required();
   show->add_option("subject", a->subject, kSubjectHelp)->required();
-  AddApiOptions(show, a);
+  AddApiOptions(show, &a->api, &a->ca, &a->insecure, &a->json);
   return cmd;
 }
 
@@ -120,14 +113,10 @@ int RunGovernance(const GovernanceArgs& a, std::ostream& out, std::ostream& err)
   Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method,
                                     path, method == "POST" ? body.dump() : "", err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
-  const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-  if (a.json) {
-    out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";
-    return kExitOk;
-  }
-  if (reply.is_discarded() || !reply.is_object()) {
-    return fail("the API answered with something that is not a JSON object", kExitInvalidInput);
-  }
+  Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
+  if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);
+  if (!answer->has_value()) return kExitOk;
+  const json& reply = **answer;
   if (a.command == "policies") {
     for (const json& p : reply.value("policies", json::array())) {
       out << Str(p, "decision") << ": " << List(p.value("roles", json())) << " (each by a "

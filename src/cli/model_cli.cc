@@ -162,14 +162,10 @@ int RunRemote(const ModelArgs& a, std::ostream& out, std::ostream& err) {
   Result<ApiAnswer> res =
       CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, "POST", path, body.dump(), err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
-  const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-  if (a.json) {
-    out << (reply.is_discarded() ? json(res->body) : reply).dump(2) << "\n";
-    return kExitOk;
-  }
-  if (reply.is_discarded() || !reply.is_object()) {
-    return fail("the API answered something that is not a JSON object", kExitInvalidInput);
-  }
+  Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
+  if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);
+  if (!answer->has_value()) return kExitOk;
+  const json& reply = **answer;
   if (a.command == "approve") {
     std::string approvals;
     if (reply.contains("approvals") && reply["approvals"].is_array()) {
@@ -194,15 +190,6 @@ void AddStateOptions(CLI::App* cmd, ModelArgs* a) {
   cmd->add_option("--state", a->state,
                   "weft-core's state directory (default: $TMPDIR/weft-demo/core-state)");
   cmd->add_flag("--json", a->json, "print JSON");
-}
-
-void AddApiOptions(CLI::App* cmd, ModelArgs* a) {
-  cmd->add_option("--api", a->api, "weft-core's API, https://HOST:PORT (token: $WEFT_TOKEN)")
-      ->required();
-  cmd->add_option("--ca", a->ca, "CA certificate (PEM) that signed the API's certificate");
-  cmd->add_flag("--insecure", a->insecure,
-                "do not verify the API's certificate (self-signed demo only)");
-  cmd->add_flag("--json", a->json, "print the API's JSON answer");
 }
 
 }  // namespace
@@ -232,17 +219,17 @@ CLI::App* AddModelCommands(CLI::App& app, ModelArgs* a) {
   approve->add_option("--role", a->role,
                       "approving role, e.g. ot_engineer (needed if you hold several)");
   approve->add_option("--comment", a->comment, "why");
-  AddApiOptions(approve, a);
+  AddApiOptions(approve, &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* promote = named("promote", "Point an alias at a version (through the API)");
   promote->add_option("name", a->name, "model name")->required();
   promote->add_option("version", a->version, "version")->required();
   promote->add_option("alias", a->alias, "alias, e.g. staging or production")->required();
-  AddApiOptions(promote, a);
+  AddApiOptions(promote, &a->api, &a->ca, &a->insecure, &a->json);
   CLI::App* rollback =
       named("rollback", "Return an alias to its previous version (through the API)");
   rollback->add_option("name", a->name, "model name")->required();
   rollback->add_option("alias", a->alias, "alias")->required();
-  AddApiOptions(rollback, a);
+  AddApiOptions(rollback, &a->api, &a->ca, &a->insecure, &a->json);
   return cmd;
 }
 

@@ -13,15 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-void AddApiOptions(CLI::App* cmd, OtaArgs* a) {
-  cmd->add_option("--api", a->api, "weft-core's API, https://HOST:PORT (token: $WEFT_TOKEN)")
-      ->required();
-  cmd->add_option("--ca", a->ca, "CA certificate (PEM) that signed the API's certificate");
-  cmd->add_flag("--insecure", a->insecure,
-                "do not verify the API's certificate (self-signed demo only)");
-  cmd->add_flag("--json", a->json, "print the API's JSON answer");
-}
-
 // "a b" -> "a%20b" for query values (PathSegment encodes everything but unreserved).
 std::string Q(const std::string& s) {
   return PathSegment(s);
@@ -65,7 +56,7 @@ CLI::App* AddOtaCommands(CLI::App& app, OtaArgs* a) {
                   const char* help) {
     CLI::App* sub = parent->add_subcommand(name, help);
     sub->parse_complete_callback([a, command] { a->command = command; });
-    AddApiOptions(sub, a);
+    AddApiOptions(sub, &a->api, &a->ca, &a->insecure, &a->json);
     return sub;
   };
 
@@ -259,12 +250,10 @@ int RunOta(const OtaArgs& a, std::ostream& out, std::ostream& err) {
   Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, req->method,
                                     req->path, req->body, err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
-  const json reply = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
-  if (reply.is_discarded()) return fail("the API answered something that is not JSON", 1);
-  if (a.json) {
-    out << reply.dump(2) << "\n";
-    return kExitOk;
-  }
+  Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
+  if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);
+  if (!answer->has_value()) return kExitOk;
+  const json& reply = **answer;
   const std::string& c = a.command;
   auto s = [](const json& j, const char* k) {
     return j.contains(k) && j.at(k).is_string() ? j.at(k).get<std::string>() : std::string();
