@@ -21,6 +21,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev   # S3 object store (SigV4), TLS
   curl openssl                      # process tests: /metrics and /health; test certificates
   python3                           # process tests and benches: result checks, generators
+  tzdata                            # shift calendars in the sites' time zones (kpi)
   libxgboost-dev                    # edge inference, mlops training (XGBoost C API)
   libeigen3-dev                     # mlops: twin calibration (least squares)
   libcpp-httplib-dev                # /metrics and health endpoints, the core's API

@@ -68,6 +68,19 @@ std::string_view UseCaseCategoryName(UseCaseCategory c) {
   return "?";
 }
 
+std::string_view WeekdayName(Weekday d) {
+  switch (d) {
+    case Weekday::kMon: return "mon";
+    case Weekday::kTue: return "tue";
+    case Weekday::kWed: return "wed";
+    case Weekday::kThu: return "thu";
+    case Weekday::kFri: return "fri";
+    case Weekday::kSat: return "sat";
+    case Weekday::kSun: return "sun";
+  }
+  return "?";
+}
+
 std::string_view StakeholderName(Stakeholder s) {
   switch (s) {
     case Stakeholder::kOt: return "ot";
@@ -103,6 +116,42 @@ std::vector<const Asset*> Plant::AllAssets() const {
       for (const auto& line : area.lines)
         for (const auto& asset : line.assets) out.push_back(&asset);
   return out;
+}
+
+const Site* Plant::FindSite(std::string_view id) const {
+  for (const auto& site : sites)
+    if (site.id == id) return &site;
+  return nullptr;
+}
+
+const Line* Plant::FindLine(std::string_view id) const {
+  for (const auto& site : sites)
+    for (const auto& area : site.areas)
+      for (const auto& line : area.lines)
+        if (line.id == id) return &line;
+  return nullptr;
+}
+
+const Asset* Plant::FindAsset(std::string_view id) const {
+  for (const Asset* a : AllAssets())
+    if (a->id == id) return a;
+  return nullptr;
+}
+
+const Site* Plant::SiteOf(std::string_view line_or_asset_id) const {
+  for (const auto& site : sites)
+    for (const auto& area : site.areas)
+      for (const auto& line : area.lines) {
+        if (line.id == line_or_asset_id) return &site;
+        for (const auto& asset : line.assets)
+          if (asset.id == line_or_asset_id) return &site;
+      }
+  return nullptr;
+}
+
+std::optional<double> Plant::ReactiveMinutesPerFailure(const UseCase& use_case) const {
+  if (use_case.reactive_minutes_per_failure) return use_case.reactive_minutes_per_failure;
+  return economics.reactive_minutes_per_failure;
 }
 
 const AssetType* Plant::FindAssetType(std::string_view name) const {

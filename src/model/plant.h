@@ -19,6 +19,7 @@
 #ifndef WEFT_MODEL_PLANT_H_
 #define WEFT_MODEL_PLANT_H_
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -151,9 +152,19 @@ struct Asset {
   bool HasSignal(std::string_view signal) const { return FindSignal(signal) != nullptr; }
 };
 
+//! What a line makes: the asset whose good/reject counts are the line's output, and the ideal
+//! cycle time (time per part at rated speed) that OEE's performance is measured against.
+struct LineProduction {
+  std::string output;          //!< id of an asset of this line (e.g. its last conveyor)
+  Micros ideal_cycle_time{0};  //!< > 0
+  SourceLocation where;
+};
+
 struct Line {
   std::string id, name;
   std::vector<Asset> assets;
+  //! None: the line gets no OEE (reported as such).
+  std::optional<LineProduction> production;
   SourceLocation where;
 };
 struct Area {
@@ -161,8 +172,33 @@ struct Area {
   std::vector<Line> lines;
   SourceLocation where;
 };
+//! Days of the week, Monday first (ISO 8601): index into Shift::days.
+enum class Weekday { kMon = 0, kTue, kWed, kThu, kFri, kSat, kSun };
+//! "mon" .. "sun".
+std::string_view WeekdayName(Weekday d);
+
+//! A working shift of a site, in the site's local time (its `timezone`). An instance of the shift
+//! starts at `start_minute` on each listed day and lasts `duration_minutes()`; when
+//! end_minute <= start_minute it ends on the next day (a night shift 22:00-06:00, or 24 h when
+//! they are equal). The day is the local day the instance starts on.
+struct Shift {
+  std::string name;
+  int start_minute = 0;        //!< minutes after local midnight, 0..1439
+  int end_minute = 0;          //!< minutes after local midnight, 0..1439
+  std::array<bool, 7> days{};  //!< indexed by Weekday
+  SourceLocation where;
+
+  bool crosses_midnight() const { return end_minute <= start_minute; }
+  //! Nominal length in minutes (1..1440); a DST change makes an instance an hour shorter/longer.
+  int duration_minutes() const {
+    return crosses_midnight() ? end_minute + 1440 - start_minute : end_minute - start_minute;
+  }
+};
+
 struct Site {
   std::string id, name, timezone;
+  //! No two overlap. Empty: the site works 24/7 (the KPIs use one shift named "all").
+  std::vector<Shift> shifts;
   std::vector<Area> areas;
   SourceLocation where;
 };
@@ -231,6 +267,11 @@ struct UseCase {
   std::vector<SignalRequirement> requires_signals;
   std::vector<RetrofitOption> retrofits;
   double annual_value = 0;  //!< projected, in the plant's currency per year
+  //! The day the use case went live (projection and realised value start there); none: not live.
+  std::optional<std::chrono::sys_days> live_from;
+  double running_cost = 0;  //!< per year (licences, upkeep), in the plant's currency; >= 0
+  //! Overrides Economics::reactive_minutes_per_failure for this use case (>= 0).
+  std::optional<double> reactive_minutes_per_failure;
   std::vector<std::string> assumptions;
   std::map<Stakeholder, SignOff> signoffs;
   SourceLocation where;
@@ -245,6 +286,8 @@ struct Economics {
   double grid_carbon_kg_per_kwh = 0;
   double labour_rate_per_hour = 0;
   double downtime_cost_per_hour = 0;
+  //! Technician minutes a failure costs when it is found reactively (no alert); none: not given.
+  std::optional<double> reactive_minutes_per_failure;
 };
 
 //! Weights of the priority score (see plan.h); they sum to 1.
@@ -271,6 +314,14 @@ struct Plant {
   std::vector<UseCase> use_cases;
 
   std::vector<const Asset*> AllAssets() const;
+  //! nullptr when there is no such id.
+  const Site* FindSite(std::string_view id) const;
+  const Line* FindLine(std::string_view id) const;
+  const Asset* FindAsset(std::string_view id) const;
+  //! The site a line or asset belongs to (by the line's or asset's id); nullptr when unknown.
+  const Site* SiteOf(std::string_view line_or_asset_id) const;
+  //! The use case's reactive_minutes_per_failure, else the economics one; none when neither.
+  std::optional<double> ReactiveMinutesPerFailure(const UseCase& use_case) const;
   const AssetType* FindAssetType(std::string_view name) const;
   //! True when `type` is `ancestor` or extends it, directly or not.
   bool IsA(const std::string& type, const std::string& ancestor) const;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -66,6 +67,10 @@ class Loader : public YamlReader {
                                   const char* what, IdRegistry* reg, std::string* id,
                                   std::string* name);
   void ParseSites(const Val& v, Plant* plant);
+  void ParseShifts(const Val& v, Site* site);
+  void ParseProduction(const Val& v, Line* line);
+  // A plain number of 0 or more; reports otherwise.
+  std::optional<double> NonNegative(const Val& v, const char* what);
   void ParseAsset(const Val& v, const Site& site, const Area& area, const Line& line,
                   const Plant& plant, std::optional<Asset>* out);
   void ParseConnection(const Val& v, AssetConnection* out);
@@ -142,8 +147,8 @@ std::optional<double> Loader::QuantityIn(const Val& v, const std::string& expect
 // Economics and planning settings.
 
 void Loader::ParseEconomics(const Val& v, Economics* out) {
-  Fields f = OpenMap(
-      v, {"currency", "energy_price", "grid_carbon_factor", "labour_rate", "downtime_cost"});
+  Fields f = OpenMap(v, {"currency", "energy_price", "grid_carbon_factor", "labour_rate",
+                         "downtime_cost", "reactive_minutes_per_failure"});
   if (!f.ok()) return;
   if (auto c = Required(f, "currency")) {
     if (auto s = Str(*c)) {
@@ -175,6 +180,21 @@ void Loader::ParseEconomics(const Val& v, Economics* out) {
       out->downtime_cost_per_hour = *d;
     }
   }
+  if (auto x = f.Get("reactive_minutes_per_failure")) {
+    if (auto d = NonNegative(*x, "technician minutes per failure")) {
+      out->reactive_minutes_per_failure = *d;
+    }
+  }
+}
+
+std::optional<double> Loader::NonNegative(const Val& v, const char* what) {
+  auto d = Num(v);
+  if (d && *d < 0) {
+    Err(pe::kInvalidValue, v,
+        std::string("expected ") + what + " of 0 or more, got '" + v.node.Scalar() + "'");
+    return std::nullopt;
+  }
+  return d;
 }
 
 void Loader::ParsePlanning(const Val& v, PlanningSettings* out) {
@@ -897,6 +917,7 @@ std::optional<Fields> Loader::OpenLevel(const Val& v,
 }
 
 void Loader::ParseSites(const Val& v, Plant* plant) {
+  std::vector<std::pair<std::string, Val>> productions;  // (line id, its `production`)
   std::vector<Val> sites = OpenList(v);
   if (v.node.IsSequence() && sites.empty()) {
     Err(pe::kMissingField, v, "a plant has at least one site");
@@ -904,11 +925,19 @@ void Loader::ParseSites(const Val& v, Plant* plant) {
   for (const Val& sv : sites) {
     Site site;
     site.where = sv.loc;
-    auto sf =
-        OpenLevel(sv, {"id", "name", "timezone", "areas"}, "site", &sites_, &site.id, &site.name);
+    auto sf = OpenLevel(sv, {"id", "name", "timezone", "shifts", "areas"}, "site", &sites_,
+                        &site.id, &site.name);
     if (!sf) continue;
     if (auto tz = sf->Get("timezone")) {
       if (auto s = Str(*tz)) site.timezone = *s;
+    }
+    if (auto sh = sf->Get("shifts")) {
+      ParseShifts(*sh, &site);
+      if (!site.shifts.empty() && site.timezone.empty()) {
+        Err(pe::kMissingField, *sh,
+            "shifts are in the site's local time; expected a timezone for site '" + site.id +
+                "' (an IANA name such as Europe/Paris, or UTC)");
+      }
     }
     auto areas_val = Required(*sf, "areas");
     if (!areas_val) continue;
@@ -922,7 +951,8 @@ void Loader::ParseSites(const Val& v, Plant* plant) {
       for (const Val& lv : OpenList(*lines_val)) {
         Line line;
         line.where = lv.loc;
-        auto lf = OpenLevel(lv, {"id", "name", "assets"}, "line", &lines_, &line.id, &line.name);
+        auto lf = OpenLevel(lv, {"id", "name", "production", "assets"}, "line", &lines_, &line.id,
+                            &line.name);
         if (!lf) continue;
         auto assets_val = Required(*lf, "assets");
         if (!assets_val) continue;
@@ -931,12 +961,201 @@ void Loader::ParseSites(const Val& v, Plant* plant) {
           ParseAsset(asv, site, area, line, *plant, &asset);
           if (asset) line.assets.push_back(std::move(*asset));
         }
+        // Read once every asset id is known, so that an output on another line is named.
+        if (auto pv = lf->Get("production")) productions.emplace_back(line.id, *pv);
         area.lines.push_back(std::move(line));
       }
       site.areas.push_back(std::move(area));
     }
     plant->sites.push_back(std::move(site));
   }
+  for (const auto& [line_id, pv] : productions) {
+    for (Site& site : plant->sites)
+      for (Area& area : site.areas)
+        for (Line& line : area.lines)
+          if (line.id == line_id) ParseProduction(pv, &line);
+  }
+}
+
+// "HH:MM", 00:00 .. 23:59 -> minutes after midnight.
+std::optional<int> ParseClock(std::string_view s) {
+  if (s.size() != 5 || s[2] != ':') return std::nullopt;
+  for (size_t i : {size_t{0}, size_t{1}, size_t{3}, size_t{4}}) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  }
+  int h = (s[0] - '0') * 10 + (s[1] - '0');
+  int m = (s[3] - '0') * 10 + (s[4] - '0');
+  if (h > 23 || m > 59) return std::nullopt;
+  return h * 60 + m;
+}
+
+std::string FormatClock(int minutes) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", (minutes / 60) % 24, minutes % 60);
+  return buf;
+}
+
+void Loader::ParseShifts(const Val& v, Site* site) {
+  static const std::vector<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  std::map<std::string, SourceLocation> names;
+  std::vector<Val> items = OpenList(v);
+  std::vector<Val> parsed_at;  // the item of each parsed shift, for overlap reports
+  for (const Val& item : items) {
+    Fields f = OpenMap(item, {"name", "start", "end", "days"});
+    if (!f.ok()) continue;
+    Shift shift;
+    shift.where = item.loc;
+    bool ok = true;
+    if (auto n = Required(f, "name")) {
+      auto s = Id(*n, "shift");
+      if (s && names.count(*s) > 0) {
+        const SourceLocation& first = names[*s];
+        Err(pe::kDuplicateId, *n,
+            "site '" + site->id + "' already has a shift named '" + *s + "' (line " +
+                std::to_string(first.line) + ")");
+        s.reset();
+      }
+      if (s) {
+        names[*s] = n->loc;
+        shift.name = *s;
+      } else {
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    for (const char* key : {"start", "end"}) {
+      auto t = Required(f, key);
+      if (!t) {
+        ok = false;
+        continue;
+      }
+      auto s = Str(*t);
+      std::optional<int> minutes = s ? ParseClock(*s) : std::nullopt;
+      if (s && !minutes) {
+        Err(pe::kInvalidValue, *t,
+            "expected a local time \"HH:MM\" from 00:00 to 23:59, got " + Quote(*s));
+      }
+      if (!minutes) {
+        ok = false;
+        continue;
+      }
+      (std::string_view(key) == "start" ? shift.start_minute : shift.end_minute) = *minutes;
+    }
+    if (auto d = Required(f, "days")) {
+      std::vector<Val> day_items = OpenList(*d);
+      if (d->node.IsSequence() && day_items.empty()) {
+        Err(pe::kMissingField, *d, "a shift works on at least one day");
+        ok = false;
+      }
+      for (const Val& di : day_items) {
+        auto s = Str(di);
+        if (!s) {
+          ok = false;
+          continue;
+        }
+        auto found = std::find(kDays.begin(), kDays.end(), *s);
+        if (found == kDays.end()) {
+          Err(pe::kInvalidValue, di,
+              "unknown day " + Quote(*s) + Hint(*s, kDays) + "; " + OneOf(kDays));
+          ok = false;
+          continue;
+        }
+        size_t index = static_cast<size_t>(found - kDays.begin());
+        if (shift.days[index]) {
+          Err(pe::kInvalidValue, di, "day '" + *s + "' is listed twice");
+          ok = false;
+          continue;
+        }
+        shift.days[index] = true;
+      }
+    } else {
+      ok = false;
+    }
+    if (!ok) continue;
+    // Overlaps with the shifts before it, on the week's circle of minutes (a Sunday night shift
+    // runs into Monday).
+    constexpr int kWeek = 7 * 1440;
+    for (size_t j = 0; j < site->shifts.size(); ++j) {
+      const Shift& other = site->shifts[j];
+      std::optional<std::pair<int, int>> clash;  // (day of this shift, day of the other)
+      for (int a = 0; a < 7 && !clash; ++a) {
+        if (!shift.days[static_cast<size_t>(a)]) continue;
+        for (int b = 0; b < 7 && !clash; ++b) {
+          if (!other.days[static_cast<size_t>(b)]) continue;
+          int s1 = a * 1440 + shift.start_minute;
+          int s2 = b * 1440 + other.start_minute;
+          // Offset of the other's start from this one's start, going forward around the week.
+          int forward = ((s2 - s1) % kWeek + kWeek) % kWeek;
+          int backward = ((s1 - s2) % kWeek + kWeek) % kWeek;
+          if (forward < shift.duration_minutes() || backward < other.duration_minutes()) {
+            clash = std::make_pair(a, b);
+          }
+        }
+      }
+      if (clash) {
+        Err(pe::kInvalidValue, item,
+            "shift '" + shift.name + "' (" + kDays[static_cast<size_t>(clash->first)] + " " +
+                FormatClock(shift.start_minute) + "-" + FormatClock(shift.end_minute) +
+                ") overlaps shift '" + other.name + "' (" +
+                kDays[static_cast<size_t>(clash->second)] + " " + FormatClock(other.start_minute) +
+                "-" + FormatClock(other.end_minute) + ", line " +
+                std::to_string(parsed_at[j].loc.line) + "); shifts of a site must not overlap");
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    site->shifts.push_back(std::move(shift));
+    parsed_at.push_back(item);
+  }
+}
+
+void Loader::ParseProduction(const Val& v, Line* line) {
+  Fields f = OpenMap(v, {"output", "ideal_cycle_time"});
+  if (!f.ok()) return;
+  LineProduction prod;
+  prod.where = v.loc;
+  bool ok = true;
+  if (auto o = Required(f, "output")) {
+    if (auto s = Str(*o)) {
+      bool on_line = std::any_of(line->assets.begin(), line->assets.end(),
+                                 [&](const Asset& a) { return a.id == *s; });
+      if (!on_line) {
+        std::vector<std::string> ids;
+        for (const Asset& a : line->assets) ids.push_back(a.id);
+        std::string elsewhere;
+        if (auto it = assets_.ids.find(*s); it != assets_.ids.end()) {
+          elsewhere = " (it is on another line, line " + std::to_string(it->second.line) + ")";
+        }
+        Err(pe::kUnknownReference, *o,
+            "the output of line '" + line->id + "' must be one of its assets; " + Quote(*s) +
+                " is not" + elsewhere + Hint(*s, ids));
+        ok = false;
+      } else {
+        prod.output = *s;
+      }
+    } else {
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  if (auto c = Required(f, "ideal_cycle_time")) {
+    auto d = Duration(*c);
+    if (d && d->count() <= 0) {
+      Err(pe::kInvalidValue, *c, "an ideal cycle time must be more than 0, e.g. 30s");
+      d.reset();
+    }
+    if (d) {
+      prod.ideal_cycle_time = *d;
+    } else {
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  if (ok) line->production = std::move(prod);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -982,7 +1201,8 @@ void Loader::ParseUseCases(const Val& v, Plant* plant) {
   for (const Val& uv : OpenList(v)) {
     Fields f =
         OpenMap(uv, {"id", "name", "description", "category", "category_label", "scope", "kpi",
-                     "requires", "retrofit", "annual_value", "assumptions", "signoff"});
+                     "requires", "retrofit", "annual_value", "live_from", "running_cost",
+                     "reactive_minutes_per_failure", "assumptions", "signoff"});
     if (!f.ok()) continue;
     UseCase uc;
     uc.where = uv.loc;
@@ -1154,6 +1374,24 @@ void Loader::ParseUseCases(const Val& v, Plant* plant) {
         } else {
           uc.annual_value = *d;
         }
+      }
+    }
+    if (auto l = f.Get("live_from")) {
+      if (auto s = Str(*l)) {
+        Result<std::chrono::sys_days> day = ParseDate(*s);
+        if (day.ok()) {
+          uc.live_from = *day;
+        } else {
+          Err(pe::kInvalidValue, *l, day.status().message());
+        }
+      }
+    }
+    if (auto c = f.Get("running_cost")) {
+      if (auto d = NonNegative(*c, "a running cost per year")) uc.running_cost = *d;
+    }
+    if (auto r = f.Get("reactive_minutes_per_failure")) {
+      if (auto d = NonNegative(*r, "technician minutes per failure")) {
+        uc.reactive_minutes_per_failure = *d;
       }
     }
     if (auto a = f.Get("assumptions")) {

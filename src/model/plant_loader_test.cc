@@ -316,6 +316,35 @@ TEST(PlantLoader, LoadsExamplePlant) {
   EXPECT_EQ(fpy->category, UseCaseCategory::kQuality);
   EXPECT_FALSE(fpy->kpi.lower_is_better());
   EXPECT_TRUE(fpy->retrofits.empty());
+
+  // What the KPIs need: shifts, production, the reactive baseline, go-live and running cost.
+  ASSERT_EQ(p.sites[0].shifts.size(), 2u);
+  EXPECT_EQ(p.sites[0].shifts[0].name, "early");
+  EXPECT_EQ(p.sites[0].shifts[0].start_minute, 6 * 60);
+  EXPECT_EQ(p.sites[0].shifts[1].end_minute, 22 * 60);
+  EXPECT_TRUE(p.sites[0].shifts[1].days[static_cast<size_t>(Weekday::kFri)]);
+  EXPECT_FALSE(p.sites[0].shifts[1].days[static_cast<size_t>(Weekday::kSat)]);
+  ASSERT_EQ(p.sites[1].shifts.size(), 3u);
+  const Shift& night = p.sites[1].shifts[2];
+  EXPECT_EQ(night.name, "night");
+  EXPECT_TRUE(night.crosses_midnight());
+  EXPECT_EQ(night.duration_minutes(), 8 * 60);
+  const Line* l2 = p.FindLine("l2-assembly");
+  ASSERT_NE(l2, nullptr);
+  ASSERT_TRUE(l2->production.has_value());
+  EXPECT_EQ(l2->production->output, "l2-cv-05");
+  EXPECT_EQ(l2->production->ideal_cycle_time, Micros(30s));
+  EXPECT_EQ(p.FindLine("b1-packaging")->production->output, "b1-cv-04");
+  EXPECT_EQ(p.FindLine("l1-machining")->production->output, "l1-cv-03");
+  EXPECT_FALSE(p.FindLine("lyon-air")->production.has_value());
+  EXPECT_EQ(p.SiteOf("b1-cv-04"), &p.sites[1]);
+  EXPECT_EQ(p.economics.reactive_minutes_per_failure, 240.0);
+  EXPECT_EQ(pdm->live_from, std::chrono::sys_days(std::chrono::year{2026} / 11 / 1));
+  EXPECT_EQ(pdm->running_cost, 9000.0);
+  EXPECT_EQ(p.ReactiveMinutesPerFailure(*pdm), 300.0);   // its own
+  EXPECT_EQ(p.ReactiveMinutesPerFailure(*comp), 240.0);  // the plant's
+  EXPECT_EQ(trace->live_from, std::nullopt);             // not live
+  for (const UseCase& uc : p.use_cases) EXPECT_GT(uc.running_cost, 0) << uc.id;
 }
 
 TEST(PlantLoader, MissingFileIsNotFound) {
@@ -2405,6 +2434,235 @@ TEST(PlantLoader, PlantsSeeTheBuiltinTypes) {
     EXPECT_TRUE(t->builtin);
   }
   EXPECT_EQ(l.plant->FindAssetType("fan"), nullptr);
+}
+
+// =============================================================================================
+// Shifts, production, reactive baseline, go-live and running cost (for the KPIs).
+
+// A plant with one site whose timezone line (line 7) is `timezone` (or a name when empty),
+// shifts on lines 9 and 10 (each "  - " + the text), line l1's production on line 15
+// ("      production: " + the text), and one use case whose last line (30) is `uc_line`.
+std::string KpiDoc(std::string_view timezone, std::string_view shift1, std::string_view shift2,
+                   std::string_view production, std::string_view uc_line) {
+  std::string tz_line = timezone.empty() ? "  name: S1" : "  timezone: " + std::string(timezone);
+  return "weft: 1\n"
+         "enterprise: {name: Acme}\n"
+         "economics: {currency: EUR, energy_price: 0.2 EUR/kWh, grid_carbon_factor: 0.4 "
+         "kgCO2e/kWh,\n"
+         "  labour_rate: 60 EUR/h, downtime_cost: 1000 EUR/h}\n"
+         "sites:\n"
+         "- id: s1\n" +
+         tz_line +
+         "\n"
+         "  shifts:\n"
+         "  - " +
+         std::string(shift1) +
+         "\n"
+         "  - " +
+         std::string(shift2) +
+         "\n"
+         "  areas:\n"
+         "  - id: a1\n"
+         "    lines:\n"
+         "    - id: l1\n"
+         "      production: " +
+         std::string(production) +
+         "\n"
+         "      assets:\n"
+         "      - {id: c1, type: conveyor, connection: {mqtt: {topic: t/c1}}}\n"
+         "      - {id: c2, type: conveyor, connection: {mqtt: {topic: t/c2}}}\n"
+         "    - id: l2\n"
+         "      assets:\n"
+         "      - {id: c3, type: conveyor, connection: {mqtt: {topic: t/c3}}}\n"
+         "use_cases:\n"
+         "- id: u1\n"
+         "  name: U1\n"
+         "  category: quality\n"
+         "  kpi: {name: fpy, unit: \"%\", baseline: 97, target: 99}\n"
+         "  requires: [{asset_type: conveyor, signal: reject_count}]\n"
+         "  annual_value: 1000\n"
+         "  assumptions: [a]\n"
+         "  " +
+         std::string(uc_line) + "\n";
+}
+
+constexpr char kEarly[] =
+    R"({name: early, start: "06:00", end: "14:00", days: [mon, tue, wed, thu, fri]})";
+constexpr char kSundayNight[] = R"({name: night, start: "22:00", end: "06:00", days: [sun]})";
+constexpr char kProduction[] = "{output: c2, ideal_cycle_time: 45s}";
+
+TEST(PlantLoader, KpiFieldsLoad) {
+  // The Sunday night shift ends at 06:00 on Monday, when Monday's early shift starts:
+  // adjacent, not overlapping.
+  Load u(KpiDoc("Europe/Paris", kEarly, kSundayNight, kProduction, "live_from: 2026-11-01"), false);
+  ExpectClean(u);
+  ASSERT_TRUE(u.plant.ok());
+  const Site& site = u.plant->sites[0];
+  ASSERT_EQ(site.shifts.size(), 2u);
+  const Shift& early = site.shifts[0];
+  EXPECT_EQ(early.start_minute, 360);
+  EXPECT_EQ(early.end_minute, 840);
+  EXPECT_FALSE(early.crosses_midnight());
+  EXPECT_EQ(early.duration_minutes(), 480);
+  EXPECT_EQ(early.where.line, 9);
+  for (Weekday d : {Weekday::kMon, Weekday::kTue, Weekday::kWed, Weekday::kThu, Weekday::kFri}) {
+    EXPECT_TRUE(early.days[static_cast<size_t>(d)]) << WeekdayName(d);
+  }
+  EXPECT_FALSE(early.days[static_cast<size_t>(Weekday::kSun)]);
+  const Shift& night = site.shifts[1];
+  EXPECT_TRUE(night.crosses_midnight());
+  EXPECT_EQ(night.duration_minutes(), 480);  // 22:00 to 06:00
+  EXPECT_TRUE(night.days[static_cast<size_t>(Weekday::kSun)]);
+  const Line* l1 = u.plant->FindLine("l1");
+  ASSERT_NE(l1, nullptr);
+  ASSERT_TRUE(l1->production.has_value());
+  EXPECT_EQ(l1->production->output, "c2");
+  EXPECT_EQ(l1->production->ideal_cycle_time, Micros(45s));
+  EXPECT_EQ(l1->production->where.line, 15);
+  EXPECT_FALSE(u.plant->FindLine("l2")->production.has_value());
+  const UseCase& uc = u.plant->use_cases[0];
+  EXPECT_EQ(uc.live_from, std::chrono::sys_days(std::chrono::year{2026} / 11 / 1));
+  EXPECT_EQ(uc.running_cost, 0.0);                                  // not given
+  EXPECT_EQ(u.plant->ReactiveMinutesPerFailure(uc), std::nullopt);  // neither given
+}
+
+TEST(PlantLoader, UseCaseRunningCostAndReactiveOverride) {
+  Load l(KpiDoc("Europe/Paris", kEarly, kSundayNight, kProduction,
+                "running_cost: 1200.5\n  reactive_minutes_per_failure: 90"),
+         false);
+  ExpectClean(l);
+  ASSERT_TRUE(l.plant.ok());
+  const UseCase& uc = l.plant->use_cases[0];
+  EXPECT_EQ(uc.running_cost, 1200.5);
+  EXPECT_EQ(uc.live_from, std::nullopt);
+  EXPECT_EQ(l.plant->ReactiveMinutesPerFailure(uc), 90.0);
+}
+
+TEST(PlantLoader, EconomicsReactiveMinutesPerFailure) {
+  Load ok(WithEconomics("{currency: EUR, energy_price: 0.2 EUR/kWh, grid_carbon_factor: 0.4 "
+                        "kgCO2e/kWh, labour_rate: 60 EUR/h, downtime_cost: 1000 EUR/h, "
+                        "reactive_minutes_per_failure: 240}"),
+          false);
+  ExpectClean(ok);
+  ASSERT_TRUE(ok.plant.ok());
+  EXPECT_EQ(ok.plant->economics.reactive_minutes_per_failure, 240.0);
+  // The mapping starts at column 12 and its text before the value is 159 characters long:
+  // "{currency: EUR, " (16), "energy_price: 0.2 EUR/kWh, " (27), "grid_carbon_factor: 0.4
+  // kgCO2e/kWh, " (36), "labour_rate: 60 EUR/h, " (23), "downtime_cost: 1000 EUR/h, " (27),
+  // "reactive_minutes_per_failure: " (30): column 12 + 159 = 171.
+  Load bad(WithEconomics("{currency: EUR, energy_price: 0.2 EUR/kWh, grid_carbon_factor: 0.4 "
+                         "kgCO2e/kWh, labour_rate: 60 EUR/h, downtime_cost: 1000 EUR/h, "
+                         "reactive_minutes_per_failure: -5}"),
+           false);
+  ExpectOneError(bad, plant_error::kInvalidValue, 3, 171, "economics.reactive_minutes_per_failure",
+                 "expected technician minutes per failure of 0 or more, got '-5'");
+}
+
+TEST(PlantLoader, ShiftTimeMustBeHoursAndMinutes) {
+  // Line 9 is `  - {name: early, start: "6:00", ...`: the start value is at column 26.
+  Load l(KpiDoc("Europe/Paris", R"({name: early, start: "6:00", end: "14:00", days: [mon]})",
+                kSundayNight, kProduction, "running_cost: 0"),
+         false);
+  ExpectOneError(l, plant_error::kInvalidValue, 9, 26, "sites[0].shifts[0].start",
+                 "expected a local time \"HH:MM\" from 00:00 to 23:59, got '6:00'");
+  Load late(KpiDoc("Europe/Paris", R"({name: early, start: "06:00", end: "24:00", days: [mon]})",
+                   kSundayNight, kProduction, "running_cost: 0"),
+            false);
+  // `start: "06:00", ` is 16 characters: end's value at column 26 + 16 - 7 + 5 = 40.
+  ExpectOneError(late, plant_error::kInvalidValue, 9, 40, "sites[0].shifts[0].end", "'24:00'");
+}
+
+TEST(PlantLoader, ShiftUnknownDayHasAHint) {
+  // `  - {name: early, start: "06:00", end: "14:00", days: [mon, ` is 60 characters.
+  Load l(KpiDoc("Europe/Paris", R"({name: early, start: "06:00", end: "14:00", days: [mon, tues]})",
+                kSundayNight, kProduction, "running_cost: 0"),
+         false);
+  ExpectOneError(l, plant_error::kInvalidValue, 9, 61, "sites[0].shifts[0].days[1]",
+                 "unknown day 'tues' (did you mean 'tue'?)");
+  Load empty(KpiDoc("Europe/Paris", R"({name: early, start: "06:00", end: "14:00", days: []})",
+                    kSundayNight, kProduction, "running_cost: 0"),
+             false);
+  ExpectOneError(empty, plant_error::kMissingField, 9, 55, "sites[0].shifts[0].days",
+                 "a shift works on at least one day");
+}
+
+TEST(PlantLoader, OverlappingShiftsAreAnError) {
+  // Late starts at 13:00 on Friday while early runs until 14:00: reported at the later shift.
+  Load l(
+      KpiDoc("Europe/Paris", kEarly, R"({name: late, start: "13:00", end: "22:00", days: [fri]})",
+             kProduction, "running_cost: 0"),
+      false);
+  ExpectOneError(l, plant_error::kInvalidValue, 10, 5, "sites[0].shifts[1]",
+                 "shift 'late' (fri 13:00-22:00) overlaps shift 'early' (fri 06:00-14:00, line "
+                 "9); shifts of a site must not overlap");
+  // Across the end of the week: Sunday 22:00 to Monday 06:00 against Monday from 05:00.
+  Load wrap(KpiDoc("Europe/Paris", kSundayNight,
+                   R"({name: early, start: "05:00", end: "13:00", days: [mon]})", kProduction,
+                   "running_cost: 0"),
+            false);
+  ExpectOneError(wrap, plant_error::kInvalidValue, 10, 5, "sites[0].shifts[1]",
+                 "shift 'early' (mon 05:00-13:00) overlaps shift 'night' (sun 22:00-06:00");
+}
+
+TEST(PlantLoader, DuplicateShiftName) {
+  Load l(
+      KpiDoc("Europe/Paris", kEarly, R"({name: early, start: "14:00", end: "22:00", days: [mon]})",
+             kProduction, "running_cost: 0"),
+      false);
+  ExpectOneError(l, plant_error::kDuplicateId, 10, 12, "sites[0].shifts[1].name",
+                 "site 's1' already has a shift named 'early' (line 9)");
+}
+
+TEST(PlantLoader, ShiftsNeedATimezone) {
+  Load l(KpiDoc("", kEarly, kSundayNight, kProduction, "running_cost: 0"), false);
+  ExpectOneError(l, plant_error::kMissingField, 9, 3, "sites[0].shifts",
+                 "shifts are in the site's local time; expected a timezone for site 's1'");
+}
+
+TEST(PlantLoader, ProductionOutputMustBeAnAssetOfTheLine) {
+  // `      production: {output: ` is 27 characters: the output value is at column 28.
+  Load l(KpiDoc("Europe/Paris", kEarly, kSundayNight, "{output: c3, ideal_cycle_time: 30s}",
+                "running_cost: 0"),
+         false);
+  ExpectOneError(l, plant_error::kUnknownReference, 15, 28,
+                 "sites[0].areas[0].lines[0].production.output",
+                 "the output of line 'l1' must be one of its assets; 'c3' is not (it is on another "
+                 "line, line 21)");
+  Load missing(KpiDoc("Europe/Paris", kEarly, kSundayNight, "{output: c1}", "running_cost: 0"),
+               false);
+  ExpectOneError(missing, plant_error::kMissingField, 15, 19,
+                 "sites[0].areas[0].lines[0].production.ideal_cycle_time",
+                 "missing required field 'ideal_cycle_time'");
+}
+
+TEST(PlantLoader, ProductionIdealCycleTimeIsAPositiveDuration) {
+  // `output: c1, ideal_cycle_time: ` is 30 characters after the '{' at column 19: column 50.
+  Load zero(KpiDoc("Europe/Paris", kEarly, kSundayNight, "{output: c1, ideal_cycle_time: 0s}",
+                   "running_cost: 0"),
+            false);
+  ExpectOneError(zero, plant_error::kInvalidValue, 15, 50,
+                 "sites[0].areas[0].lines[0].production.ideal_cycle_time",
+                 "an ideal cycle time must be more than 0");
+  Load words(KpiDoc("Europe/Paris", kEarly, kSundayNight, "{output: c1, ideal_cycle_time: fast}",
+                    "running_cost: 0"),
+             false);
+  ExpectOneError(words, plant_error::kInvalidValue, 15, 50,
+                 "sites[0].areas[0].lines[0].production.ideal_cycle_time", "fast");
+}
+
+TEST(PlantLoader, UseCaseKpiFieldErrors) {
+  Load date(KpiDoc("Europe/Paris", kEarly, kSundayNight, kProduction, "live_from: 2026-02-30"),
+            false);
+  ExpectOneError(date, plant_error::kInvalidValue, 30, 14, "use_cases[0].live_from",
+                 "invalid date '2026-02-30'");
+  Load cost(KpiDoc("Europe/Paris", kEarly, kSundayNight, kProduction, "running_cost: -5"), false);
+  ExpectOneError(cost, plant_error::kInvalidValue, 30, 17, "use_cases[0].running_cost",
+                 "expected a running cost per year of 0 or more, got '-5'");
+  Load minutes(KpiDoc("Europe/Paris", kEarly, kSundayNight, kProduction,
+                      "reactive_minutes_per_failure: lots"),
+               false);
+  ExpectOneError(minutes, plant_error::kWrongType, 30, 33,
+                 "use_cases[0].reactive_minutes_per_failure", "expected a number");
 }
 
 }  // namespace
