@@ -28,6 +28,7 @@ packages=(
   libsimdjson-dev                   # JSON telemetry ingest on the edge
   libsqlite3-dev                    # registries
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium                          # the dashboard's browser test (driven by playwright-core)
 )
 
 # Node.js runs the independent checkers (DuckDB, hyparquet) and s3rver in tests. A Node.js that
@@ -44,15 +45,19 @@ for p in "${packages[@]}"; do
 done
 
 install_npm() {
-  # The interop checkers, pinned by tests/interop/package-lock.json; skipped when already there.
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
-  if [[ -f "$dir/node_modules/.package-lock.json" && \
-        "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
-    return
-  fi
-  echo "setup: npm ci in tests/interop"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  # Pinned by each folder's package-lock.json; a folder whose node_modules is newer than its lock
+  # is skipped. tests/interop: the interop checkers; web: the dashboard's build (Vite, uPlot);
+  # tests/dashboard: playwright-core (it drives Debian's chromium; no browser is downloaded).
+  local root dir
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for dir in "$root/tests/interop" "$root/web" "$root/tests/dashboard"; do
+    if [[ -f "$dir/node_modules/.package-lock.json" && \
+          "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+      continue
+    fi
+    echo "setup: npm ci in ${dir#"$root"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  done
 }
 
 if ((${#missing[@]} == 0)); then

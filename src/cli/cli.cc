@@ -6,6 +6,7 @@
 #include "cli/control_cli.h"
 #include "cli/fleet_cli.h"
 #include "cli/governance_cli.h"
+#include "cli/kpi_cli.h"
 #include "cli/ota_cli.h"
 #include "cli/core_cli.h"
 #include "cli/demo_cli.h"
@@ -132,6 +133,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* governance_cmd = AddGovernanceCommands(app, &governance);
   OtaArgs ota;
   CLI::App* ota_cmd = AddOtaCommands(app, &ota);
+  KpiArgs kpi;
+  CLI::App* kpi_cmd = AddKpiCommands(app, &kpi);
+  CLI::App* roadmap_cmd = AddRoadmapCommand(app, &kpi);
 
   try {
     app.parse(argc, argv);
@@ -171,6 +175,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (fleet_cmd->parsed()) return RunFleet(fleet, out, err);
   if (governance_cmd->parsed()) return RunGovernance(governance, out, err);
   if (ota_cmd->parsed()) return RunOta(ota, out, err);
+  if (kpi_cmd->parsed() || roadmap_cmd->parsed()) return RunKpi(kpi, out, err, clock);
   return kExitUsage;
 }
 

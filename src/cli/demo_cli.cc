@@ -54,9 +54,15 @@ bool Listening(int port) {
   return ok;
 }
 
-// The first of `n` consecutive loopback ports nobody listens on, below the ephemeral range.
+// The first of `n` consecutive loopback ports nobody listens on, below the ephemeral range. The
+// search starts at a place that depends on the process id, so that demos started at the same
+// moment (tests run in parallel) do not pick the same ports before either binds them.
 int FreePorts(int n) {
-  for (int base = 21000; base + n < 32000; base += n + 7) {
+  const int span = 32000 - 21000 - n;
+  const int start = static_cast<int>((static_cast<unsigned>(getpid()) * 7919u) %
+                                     static_cast<unsigned>(span));
+  for (int k = 0; k < span; k += n + 7) {
+    const int base = 21000 + (start + k) % span;
     bool busy = false;
     for (int i = 0; i < n && !busy; ++i) busy = Listening(base + i);
     if (!busy) return base;
@@ -182,10 +188,14 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
   cmd->add_option("--speed", args->speed, "simulated time per real time")->capture_default_str();
   cmd->add_option("--broker-port", args->broker_port, "MQTT port on 127.0.0.1")
       ->capture_default_str();
+  args->month_cmd = AddDemoMonthCommand(*cmd, &args->month);
   return cmd;
 }
 
 int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Clock& clock) {
+  if (args.month_cmd != nullptr && args.month_cmd->parsed()) {
+    return RunDemoMonth(args.month, out, err);
+  }
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   const fs::path bin = self.parent_path();
@@ -260,13 +270,16 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
     broker_note = "started by the demo, pid " + std::to_string(children.back().pid);
   }
 
-  // 2. The core first, so that it is subscribed before the first batch.
-  Result<Child> core = Child::Spawn(
-      "weft-core",
-      {(bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
-       (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0", "--api-listen",
-       "127.0.0.1:0", "--views", views_file.string(), "--tag-rules", rules_file.string()},
-      logs);
+  // 2. The core first, so that it is subscribed before the first batch. It serves the dashboard
+  // when its build is next to the programs (<build>/web, the CMake target weft_web).
+  std::vector<std::string> core_argv = {
+      (bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
+      (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0", "--api-listen",
+      "127.0.0.1:0", "--views", views_file.string(), "--tag-rules", rules_file.string()};
+  const fs::path web_root = bin.parent_path() / "web";
+  const bool dashboard = fs::exists(web_root / "index.html", ec);
+  if (dashboard) core_argv.insert(core_argv.end(), {"--web-root", web_root.string()});
+  Result<Child> core = Child::Spawn("weft-core", core_argv, logs);
   if (!core.ok()) return fail(core.status().message(), nullptr);
   children.push_back(*core);
   std::optional<std::string> core_port =
@@ -336,6 +349,10 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
       children.back().WaitForLine(R"(http=127\.0\.0\.1:(\d+))", seconds(20));
   if (!edge_port) return fail("weft-edge did not start", &children.back());
 
+  // The dashboard link carries the admin token in its fragment (never sent to the server; the
+  // page moves it to the tab's sessionStorage), as the token file itself is there to read.
+  std::string admin_token = ReadFile(dir / "core-state" / "admin.token");
+  admin_token = admin_token.substr(0, admin_token.find_first_of(" \t\r\n"));
   out << "weft demo: the example plant, simulated, through an edge into the lake\n"
       << "  broker     " << broker << " (" << broker_note << ")\n"
       << "  weft-sim   pid " << children[children.size() - 2].pid << ", speed " << args.speed
@@ -351,6 +368,12 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
                         (dir / "core-state" / "admin.token").string() + ", certificate " +
                         (dir / "core-state" / "tls" / "cert.pem").string() + ")"
                   : std::string())
+      << "\n"
+      << "  dashboard  "
+      << (!dashboard ? std::string("not built (npm ci in web/, then build the target weft_web)")
+          : !api_url ? std::string("no API")
+                     : *api_url + "/#token=" + admin_token +
+                           " (admin; self-signed certificate: accept it in the browser)")
       << "\n"
       << "  lake       " << (dir / "lake").string()
       << "/{telemetry,aggregates,events,predictions} (Delta tables)\n"

@@ -1,6 +1,7 @@
 // `weft demo`: the whole platform on the example plant, on one machine, with embedded defaults.
 //
 //   weft demo [--dir DIR] [--duration SECONDS] [--speed X] [--broker-port N]
+//   weft demo month ...      (a simulated month into a lake, in-process: scenario_cli.h)
 //
 // Starts mosquitto on 127.0.0.1:<broker-port> (1883) unless a broker already listens there,
 // then weft-sim (Sparkplug B, JSON and Modbus PLCs of the example plant), weft-edge (edge.yaml
@@ -17,6 +18,7 @@
 #include <ostream>
 #include <string>
 
+#include "cli/scenario_cli.h"
 #include "common/clock.h"
 
 namespace weft::cli {
@@ -26,6 +28,9 @@ struct DemoArgs {
   double duration_s = 0;  //!< 0 = until Ctrl-C
   double speed = 1;       //!< the simulator's multiple of real time
   int broker_port = 1883;
+  //! `weft demo month` (scenario_cli.h): its arguments, and its subcommand once added.
+  DemoMonthArgs month;
+  CLI::App* month_cmd = nullptr;
 };
 
 CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args);

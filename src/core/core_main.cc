@@ -22,12 +22,17 @@
 #include "core/governance/governance_routes.h"
 #include "core/governance/policies.h"
 #include "core/ingest/ingestor.h"
+#include "core/kpi/kpi_routes.h"
 #include "core/ota/fleet_devices.h"
 #include "core/ota/ota_routes.h"
 #include "core/ota/ota_service.h"
 #include "core/registry/sqlite_registry_store.h"
+#include "core/web/live_telemetry.h"
+#include "core/web/static_files.h"
+#include "core/web/web_routes.h"
 #include "edge/http_endpoint.h"
 #include "mlops/registry/model_registry.h"
+#include "model/plant_loader.h"
 
 namespace weft::core {
 namespace {
@@ -105,6 +110,10 @@ struct ApiParts {
   std::unique_ptr<fleet::ProvisioningService> provisioning;
   std::optional<fleet::BrokerConfigFiles> broker_files;
   std::atomic<Ingestor*> ingestor{nullptr};  //!< set once the ingest runs (edge commands)
+  std::optional<model::Plant> plant;         //!< --plant: the roadmap's use cases
+  std::string web_root;                      //!< --web-root: the dashboard's files
+  std::optional<web::StaticSite> web_site;   //!< opened from web_root
+  std::unique_ptr<web::LiveTelemetry> live;  //!< latest values (the dashboard's routes)
   std::unique_ptr<api::ApiServer> server;
 };
 
@@ -280,6 +289,30 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
   for (api::ModuleRoute& r : governance::GovernanceRoutes(std::move(go))) {
     ao.modules.push_back(std::move(r));
   }
+  // KPIs (issue 10): the kpi table always; the roadmap when the core knows its plant (--plant).
+  kpi::KpiRouteOptions ko{.lake_root = lake,
+                          .plant = parts->plant ? &*parts->plant : nullptr,
+                          .clock = clock,
+                          .tag_lookup = ao.tag_lookup};
+  for (api::ModuleRoute& r : kpi::KpiRoutes(std::move(ko))) ao.modules.push_back(std::move(r));
+  // The dashboard (issue 11): latest values polled from the lake, their live stream, events;
+  // with --web-root also its static files at "/". Each open stream holds a request thread: at
+  // most half of them stream (16 threads with the dashboard, the default 4 without).
+  const bool dashboard = !parts->web_root.empty();
+  web::LiveTelemetryOptions lo{.lake_root = lake, .clock = clock};
+  lo.max_streams = dashboard ? 8 : 2;
+  WEFT_ASSIGN_OR_RETURN(parts->live, web::LiveTelemetry::Open(std::move(lo)));
+  parts->live->StartPolling();
+  web::WebRouteOptions wo{.live = parts->live.get(), .lake_root = lake, .clock = clock};
+  wo.tag_lookup = ao.tag_lookup;
+  for (api::ModuleRoute& r : web::WebRoutes(std::move(wo))) ao.modules.push_back(std::move(r));
+  if (dashboard) {
+    WEFT_ASSIGN_OR_RETURN(web::StaticSite site, web::StaticSite::Open(parts->web_root));
+    parts->web_site.emplace(std::move(site));
+    const web::StaticSite* served = &*parts->web_site;
+    ao.static_files = [served](std::string_view path) { return served->Serve(path); };
+    ao.threads = 16;
+  }
   WEFT_ASSIGN_OR_RETURN(parts->server, api::ApiServer::Start(std::move(ao)));
   if (!parts->server->bootstrap_token_file().empty()) {
     out << "weft-core: empty registry: the admin API token is in "
@@ -391,6 +424,13 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
                  "<state>/broker/mosquitto.conf");
   app.add_option("--governance", ff.governance,
                  "approval policies (YAML): which roles each decision needs");
+  std::string plant_file;
+  app.add_option("--plant", plant_file,
+                 "plant.yaml: its use cases for GET /api/v1/roadmap (GET /api/v1/kpi needs none)");
+  std::string web_root;
+  app.add_option("--web-root", web_root,
+                 "serve the dashboard's built files (web/, e.g. build/web) at / on the API's "
+                 "address; default: no dashboard");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -448,6 +488,28 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
   // skipped with a warning when it cannot start (e.g. a second worker sharing the state
   // directory or the port).
   ApiParts api;
+  if (!web_root.empty()) {
+    Result<web::StaticSite> site = web::StaticSite::Open(web_root);
+    if (!site.ok()) {
+      err << "weft-core: --web-root: " << site.status().message() << "\n";
+      return 2;
+    }
+    if (api_listen.empty()) {
+      err << "weft-core: --web-root needs the API (the dashboard is served on its address)\n";
+      return 2;
+    }
+  }
+  api.web_root = web_root;
+  if (!plant_file.empty()) {
+    Diagnostics diags;
+    Result<model::Plant> plant = model::LoadPlantFile(plant_file, &diags);
+    if (!plant.ok()) {
+      err << "weft-core: --plant: "
+          << (diags.all().empty() ? plant.status().message() + "\n" : diags.ToString());
+      return 2;
+    }
+    api.plant = std::move(plant).value();
+  }
   bool api_on = !api_listen.empty();
   if (!ff.broker_listen.empty() && !api_on) {
     err << "weft-core: --broker-listen needs the API (provisioning writes the broker's ACL)\n";
@@ -519,8 +581,11 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
   out << "weft-core worker " << index << "/" << count << " lake=" << lake
       << " http=127.0.0.1:" << (*endpoint)->port();
   if (api_server != nullptr) {
-    out << " api=" << (api_server->tls() ? "https://" : "http://")
-        << api_listen.substr(0, api_listen.rfind(':')) << ":" << api_server->port();
+    const std::string api_url = (api_server->tls() ? "https://" : "http://") +
+                                api_listen.substr(0, api_listen.rfind(':')) + ":" +
+                                std::to_string(api_server->port());
+    out << " api=" << api_url;
+    if (api.web_site) out << " dashboard=" << api_url << "/";
   }
   out << std::endl;
   std::signal(SIGINT, OnSignal);

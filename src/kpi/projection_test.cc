@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace weft::kpi {
 namespace {
 
@@ -138,6 +140,98 @@ TEST(ProjectionTest, SummaryAnnualisesOverDaysOfData) {
   EXPECT_FALSE(empty.realised_annual.has_value());
 }
 
+// HVAC: heating energy 820 → 690 MWh/year (r_projected = 130/820 = 0.158537), 24,700 a year.
+// Day 14 is a baseline period (the optimiser did not run); days 15 and 16 are optimised, each
+// with the baseline model's prediction B_m: day 15 B 50, actual 45 (saved 5); day 16 B 30,
+// actual 29 (saved 1).
+//   ratio of sums: (5 + 1) / (50 + 30) = 0.075;  B_ref = (50 + 30) / 2 = 40
+//   share day 15 = 5 / 40 / 0.158537 = 0.788462;  day 16 = 1 / 40 / 0.158537 = 0.157692
+//   realised = 24700 × (0.788462 + 0.157692) / 365 = 64.0274
+//            = 24700 × 0.075 / 0.158537 × 2 / 365         (a mean of daily ratios, (0.1 +
+//              0.0333) / 2 = 0.0667, would give 56.9)
+//   annualised over the 2 days of data: 64.0274 × 365 / 2 = 11684.6 = 24700 × 0.075 / 0.158537
+//   projected: ā = 15.5/90 and 16.5/90 → 24700 × (0.172222 + 0.183333) / 365 = 24.0609;
+//   attainment 64.0274 / 24.0609 = 2.66106.
+TEST(ProjectionTest, MeasuredBaselineIsARatioOfSums) {
+  const ProjectionSpec hvac{
+      .use_case = "hvac",
+      .kpi = {.name = "heating_energy", .unit = "MWh/year", .baseline = 820, .target = 690},
+      .annual_value = 24700,
+      .live_from_us = kLive};
+  KpiMeasurement d14 = Days(14, 15, 40);
+  d14.baseline_period = true;
+  KpiMeasurement d15 = Days(15, 16, 45);
+  d15.measured_baseline = 50;
+  d15.measured_baseline_source = "hvac_baseline_model";
+  KpiMeasurement d16 = Days(16, 17, 29);
+  d16.measured_baseline = 30;
+  d16.measured_baseline_source = "hvac_baseline_model";
+  auto series = ProjectSeries(hvac, {d14, d15, d16});
+  ASSERT_TRUE(series.ok()) << series.status().ToString();
+  const std::vector<ProjectionPoint>& p = *series;
+  EXPECT_TRUE(p[0].baseline_period);
+  EXPECT_FALSE(p[0].value_realised.has_value());  // a baseline day is not judged
+  EXPECT_EQ(p[0].basis, "");
+  EXPECT_GT(p[0].value_projected, 0);  // but it was projected
+  EXPECT_EQ(p[1].basis, "hvac_baseline_model");
+  EXPECT_NEAR(*p[1].value_realised, 24700 * 0.788462 / 365, 1e-3);
+  EXPECT_NEAR(*p[2].value_realised, 24700 * 0.157692 / 365, 1e-3);
+  ProjectionSummary s = Summarise(p);
+  EXPECT_DOUBLE_EQ(s.days_of_data, 2);
+  EXPECT_EQ(s.basis, "hvac_baseline_model");
+  EXPECT_NEAR(s.value_realised, 64.0274, 1e-3);
+  EXPECT_NEAR(*s.realised_annual, 24700 * 0.075 / (130.0 / 820), 1e-6);  // 11684.6
+  EXPECT_NEAR(*s.measured_improvement, 0.075, 1e-12);
+  EXPECT_NEAR(*s.measured_baseline, 40, 1e-12);
+  EXPECT_DOUBLE_EQ(s.days_on_measured_baseline, 2);
+  EXPECT_DOUBLE_EQ(s.days_on_plan_baseline, 0);
+  EXPECT_NEAR(*s.attainment, 2.66106, 1e-5);
+  EXPECT_NEAR(*s.kpi_actual, 37, 1e-12);  // (45 + 29) / 2
+  // One period alone is judged against its own B_m: 5 / 50 / 0.158537 = 0.630769.
+  auto one = ProjectPeriod(hvac, d15);
+  ASSERT_TRUE(one.ok());
+  EXPECT_NEAR(*one->value_realised, 24700 * 0.630769 / 365, 1e-3);
+  EXPECT_NEAR(*ProjectedImprovement(hvac.kpi), 130.0 / 820, 1e-15);
+}
+
+// Spindles 96 → 40 h/year (r_projected = 56/96 = 0.583333), measured before go-live: days −20..−10
+// at 200 h/year (coverage 1: 10 covered days) and −10..0 at 100 (coverage 0.5: 5 covered days):
+//   B_lake = (200 × 10 + 100 × 5) / 15 = 166.667 h/year, over 15 >= 14 covered days
+// Days 30..60 at 125 h/year: r_measured = (166.667 − 125) / 166.667 = 0.25; share = 0.25 /
+// 0.583333 = 0.428571; realised = 179200 × 0.428571 × 30/365 = 6312.33.
+// On plant.yaml's baseline (96) the same 125 h/year would be a loss: (96 − 125) / 56 = −0.517857.
+TEST(ProjectionTest, LakeBaselineBeforeGoLive) {
+  auto series =
+      ProjectSeries(Spindles(), {Days(-20, -10, 200), Days(-10, 0, 100, 0.5), Days(30, 60, 125)});
+  ASSERT_TRUE(series.ok()) << series.status().ToString();
+  const ProjectionPoint& live = (*series)[2];
+  EXPECT_EQ(live.basis, kLakeBaseline);
+  EXPECT_NEAR(*live.measured_baseline, 166.6667, 1e-3);
+  EXPECT_NEAR(*live.value_realised, 6312.3288, 1e-3);
+  EXPECT_FALSE((*series)[0].value_realised.has_value());  // before live: not judged
+
+  // 10 covered days (< min_baseline_days 14): no lake baseline, plant.yaml's in absolute terms.
+  auto short_series = ProjectSeries(Spindles(), {Days(-20, -10, 200), Days(30, 60, 125)});
+  ASSERT_TRUE(short_series.ok());
+  EXPECT_EQ((*short_series)[1].basis, kPlanBaseline);
+  EXPECT_FALSE((*short_series)[1].measured_baseline.has_value());
+  EXPECT_NEAR(*(*short_series)[1].value_realised, 179200 * (-29.0 / 56) * 30 / 365, 1e-6);
+  ProjectionSpec fewer = Spindles();
+  fewer.min_baseline_days = 10;  // an option
+  auto with_option = ProjectSeries(fewer, {Days(-20, -10, 200), Days(30, 60, 125)});
+  ASSERT_TRUE(with_option.ok());
+  EXPECT_EQ((*with_option)[1].basis, kLakeBaseline);
+  EXPECT_DOUBLE_EQ(*(*with_option)[1].measured_baseline, 200);
+
+  // A measured baseline of 0 gives no relative improvement: plant.yaml's baseline.
+  KpiMeasurement zero = Days(30, 60, 75);
+  zero.measured_baseline = 0;
+  auto z = ProjectPeriod(Spindles(), zero);
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(z->basis, kPlanBaseline);
+  EXPECT_NEAR(*z->value_realised, 5523.2877, 1e-3);  // as in MidwayThroughTheRamp
+}
+
 TEST(ProjectionTest, Annualisation) {
   // 3 h in 30 days → 3 × 365/30 = 36.5 h/year; at coverage 0.5 → 73 h/year.
   EXPECT_NEAR(*AnnualiseKpi(3, 0, 30 * kDay, 1, "h/year"), 36.5, 1e-12);
@@ -169,6 +263,14 @@ TEST(ProjectionTest, BadInputIsAnError) {
   EXPECT_FALSE(ProjectPeriod(negative, Days(0, 30, 80)).ok());
   auto series = ProjectSeries(Spindles(), {Days(0, 30, 80), Days(30, 20, 80)});
   EXPECT_THAT(series.status().message(), HasSubstr("period #1"));
+  KpiMeasurement nan_baseline = Days(0, 30, 80);
+  nan_baseline.measured_baseline = std::nan("");
+  EXPECT_THAT(ProjectPeriod(Spindles(), nan_baseline).status().message(),
+              HasSubstr("measured baseline is not a number"));
+  ProjectionSpec negative_days = Spindles();
+  negative_days.min_baseline_days = -1;
+  EXPECT_THAT(ProjectPeriod(negative_days, Days(0, 30, 80)).status().message(),
+              HasSubstr("min_baseline_days"));
 }
 
 }  // namespace

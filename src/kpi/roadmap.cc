@@ -39,6 +39,12 @@ Status CheckOptions(const RoadmapOptions& o) {
   if (!std::isfinite(o.horizon_years) || o.horizon_years <= 0) {
     return bad("horizon_years", o.horizon_years, "> 0");
   }
+  if (!std::isfinite(o.max_baseline_ratio) || o.max_baseline_ratio <= 1) {
+    return bad("max_baseline_ratio", o.max_baseline_ratio, "a number > 1");
+  }
+  if (!std::isfinite(o.max_attainment) || o.max_attainment < o.scale_attainment) {
+    return bad("max_attainment", o.max_attainment, "a number >= scale_attainment");
+  }
   return Status::Ok();
 }
 
@@ -70,6 +76,19 @@ std::string Money(double v) {
 std::string Percent(double share) {
   return fmt::format("{:.1f}%", share * 100);
 }
+// A KPI value for a sentence: 1750, 39.8, 1.9, 0.924.
+std::string Num(double v) {
+  if (std::fabs(v) >= 100) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.3g}", v);
+}
+
+std::string BasisText(const std::string& basis) {
+  if (basis == kPlanBaseline) return "plant.yaml's baseline";
+  if (basis == kLakeBaseline) return "the KPI measured in the lake before go-live";
+  if (basis == kHvacBaselineModel) return "the energy baseline model (ASHRAE G14)";
+  if (basis == "mixed") return "plant.yaml's baseline for some periods, a measured one for others";
+  return "the measured baseline '" + basis + "'";
+}
 
 Confidence LevelOf(double score, const RoadmapOptions& o) {
   if (score >= o.high_confidence) return Confidence::kHigh;
@@ -94,6 +113,47 @@ RoadmapEntry Evaluate(const UseCaseEvidence& e, const Quarter& q, const RoadmapO
   r.realised_annual = s.realised_annual;
   r.projected_annual = s.projected_annual;
   r.attainment = s.attainment;
+  r.basis = s.basis;
+  r.kpi_measured = s.kpi_actual;
+  if (e.kpi) {
+    r.kpi_name = e.kpi->name;
+    r.kpi_unit = e.kpi->unit;
+    r.kpi_baseline = e.kpi->baseline;
+    if (s.days_on_measured_baseline > 0) r.projected_improvement = ProjectedImprovement(*e.kpi);
+  }
+  r.measured_baseline = s.measured_baseline;
+  r.measured_improvement = s.measured_improvement;
+
+  // Credibility: implausible evidence is never judged.
+  std::vector<std::string> implausible;
+  if (r.live && r.realised_annual) {
+    if (e.kpi && s.days_on_plan_baseline > 0 && s.kpi_actual_on_plan_baseline) {
+      const double measured = *s.kpi_actual_on_plan_baseline;
+      const double baseline = e.kpi->baseline;
+      bool mismatch = false;
+      if (baseline == 0) {
+        mismatch = measured != 0;
+      } else {
+        const double ratio = measured / baseline;
+        r.baseline_ratio = ratio;
+        mismatch = !(ratio >= 1 / o.max_baseline_ratio && ratio <= o.max_baseline_ratio);
+      }
+      if (mismatch) {
+        implausible.push_back(fmt::format(
+            "baseline mismatch: measured {} {} against a plant.yaml baseline of {}{}: re-baseline "
+            "the KPI from the lake before judging it",
+            Num(measured), e.kpi->unit, Num(baseline),
+            r.baseline_ratio ? fmt::format(" (x{:.2f})", *r.baseline_ratio) : std::string()));
+      }
+    }
+    if (r.attainment && *r.attainment > o.max_attainment) {
+      implausible.push_back(fmt::format(
+          "attainment {} > {}: the realised value is more than {:g} times the projection; check "
+          "the baseline and the projection (plant.yaml) before judging it",
+          Percent(*r.attainment), Percent(o.max_attainment), o.max_attainment));
+    }
+  }
+  r.implausible = !implausible.empty();
 
   // Money.
   if (r.realised_annual) {
@@ -120,12 +180,28 @@ RoadmapEntry Evaluate(const UseCaseEvidence& e, const Quarter& q, const RoadmapO
   } else {
     r.reasons.push_back("fit: no baseline model behind this use case -> x1.00");
   }
-  r.confidence_score = data_factor * coverage_factor * fit_factor;
+  const double baseline_factor = r.implausible ? 0.0 : 1.0;
+  if (r.implausible) {
+    for (const std::string& why : implausible) r.reasons.push_back(why + " -> x0.00");
+  } else if (!r.basis.empty()) {
+    std::string how = "baseline: judged against " + BasisText(r.basis);
+    if (r.measured_improvement && r.projected_improvement) {
+      how += fmt::format(" (measured improvement {} vs {} projected by plant.yaml)",
+                         Percent(*r.measured_improvement), Percent(*r.projected_improvement));
+    }
+    if (r.baseline_ratio && r.kpi_measured) {
+      how += fmt::format(" (measured {} {} vs {}: x{:.2f})", Num(*s.kpi_actual_on_plan_baseline),
+                         r.kpi_unit, Num(*r.kpi_baseline), *r.baseline_ratio);
+    }
+    r.reasons.push_back(how + " -> x1.00");
+  }
+  r.confidence_score = data_factor * coverage_factor * fit_factor * baseline_factor;
   r.confidence = LevelOf(r.confidence_score, o);
   r.reasons.push_back(fmt::format(
-      "confidence: {:.2f} x {:.2f} x {:.2f} = {:.2f} -> {} (high >= {:g}, medium >= {:g})",
-      data_factor, coverage_factor, fit_factor, r.confidence_score, ConfidenceName(r.confidence),
-      o.high_confidence, o.medium_confidence));
+      "confidence: {:.2f} x {:.2f} x {:.2f} x {:.2f} = {:.2f} -> {} (high >= {:g}, medium >= "
+      "{:g})",
+      data_factor, coverage_factor, fit_factor, baseline_factor, r.confidence_score,
+      ConfidenceName(r.confidence), o.high_confidence, o.medium_confidence));
 
   // Decision: the first rule that applies.
   const bool medium_or_better = r.confidence != Confidence::kLow;
@@ -139,6 +215,11 @@ RoadmapEntry Evaluate(const UseCaseEvidence& e, const Quarter& q, const RoadmapO
   } else if (!r.realised_annual) {
     r.decision = Decision::kMeasure;
     r.reasons.push_back("measure: live, but no period since going live has a measured KPI");
+  } else if (r.implausible) {
+    r.decision = Decision::kMeasure;
+    r.reasons.push_back(
+        "measure: the evidence is not credible yet (see above); judge the use case once its KPI "
+        "is compared with a baseline of the same assets and scale");
   } else if (medium_or_better &&
              (*r.realised_annual <= 0 || (r.attainment && *r.attainment < o.stop_attainment))) {
     r.decision = Decision::kStop;
@@ -278,10 +359,11 @@ nlohmann::ordered_json RoadmapToJson(const Roadmap& roadmap) {
   j["from"] = FormatTimestampMicros(roadmap.quarter.start_us);
   j["to"] = FormatTimestampMicros(roadmap.quarter.end_us);
   j["rules"] = {
-      {"min_days_of_data", o.min_days_of_data}, {"min_coverage", o.min_coverage},
-      {"high_confidence", o.high_confidence},   {"medium_confidence", o.medium_confidence},
-      {"unmet_fit_factor", o.unmet_fit_factor}, {"scale_attainment", o.scale_attainment},
-      {"stop_attainment", o.stop_attainment},   {"horizon_years", o.horizon_years}};
+      {"min_days_of_data", o.min_days_of_data},     {"min_coverage", o.min_coverage},
+      {"high_confidence", o.high_confidence},       {"medium_confidence", o.medium_confidence},
+      {"unmet_fit_factor", o.unmet_fit_factor},     {"scale_attainment", o.scale_attainment},
+      {"stop_attainment", o.stop_attainment},       {"horizon_years", o.horizon_years},
+      {"max_baseline_ratio", o.max_baseline_ratio}, {"max_attainment", o.max_attainment}};
   j["use_cases"] = nlohmann::ordered_json::array();
   for (const auto& r : roadmap.entries) {
     nlohmann::ordered_json u;
@@ -305,6 +387,19 @@ nlohmann::ordered_json RoadmapToJson(const Roadmap& roadmap) {
     u["payback_years"] = Rounded(r.payback_years, 2);
     u["roi"] = Rounded(r.roi, 3);
     u["baseline_cv_rmse_pct"] = Rounded(r.cv_rmse_pct, 1);
+    u["basis"] =
+        r.basis.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.basis);
+    u["kpi"] =
+        r.kpi_name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.kpi_name);
+    u["kpi_unit"] =
+        r.kpi_unit.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.kpi_unit);
+    u["kpi_measured"] = Rounded(r.kpi_measured, 4);
+    u["kpi_baseline"] = Rounded(r.kpi_baseline, 4);
+    u["baseline_ratio"] = Rounded(r.baseline_ratio, 3);
+    u["measured_baseline"] = Rounded(r.measured_baseline, 4);
+    u["measured_improvement"] = Rounded(r.measured_improvement, 4);
+    u["projected_improvement"] = Rounded(r.projected_improvement, 4);
+    u["implausible"] = r.implausible;
     u["reasons"] = r.reasons;
     j["use_cases"].push_back(std::move(u));
   }
@@ -322,26 +417,37 @@ std::string RoadmapToTable(const Roadmap& roadmap, std::string_view currency) {
       fmt::format("Roadmap {} ({} to {}), money in {}\n\n", roadmap.quarter.label,
                   FormatTimestampMicros(roadmap.quarter.start_us).substr(0, 10),
                   FormatTimestampMicros(roadmap.quarter.end_us).substr(0, 10), currency);
-  out += fmt::format("{:>4}  {:<22} {:<8} {:<12} {:>11} {:>11} {:>7} {:>10} {:>9} {:>8} {:>6}\n",
-                     "rank", "use case", "decision", "confidence", "realised/y", "projected/y",
-                     "attain", "one-off", "running/y", "payback", "days");
+  auto basis = [](const std::string& b) -> std::string {
+    if (b.empty()) return "-";
+    if (b == kPlanBaseline) return "plan";
+    if (b == kLakeBaseline) return "lake";
+    if (b == kHvacBaselineModel) return "model";
+    return b;
+  };
+  out +=
+      fmt::format("{:>4}  {:<22} {:<8} {:<12} {:>11} {:>11} {:>7} {:<6} {:>10} {:>9} {:>8} {:>6}\n",
+                  "rank", "use case", "decision", "confidence", "realised/y", "projected/y",
+                  "attain", "basis", "one-off", "running/y", "payback", "days");
   for (const auto& r : roadmap.entries) {
-    out +=
-        fmt::format("{:>4}  {:<22} {:<8} {:<12} {:>11} {:>11} {:>7} {:>10} {:>9} {:>8} {:>6.1f}\n",
-                    r.rank, r.id, DecisionName(r.decision),
-                    fmt::format("{} {:.2f}", ConfidenceName(r.confidence), r.confidence_score),
-                    opt(r.realised_annual, money), opt(r.projected_annual, money),
-                    opt(r.attainment, share), money(r.retrofit_cost),
-                    money(r.running_cost_per_year), opt(r.payback_years, years), r.days_of_data);
+    out += fmt::format(
+        "{:>4}  {:<22} {:<8} {:<12} {:>11} {:>11} {:>7} {:<6} {:>10} {:>9} {:>8} {:>6.1f}\n",
+        r.rank, r.id, DecisionName(r.decision),
+        fmt::format("{} {:.2f}", ConfidenceName(r.confidence), r.confidence_score),
+        opt(r.realised_annual, money), opt(r.projected_annual, money), opt(r.attainment, share),
+        basis(r.basis), money(r.retrofit_cost), money(r.running_cost_per_year),
+        opt(r.payback_years, years), r.days_of_data);
   }
   const RoadmapOptions& o = roadmap.options;
   out += fmt::format(
       "\nRules: scale when attainment >= {} with medium+ confidence and positive net value; stop "
       "when realised value <= 0 or attainment < {} with medium+ confidence; measure when not live "
-      "or without data; fix otherwise. Confidence = data (days / {:g}) x coverage (/ {}) x fit "
-      "(G14 met, else {:g}).\n",
-      Percent(o.scale_attainment), Percent(o.stop_attainment), o.min_days_of_data,
-      Percent(o.min_coverage), o.unmet_fit_factor);
+      "or without data, or when the evidence is implausible (measured KPI more than x{:g} from "
+      "plant.yaml's baseline it is judged on, or attainment > {}); fix otherwise. Confidence = "
+      "data (days / {:g}) x coverage (/ {}) x fit (G14 met, else {:g}) x baseline (0 when "
+      "implausible). Basis: plan = plant.yaml's baseline, lake = the KPI before go-live, model "
+      "= the HVAC baseline model.\n",
+      Percent(o.scale_attainment), Percent(o.stop_attainment), o.max_baseline_ratio,
+      Percent(o.max_attainment), o.min_days_of_data, Percent(o.min_coverage), o.unmet_fit_factor);
   for (const auto& r : roadmap.entries) {
     out += fmt::format("\n{}. {} ({}): {}\n", r.rank, r.id, r.name, DecisionName(r.decision));
     for (const auto& reason : r.reasons) out += "   - " + reason + "\n";

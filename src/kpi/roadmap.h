@@ -4,7 +4,8 @@
 //
 //   UseCaseEvidence e{.id = "pdm-spindles", .annual_value = 179200,
 //                     .live_from_us = live_from, .series = points,    // from ProjectSeries
-//                     .retrofit_cost = plan.retrofit_cost, .running_cost_per_year = 6000};
+//                     .retrofit_cost = plan.retrofit_cost, .running_cost_per_year = 6000,
+//                     .kpi = uc.kpi};                                 // for the baseline check
 //   WEFT_ASSIGN_OR_RETURN(Roadmap r, BuildRoadmap("2027Q1", {e, ...}, RoadmapOptions{}));
 //   std::cout << RoadmapToTable(r, "EUR");   // or RoadmapToJson(r).dump(2)
 //
@@ -25,15 +26,34 @@
 //                      net value is <= 0 or unknown)
 //   roi                (realised_annual·H − (retrofit + running·H)) / (retrofit + running·H) over
 //                      H = horizon_years (nullopt when the cost is 0 or the value unknown)
-// Confidence score in [0, 1] = data × coverage × fit, each factor with its reason:
+//   basis              S.basis: what the realised value was judged against (projection.h):
+//                      "plan_baseline", "lake_baseline", "hvac_baseline_model", "mixed"
+//   kpi_measured       S.kpi_actual, the measured KPI over the days of data
+//   measured_improvement, projected_improvement   with a measured baseline: the measured
+//                      relative improvement (S.measured_improvement, e.g. HVAC savings / the
+//                      baseline model's prediction over the optimised days) and plant.yaml's
+//                      (baseline − target) / baseline; realised = annual_value × measured /
+//                      projected, annualised over the days of data
+// Credibility. The evidence is IMPLAUSIBLE, and never a reason to scale, stop or fix, when
+//   - part of it was judged on plant.yaml's baseline in absolute terms (no measured baseline)
+//     and the KPI measured there (S.kpi_actual_on_plan_baseline) and plant.yaml's baseline are
+//     more than max_baseline_ratio apart (ratio = measured / baseline outside
+//     [1/max_baseline_ratio, max_baseline_ratio], or of the other sign; with a baseline of 0,
+//     any non-zero measurement): plant.yaml describes other assets or another scale than the
+//     lake ("baseline mismatch: measured 0.92 kWh/unit against a plant.yaml baseline of 1.9
+//     (x0.48): re-baseline the KPI from the lake before judging it"); this needs `kpi`;
+//   - or attainment > max_attainment, whatever the basis (the value realised is more than that
+//     many times the projection: the baseline or the projection is wrong).
+// Confidence score in [0, 1] = data × coverage × fit × baseline, each factor with its reason:
 //   data     = min(1, days_of_data / min_days_of_data)
 //   coverage = min(1, coverage / min_coverage)
 //   fit      = 1 without a baseline model (non-HVAC) or when it meets G14's criteria, else
 //              unmet_fit_factor (the savings rest on a model that does not meet the criteria)
+//   baseline = 0 when the evidence is implausible, else 1
 //   level: high when score >= high_confidence, medium when >= medium_confidence, else low.
 // Decision, first rule that applies:
 //   measure  not live by the quarter's end (no live_from, or live_from >= quarter end), or no
-//            live period with a measured KPI
+//            live period with a measured KPI, or implausible evidence (confidence low)
 //   stop     confidence >= medium and (realised_annual <= 0 or attainment < stop_attainment)
 //   scale    confidence >= medium and attainment >= scale_attainment and net_annual_value > 0
 //   fix      otherwise: some value but below projection, value eaten by running cost, or low
@@ -45,7 +65,8 @@
 //
 // Errors: InvalidArgument for a bad quarter ("quarter '2027Q5': the quarter must be 1 to 4"),
 // an empty or duplicate use-case id, negative costs, or options out of range (thresholds outside
-// [0, 1] where they are shares, medium > high, min_days_of_data <= 0, horizon_years <= 0).
+// [0, 1] where they are shares, medium > high, min_days_of_data <= 0, horizon_years <= 0,
+// max_baseline_ratio <= 1, max_attainment < scale_attainment).
 //
 // Thread-safety: pure functions over values.
 #ifndef WEFT_KPI_ROADMAP_H_
@@ -82,6 +103,9 @@ struct UseCaseEvidence {
   double retrofit_cost = 0;                   //!< one-off (model::UseCasePlan::retrofit_cost)
   double running_cost_per_year = 0;           //!< use_cases[].running_cost
   std::optional<BaselineFit> baseline_fit{};  //!< the energy baseline behind an HVAC use case
+  //! The plan's KPI (plant.yaml: name, unit, baseline, target); nullopt skips the baseline
+  //! check and the projected improvement.
+  std::optional<model::Kpi> kpi{};
 };
 
 struct RoadmapOptions {
@@ -93,6 +117,8 @@ struct RoadmapOptions {
   double scale_attainment = 0.8;
   double stop_attainment = 0.3;
   double horizon_years = 3;
+  double max_baseline_ratio = 2;  //!< measured vs plant.yaml baseline, either way
+  double max_attainment = 2;      //!< above: implausible evidence
 };
 
 enum class Confidence { kLow, kMedium, kHigh };
@@ -111,7 +137,15 @@ struct RoadmapEntry {
   std::optional<double> realised_annual{}, projected_annual{}, attainment{};
   double retrofit_cost = 0, running_cost_per_year = 0;
   std::optional<double> net_annual_value{}, payback_years{}, roi{};
-  std::optional<double> cv_rmse_pct{};  //!< of the baseline model, when there is one
+  std::optional<double> cv_rmse_pct{};   //!< of the baseline model, when there is one
+  std::string basis{};                   //!< S.basis ("" without data)
+  std::string kpi_name{}, kpi_unit{};    //!< from `kpi`
+  std::optional<double> kpi_measured{};  //!< S.kpi_actual
+  std::optional<double> kpi_baseline{};  //!< plant.yaml's baseline
+  //! kpi_actual_on_plan_baseline / plant.yaml's baseline, when judged on it
+  std::optional<double> baseline_ratio{};
+  std::optional<double> measured_baseline{}, measured_improvement{}, projected_improvement{};
+  bool implausible = false;  //!< see Credibility
   double confidence_score = 0;
   Confidence confidence = Confidence::kLow;
   std::vector<std::string> reasons{};

@@ -215,6 +215,95 @@ TEST(RoadmapTest, RunningCostAboveValueIsFixNotScale) {
   EXPECT_THAT(r->entries[0].reasons, Contains(HasSubstr("is not positive")));
 }
 
+// Energy per unit, plant.yaml 1.9 → 1.55 kWh/unit: 60 days judged on plant.yaml's baseline with
+// attainment 9,000 / 10,000 = 0.9 and high confidence would scale, but the measured 0.92
+// kWh/unit is 0.92 / 1.9 = x0.48 of the baseline (outside [1/2, 2]): the lake and plant.yaml do
+// not describe the same thing, so measure, confidence 1 × 1 × 1 × 0 = 0 (low).
+UseCaseEvidence EnergyPerUnit(double measured) {
+  ProjectionPoint p = Period(kQ1, 60, 1, 9000, 10000);
+  p.kpi_actual = measured;
+  p.basis = std::string(kPlanBaseline);
+  return {.id = "epu",
+          .annual_value = 31500,
+          .live_from_us = kQ1,
+          .series = {p},
+          .kpi = model::Kpi{
+              .name = "energy_per_unit", .unit = "kWh/unit", .baseline = 1.9, .target = 1.55}};
+}
+
+TEST(RoadmapTest, BaselineMismatchIsMeasureNotScale) {
+  auto r = BuildRoadmap("2027Q1", {EnergyPerUnit(0.92)}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RoadmapEntry& e = r->entries[0];
+  EXPECT_EQ(e.decision, Decision::kMeasure);
+  EXPECT_EQ(e.confidence, Confidence::kLow);
+  EXPECT_DOUBLE_EQ(e.confidence_score, 0);
+  EXPECT_TRUE(e.implausible);
+  EXPECT_NEAR(*e.baseline_ratio, 0.92 / 1.9, 1e-12);
+  EXPECT_EQ(e.basis, kPlanBaseline);
+  EXPECT_NEAR(*e.attainment, 0.9, 1e-12);  // reported, not acted on
+  EXPECT_THAT(e.reasons,
+              Contains(HasSubstr("baseline mismatch: measured 0.92 kWh/unit against a plant.yaml "
+                                 "baseline of 1.9 (x0.48): re-baseline the KPI from the lake "
+                                 "before judging it")));
+  EXPECT_THAT(e.reasons, Contains(HasSubstr("measure: the evidence is not credible yet")));
+
+  // 1.7 kWh/unit (x0.89) is plausible: judged, and scaled (attainment 0.9, high confidence).
+  auto ok = BuildRoadmap("2027Q1", {EnergyPerUnit(1.7)}, {});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->entries[0].decision, Decision::kScale);
+  EXPECT_FALSE(ok->entries[0].implausible);
+  EXPECT_THAT(ok->entries[0].reasons,
+              Contains(HasSubstr("judged against plant.yaml's baseline (measured 1.7 kWh/unit vs "
+                                 "1.9: x0.89) -> x1.00")));
+  // The ratio is an option: within x2.5, 0.92 passes.
+  RoadmapOptions wide;
+  wide.max_baseline_ratio = 2.5;
+  auto w = BuildRoadmap("2027Q1", {EnergyPerUnit(0.92)}, wide);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->entries[0].decision, Decision::kScale);
+}
+
+// HVAC judged on its baseline model: 40 MWh/year measured against plant.yaml's 820 is no
+// mismatch (the model, not plant.yaml, is the baseline). Model predictions 43 against 40
+// actual: measured improvement 1 − 40/43 = 0.069767; plant.yaml's (820 − 690) / 820 = 0.158537.
+// Realised 5,000 of 6,000 projected over 60 days: attainment 0.8333 → scale.
+// With realised 13,000 instead, attainment 2.1667 > 2: implausible whatever the basis → measure.
+TEST(RoadmapTest, MeasuredBaselineIsNotCheckedAgainstPlantYamlButAttainmentIs) {
+  auto hvac = [](double realised) {
+    ProjectionPoint p = Period(kQ1, 60, 1, realised, 6000);
+    p.kpi_actual = 40;
+    p.measured_baseline = 43;
+    p.basis = std::string(kHvacBaselineModel);
+    return UseCaseEvidence{
+        .id = "hvac",
+        .annual_value = 24700,
+        .live_from_us = kQ1,
+        .series = {p},
+        .kpi = model::Kpi{
+            .name = "heating_energy", .unit = "MWh/year", .baseline = 820, .target = 690}};
+  };
+  auto r = BuildRoadmap("2027Q1", {hvac(5000)}, {});
+  ASSERT_TRUE(r.ok());
+  const RoadmapEntry& e = r->entries[0];
+  EXPECT_EQ(e.decision, Decision::kScale);
+  EXPECT_EQ(e.basis, kHvacBaselineModel);
+  EXPECT_FALSE(e.baseline_ratio.has_value());
+  EXPECT_NEAR(*e.measured_improvement, 1 - 40.0 / 43, 1e-12);
+  EXPECT_NEAR(*e.projected_improvement, 130.0 / 820, 1e-12);
+  EXPECT_THAT(e.reasons, Contains(HasSubstr("judged against the energy baseline model (ASHRAE "
+                                            "G14) (measured improvement 7.0% vs 15.9%")));
+  nlohmann::ordered_json j = RoadmapToJson(*r);
+  EXPECT_EQ(j["use_cases"][0]["basis"], "hvac_baseline_model");
+  EXPECT_DOUBLE_EQ(j["use_cases"][0]["measured_improvement"].get<double>(), 0.0698);
+
+  auto high = BuildRoadmap("2027Q1", {hvac(13000)}, {});
+  ASSERT_TRUE(high.ok());
+  EXPECT_EQ(high->entries[0].decision, Decision::kMeasure);
+  EXPECT_EQ(high->entries[0].confidence, Confidence::kLow);
+  EXPECT_THAT(high->entries[0].reasons, Contains(HasSubstr("attainment 216.7% > 200.0%")));
+}
+
 TEST(RoadmapTest, BadInputIsAnError) {
   EXPECT_THAT(BuildRoadmap("2027Q9", {}, {}).status().message(), HasSubstr("quarter '2027Q9'"));
   EXPECT_THAT(BuildRoadmap("2027Q1", {{.id = "a"}, {.id = "a"}}, {}).status().message(),
@@ -225,6 +314,13 @@ TEST(RoadmapTest, BadInputIsAnError) {
   RoadmapOptions o;
   o.medium_confidence = 0.9;  // above high (0.8)
   EXPECT_THAT(BuildRoadmap("2027Q1", {}, o).status().message(), HasSubstr("medium_confidence"));
+  RoadmapOptions ratio;
+  ratio.max_baseline_ratio = 1;
+  EXPECT_THAT(BuildRoadmap("2027Q1", {}, ratio).status().message(),
+              HasSubstr("max_baseline_ratio"));
+  RoadmapOptions attain;
+  attain.max_attainment = 0.5;  // below scale_attainment (0.8)
+  EXPECT_THAT(BuildRoadmap("2027Q1", {}, attain).status().message(), HasSubstr("max_attainment"));
 }
 
 TEST(RoadmapTest, JsonAndTable) {

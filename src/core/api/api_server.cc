@@ -356,6 +356,21 @@ void ApiServer::Impl::Register(httplib::Server* server) {
       server->Delete(pattern, handler);
     }
   }
+  // Last: every other GET outside /api/ (the dashboard's files); /api/... stays a JSON 404.
+  if (options_.static_files) {
+    server->Get(R"(/(?!api/).*)", [this](const httplib::Request& req, httplib::Response& res) {
+      requests_.fetch_add(1);
+      Reply reply;
+      try {
+        reply = options_.static_files(req.path);
+      } catch (const std::exception& e) {
+        spdlog::error("weft-core api: GET {}: unexpected exception: {}", req.path, e.what());
+        reply = ErrorReply(500, "internal", "internal error while serving a file");
+      }
+      if (reply.status >= 500) server_errors_.fetch_add(1);
+      Send(reply, res);
+    });
+  }
 }
 
 void ApiServer::Impl::Send(const Reply& r, httplib::Response& res) {
@@ -363,6 +378,20 @@ void ApiServer::Impl::Send(const Reply& r, httplib::Response& res) {
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
+  if (r.stream) {
+    // Chunked: httplib calls the provider until it signals the end; a false return (a chunk
+    // that could not be written: the client left) drops the connection.
+    auto next = r.stream;
+    res.set_chunked_content_provider(r.content_type, [next](size_t, httplib::DataSink& sink) {
+      std::string chunk;
+      if (!next(&chunk)) {
+        sink.done();
+        return true;
+      }
+      return chunk.empty() || sink.write(chunk.data(), chunk.size());
+    });
+    return;
+  }
   res.set_content(r.body, r.content_type);
 }
 
@@ -503,8 +532,20 @@ Result<Reply> ApiServer::Impl::WhoAmI(Call& c) {
     grants.push_back(GrantJson(g));
     roles.insert(std::string(registry::RoleName(g.role)));
   }
-  return JsonReply(
-      200, json{{"principal", PrincipalJson(c.principal)}, {"grants", grants}, {"roles", roles}});
+  // What the caller may do: on the global resource (grants on "*") and on some scope. Clients
+  // (the dashboard) show only the actions these allow; the server decides each call anyway.
+  json global = json::array(), anywhere = json::array();
+  for (Permission p : registry::kAllPermissions) {
+    const std::string name(registry::PermissionName(p));
+    if (registry::Authorize(c.grants, c.principal.disabled, p, Resource{}).allowed) {
+      global.push_back(name);
+    }
+    if (AuthorizeAnywhere(c.grants, c.principal.disabled, p).allowed) anywhere.push_back(name);
+  }
+  return JsonReply(200, json{{"principal", PrincipalJson(c.principal)},
+                             {"grants", grants},
+                             {"roles", roles},
+                             {"permissions", {{"global", global}, {"anywhere", anywhere}}}});
 }
 
 Result<Reply> ApiServer::Impl::CreatePrincipal(Call& c) {

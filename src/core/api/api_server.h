@@ -137,6 +137,10 @@ struct ApiOptions {
   //! Routes of other subsystems (route.h), served after the built-in ones with the same
   //! authentication, authorization and audit. Their handlers must outlive the server.
   std::vector<ModuleRoute> modules;
+  //! GET requests outside /api/ that no route takes, e.g. the dashboard's static files
+  //! (core/web/static_files.h): called with the decoded path. Public (no token) and not audited.
+  //! Unset: 404.
+  std::function<Reply(std::string_view path)> static_files;
   //! A view query may span at most this many periods of the view (bounds memory and time).
   int64_t max_query_periods = 2'000'000;
   size_t threads = 4;  //!< request threads

@@ -4,7 +4,9 @@
 #include "core/api/api_server.h"
 #include "core/fleet/fleet_routes.h"
 #include "core/governance/governance_routes.h"
+#include "core/kpi/kpi_routes.h"
 #include "core/ota/ota_routes.h"
+#include "core/web/web_routes.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -1266,13 +1268,15 @@ TEST_F(ApiServerTest, OpenApiFileDescribesExactlyTheRegisteredRoutes) {
   EXPECT_EQ(doc["openapi"].as<std::string>().rfind("3.0", 0), 0u);
   ASSERT_TRUE(doc["components"]["securitySchemes"]["bearer"]);
   EXPECT_EQ(doc["components"]["securitySchemes"]["bearer"]["scheme"].as<std::string>(), "bearer");
-  // weft-core serves the built-in routes and the fleet, OTA and governance modules (their route
-  // lists do not touch the services they are given).
+  // weft-core serves the built-in routes and the fleet, OTA, governance, KPI and web modules
+  // (their route lists do not touch the services they are given).
   std::set<ApiRoute> registered, public_routes = {{"GET", "/api/v1/health"}};
   for (const ApiRoute& r : ApiServer::Routes()) registered.insert(r);
   std::vector<ModuleRoute> modules = fleet::FleetRoutes(nullptr);
   for (ModuleRoute& r : ota::OtaRoutes(nullptr, nullptr)) modules.push_back(std::move(r));
   for (ModuleRoute& r : governance::GovernanceRoutes({})) modules.push_back(std::move(r));
+  for (ModuleRoute& r : kpi::KpiRoutes({})) modules.push_back(std::move(r));
+  for (ModuleRoute& r : web::WebRoutes({})) modules.push_back(std::move(r));
   for (const ModuleRoute& r : modules) {
     registered.insert({r.method, r.path});
     if (r.access == Access::kPublic) public_routes.insert({r.method, r.path});

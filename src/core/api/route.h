@@ -53,6 +53,12 @@ struct Reply {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  //! When set, `body` is ignored and the reply is streamed (chunked): the server calls `stream`
+  //! until it returns false (the end), writing each non-empty chunk it returns as soon as it
+  //! returns it. A call may block briefly (at most about a second: weft-core's shutdown waits
+  //! for it) to wait for something to send, e.g. server-sent events (core/web/web_routes.h).
+  //! It runs on the request's thread and is destroyed when the response ends.
+  std::function<bool(std::string* chunk)> stream{};
 };
 
 //! JSON text; invalid UTF-8 (e.g. echoed from a request) becomes U+FFFD instead of throwing.

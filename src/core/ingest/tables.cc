@@ -115,6 +115,12 @@ std::string LakeTablePath(std::string_view root, LakeTableId t) {
   return out + "/" + std::string(LakeTableName(t));
 }
 
+bool IsAlertEvent(std::string_view kind, std::string_view source) {
+  if (kind == "quality" || kind == "comm_loss") return false;
+  if (source == "sparkplug" || source == "json" || source == "pipeline") return false;
+  return source.rfind("modbus://", 0) != 0;
+}
+
 Status EnsureTables(std::string_view root, const Clock* clock) {
   for (int i = 0; i < kLakeTableCount; ++i) {
     const auto id = static_cast<LakeTableId>(i);

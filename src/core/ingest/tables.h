@@ -47,6 +47,12 @@ const std::vector<lake::BatchField>& LakeTableSchema(LakeTableId t);
 //! "<root>/<name>" (root may be a path or s3://bucket/prefix).
 std::string LakeTablePath(std::string_view root, LakeTableId t);
 
+//! Whether a row of the `events` table is an alert (a detector firing or another alarm someone
+//! should look at). Not alerts: the data-quality kinds (quality, comm_loss) and what the
+//! connectors and the pipeline report about the data's flow (source "sparkplug", "json",
+//! "pipeline" or "modbus://...": births, deaths, rebirths, sequence gaps, exceptions).
+bool IsAlertEvent(std::string_view kind, std::string_view source);
+
 //! Creates the tables that do not exist yet (and the root directory, for a local root).
 Status EnsureTables(std::string_view root, const Clock* clock);
 Result<std::unique_ptr<lake::LakeTable>> OpenTable(std::string_view root, LakeTableId t,

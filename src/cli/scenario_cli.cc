@@ -1,0 +1,123 @@
+#include "cli/scenario_cli.h"
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "cli/embedded_examples.h"
+#include "common/diagnostic.h"
+#include "common/time_format.h"
+#include "core/scenario/scenario.h"
+#include "model/plant_loader.h"
+
+namespace weft::cli {
+
+CLI::App* AddDemoMonthCommand(CLI::App& demo, DemoMonthArgs* args) {
+  CLI::App* cmd = demo.add_subcommand(
+      "month",
+      "Simulate a month of a plant (HVAC optimiser and PdM on) into a lake, in simulated time");
+  cmd->add_option("--plant", args->plant_file, "plant.yaml (default: the example plant)");
+  cmd->add_option("--lake", args->lake, "lake root (default: $TMPDIR/weft-demo/lake)");
+  cmd->add_option("--start", args->start, "first day, YYYY-MM-DD (UTC midnight)")
+      ->capture_default_str();
+  cmd->add_option("--days", args->days, "days to simulate (1 to 366)")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "random seed (same seed, same rows)")
+      ->capture_default_str();
+  cmd->add_option("--tick", args->tick, "simulation step, e.g. 10s (100ms to 10min)")
+      ->capture_default_str();
+  cmd->add_option("--edge-id", args->edge_id, "the edge the rows come from")->capture_default_str();
+  cmd->add_flag("--all-signals", args->all_signals,
+                "simulate and upload every fitted signal (default: those the KPIs and PdM read)");
+  cmd->add_flag("--no-optimiser", args->no_optimiser, "leave the HVAC zones on their schedule");
+  cmd->add_flag("--no-pdm", args->no_pdm, "no vibration detector, alerts or work orders");
+  cmd->add_flag("--json", args->json, "print the report as JSON");
+  return cmd;
+}
+
+int RunDemoMonth(const DemoMonthArgs& args, std::ostream& out, std::ostream& err) {
+  core::scenario::ScenarioOptions o;
+  o.lake_root = DemoPathOr(args.lake, "lake");
+  Result<std::chrono::sys_days> start = ParseDate(args.start);
+  if (!start.ok()) {
+    err << "weft demo month: --start: " << start.status().message() << "\n";
+    return kExitUsage;
+  }
+  o.start = std::chrono::time_point_cast<Micros>(*start);
+  Result<Micros> tick = ParseDuration(args.tick);
+  if (!tick.ok()) {
+    err << "weft demo month: --tick: " << tick.status().message() << "\n";
+    return kExitUsage;
+  }
+  o.tick = *tick;
+  o.days = args.days;
+  o.seed = args.seed;
+  o.edge_id = args.edge_id;
+  o.all_signals = args.all_signals;
+  o.optimiser = !args.no_optimiser;
+  o.pdm = !args.no_pdm;
+
+  Diagnostics diags;
+  Result<model::Plant> plant =
+      args.plant_file.empty()
+          ? model::ParsePlant(kExamplePlantYaml, "examples/plant.yaml (embedded)", &diags)
+          : model::LoadPlantFile(args.plant_file, &diags);
+  if (!plant.ok()) {
+    err << "weft demo month: " << plant.status().message() << "\n";
+    if (!diags.all().empty()) err << diags.ToString();
+    return diags.all().empty() ? kExitUsage : kExitInvalidInput;
+  }
+  Result<core::scenario::ScenarioReport> r = core::scenario::RunScenario(*plant, o);
+  if (!r.ok()) {
+    err << "weft demo month: " << r.status().ToString() << "\n";
+    return r.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+  }
+  if (!args.json) {
+    out << "lake: " << o.lake_root << "\n" << core::scenario::ScenarioReportText(*r);
+    return kExitOk;
+  }
+  nlohmann::ordered_json doc;
+  doc["lake"] = o.lake_root;
+  doc["from"] = FormatTimestampMicros(r->start_us);
+  doc["to"] = FormatTimestampMicros(r->end_us);
+  nlohmann::ordered_json rows, commits;
+  for (int i = 0; i < core::kLakeTableCount; ++i) {
+    const std::string name(core::LakeTableName(static_cast<core::LakeTableId>(i)));
+    rows[name] = r->rows[static_cast<size_t>(i)];
+    commits[name] = r->commits[static_cast<size_t>(i)];
+  }
+  doc["rows"] = rows;
+  doc["commits"] = commits;
+  doc["batches"] = r->batches;
+  doc["signals_simulated"] = r->signals_simulated;
+  doc["signals_uploaded"] = r->signals_uploaded;
+  doc["samples_produced"] = r->samples_produced;
+  doc["samples_to_edge"] = r->samples_to_edge;
+  doc["pdm"] = {{"detector_firings", r->detector_firings},
+                {"alerts", r->alerts},
+                {"confirmed_fault", r->confirmed},
+                {"false_alarm", r->false_alarms}};
+  doc["hvac"] = {
+      {"loops", r->loops},
+      {"shadow_records", r->shadow_records},
+      {"writes", r->loop_writes},
+      {"refused", r->loop_refusals},
+      {"optimised_from", r->optimise_from_us > 0
+                             ? nlohmann::ordered_json(FormatTimestampMicros(r->optimise_from_us))
+                             : nlohmann::ordered_json()},
+      {"optimised_days", r->optimised_days}};
+  nlohmann::ordered_json faults = nlohmann::ordered_json::array();
+  for (const sim::FaultLabel& l : r->labels) {
+    faults.push_back(
+        {{"asset", l.asset},
+         {"fault", std::string(sim::FaultTypeName(l.type))},
+         {"start", sim::IsoTime(l.start)},
+         {"end", l.end ? nlohmann::ordered_json(sim::IsoTime(*l.end)) : nlohmann::ordered_json()},
+         {"failure", l.failure ? nlohmann::ordered_json(sim::IsoTime(*l.failure))
+                               : nlohmann::ordered_json()}});
+  }
+  doc["faults"] = faults;
+  doc["wall_seconds"] = r->wall_seconds;
+  out << doc.dump(2) << "\n";
+  return kExitOk;
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,145 @@
+// RunScenario: a simulated month of a plant, with the closed-loop HVAC optimiser and predictive
+// maintenance, written into the lake exactly as the core's ingest would write it, in one process
+// and in accelerated simulated time (no broker, no sockets). It is the data the KPIs of issue 10
+// are computed from end to end (`weft demo month`, then `weft kpi compute`).
+//
+//   ScenarioOptions o;
+//   o.lake_root = "/tmp/lake";
+//   o.start = TimeFromUnixMicros(1'793'491'200'000'000);     // 2026-11-01T00:00:00Z
+//   o.days = 30;
+//   WEFT_ASSIGN_OR_RETURN(ScenarioReport r, RunScenario(plant, o));
+//   std::cout << ScenarioReportText(r);
+//
+// What runs, per simulator tick (o.tick, 10 s by default; the simulator at speed 0):
+//   1. Production: each site's conveyors get `running` 1 inside its shifts and 0 outside
+//      (kpi::ShiftCalendar, the site's time zone), `planned_stop` 1 in the weekly planned stop,
+//      and the line's ideal cycle time (plant.yaml `production`); HVAC zones get the site's
+//      outdoor temperature (PlantSchedule's weather: days differ, so the energy baseline can be
+//      weather-normalised).
+//   2. The edge: samples of the uploaded signals (below) that the simulator sent (not during
+//      comm_drop, nor from a Modbus device under comm_loss) go through the edge's filtering
+//      pipeline (edge/pipeline, the policies below). A CUSUM detector watches the windows of
+//      every vibration_rms (pdm.h VibrationWatch); its alerts (the first firing after
+//      `alert_cooldown` of quiet on the asset) go to `events` (stream high).
+//   3. Control: one ControlLoop per HVAC zone that runs the simulator's PLC program, with the
+//      hvac_comfort optimiser (comfort [20, 24] degC on weekdays 08-18 local time, setback 16)
+//      and edge.yaml's example envelope, against the PLC in-process (SimPlcIo). The loops run in
+//      shadow until `optimise_from` (the PLC's local schedule drives the zones: the baseline
+//      period); then a grant signed in-process (an ops_manager and an ot_engineer) makes them
+//      autonomous: they write remote_setpoint and heartbeat, and control_mode reads 1. Every
+//      action record goes to `actions` (stream high), as weft-edge forwards them.
+//   4. Batches by priority stream become rows through core/ingest's AppendBatchRows and commit
+//      per UTC day like the ingest (EdgeLakeWriter).
+// After the run: one work order per alert (MakeWorkOrders: confirmed_fault when a fault label of
+// the asset covers the alert, else false_alarm), appended to `work_orders`.
+//
+// Uploaded signals: with all_signals false (the default), those the KPIs and PdM read:
+//   conveyor    state, down_reason, good_count, reject_count, energy, power
+//   motor/pump  running, energy, power, vibration_rms       compressor  state, energy, power,
+//   vibration_rms       hvac_zone  zone_temp, outdoor_temp, setpoint, occupancy,
+//   heat_pump_energy, heat_pump_power, control_mode, plc_alarms, remote_setpoint (+ heartbeat,
+//   simulated for the PLC but sent as quality events only)
+//   other types (no twin)  good_count, reject_count, state
+// The other signals are not simulated (dropped from the scenario's copy of the plant). With
+// all_signals true every fitted signal is simulated and uploaded.
+// Pipeline policies, by the signal's quantity (EdgePolicies):
+//   state, boolean, count         change-only (deadband 0.5), heartbeat every 60 s
+//   energy                        every sample, heartbeat 60 s
+//   temperature                   deadband 0.1 K, heartbeat 60 s
+//   everything else (power, vibration, current, ...)   aggregates only: 15-min windows
+//   heartbeat (PLC register)      quality events only
+//   priority: hvac zones low, everything else normal (detector events and actions high).
+//
+// Faults (DefaultFaults, at fractions of the duration so a short run keeps their order): bearing
+// wear on the first two motors with a vibration sensor (severity 0.25 at 10 %, 0.3 at 33 %) and
+// on the first compressor with one (0.25 at 17 %), slow enough not to fail within 30 days (the
+// simulator cannot repair a failed twin), and on the first motor without one (0.8 at 27 %: no
+// alert can see it; it fails after ~9 days); cavitation on the first pump with a vibration
+// sensor (0.5 at 67 %, 8 h); on HVAC zones with a PLC program hand_mode (73 %, 3 h), comm_loss
+// (80 %, 10 min, the last zone) and heat_pump_fault (83 %, 4 h). In plant order; a fault
+// without a fitting asset is left out.
+//
+// Determinism: the same plant, options and seed give the same rows (the Delta commit stamps
+// are the wall clock's).
+//
+// Thread-safety: RunScenario may run on any thread; it owns everything it creates.
+#ifndef WEFT_CORE_SCENARIO_SCENARIO_H_
+#define WEFT_CORE_SCENARIO_SCENARIO_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "core/ingest/tables.h"
+#include "edge/pipeline/policy.h"
+#include "edge/signal_table.h"
+#include "model/plant.h"
+#include "sim/fault_schedule.h"
+
+namespace weft::core::scenario {
+
+struct ScenarioOptions {
+  std::string lake_root;
+  TimePoint start = TimeFromUnixMicros(1'793'491'200'000'000);  //!< 2026-11-01T00:00:00Z
+  int days = 30;
+  uint64_t seed = 7;
+  Micros tick = std::chrono::seconds(10);  //!< the simulator's step (sampling at most this often)
+  std::string edge_id = "edge-month";
+  bool all_signals = false;
+  bool optimiser = true;
+  //! When the loops leave shadow; none = the UTC midnight at half the run (the second half).
+  std::optional<TimePoint> optimise_from;
+  bool pdm = true;
+  //! The fault schedule; none = DefaultFaults(plant, days).
+  std::optional<std::vector<sim::ScheduledFault>> faults;
+  //! Quiet time of an asset's detector that separates two alerts (incidents).
+  Micros alert_cooldown = std::chrono::hours(24);
+  //! 15-min vibration windows the PdM detector learns from before it judges (96 = a day).
+  uint32_t pdm_warmup = 96;
+  Micros loop_period = std::chrono::seconds(60);
+  //! Stamps the Delta commits; null = the system clock.
+  const Clock* wall_clock = nullptr;
+  std::string zoneinfo_dir;  //!< "" = the system's time zone database
+};
+
+struct ScenarioReport {
+  int64_t start_us = 0, end_us = 0;
+  std::array<uint64_t, kLakeTableCount> rows{};  //!< rows written per table (LakeTableId)
+  std::array<uint64_t, kLakeTableCount> commits{};
+  uint64_t batches = 0;
+  uint64_t signals_simulated = 0, signals_uploaded = 0;
+  uint64_t samples_produced = 0;  //!< by the simulator
+  uint64_t samples_to_edge = 0;   //!< pushed into the pipeline
+  uint64_t detector_firings = 0;
+  uint64_t alerts = 0, confirmed = 0, false_alarms = 0;
+  uint64_t loops = 0, loop_writes = 0, loop_refusals = 0, shadow_records = 0;
+  int64_t optimise_from_us = 0;  //!< 0 = the optimiser did not run
+  double optimised_days = 0;     //!< days from optimise_from to the end
+  std::vector<sim::FaultLabel> labels;
+  double wall_seconds = 0;
+};
+
+//! See the file comment. InvalidArgument for bad options (no lake root, days outside 1..366, a
+//! tick outside [100 ms, 10 min]); the first error of the simulator, the loops' configuration
+//! or the lake otherwise, with its context.
+Result<ScenarioReport> RunScenario(const model::Plant& plant, const ScenarioOptions& options);
+
+//! The default fault schedule for a run of `days` (see the file comment).
+std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int days);
+
+//! The scenario's copy of the plant: only the uploaded signals (plus the PLC's heartbeat).
+model::Plant ScenarioPlant(const model::Plant& plant, bool all_signals);
+
+//! The scenario's pipeline policies for `table` (see the file comment).
+std::vector<edge::SignalPolicy> EdgePolicies(const edge::SignalTable& table);
+
+//! What the run wrote, for people: rows per table, alerts, work orders, optimised days, time.
+std::string ScenarioReportText(const ScenarioReport& report);
+
+}  // namespace weft::core::scenario
+
+#endif  // WEFT_CORE_SCENARIO_SCENARIO_H_
