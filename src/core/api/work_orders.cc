@@ -1,7 +1,5 @@
 #include "core/api/work_orders.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cmath>
 #include <mutex>
@@ -19,29 +17,6 @@ constexpr size_t kMaxIdBytes = 256;
 std::mutex& AppendMutex() {
   static std::mutex mu;
   return mu;
-}
-
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-    return std::string(bytes * 2, '0');  // still unique with the µs prefix in practice
-  }
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : raw) {
-    const auto b = static_cast<unsigned char>(c);
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-void AppendText(lake::Column& c, const std::string& v) {
-  if (v.empty()) {
-    c.AppendNull();
-  } else {
-    c.AppendString(v);
-  }
 }
 
 }  // namespace
@@ -75,7 +50,7 @@ Status ValidateWorkOrder(const WorkOrder& w) {
 Status AppendWorkOrder(std::string_view lake_root, WorkOrder* w, const Clock* clock) {
   WEFT_RETURN_IF_ERROR(ValidateWorkOrder(*w));
   w->recorded_us = UnixMicros(clock->Now());
-  w->id = "wo-" + std::to_string(w->recorded_us) + "-" + RandomHex(4);
+  w->id = NewRowId("wo-", w->recorded_us);
   lake::RecordBatch rows(LakeTableSchema(LakeTableId::kWorkOrders));
   auto col = [&](const char* name) -> lake::Column& {
     return rows.column(static_cast<size_t>(rows.Find(name)));
@@ -86,14 +61,14 @@ Status AppendWorkOrder(std::string_view lake_root, WorkOrder* w, const Clock* cl
   col("closed_ts").AppendInt(w->closed_us);
   col("recorded_ts").AppendInt(w->recorded_us);
   col("id").AppendString(w->id);
-  AppendText(col("site"), w->site);
-  AppendText(col("area"), w->area);
-  AppendText(col("line"), w->line);
+  AppendTextOrNull(col("site"), w->site);
+  AppendTextOrNull(col("area"), w->area);
+  AppendTextOrNull(col("line"), w->line);
   col("asset").AppendString(w->asset);
-  AppendText(col("alert_id"), w->alert_id);
+  AppendTextOrNull(col("alert_id"), w->alert_id);
   col("outcome").AppendString(w->outcome);
   col("minutes").AppendDouble(w->minutes);
-  AppendText(col("note"), w->note);
+  AppendTextOrNull(col("note"), w->note);
   col("principal").AppendString(w->principal);
 
   std::lock_guard<std::mutex> lock(AppendMutex());

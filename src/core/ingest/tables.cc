@@ -1,5 +1,7 @@
 #include "core/ingest/tables.h"
 
+#include <openssl/rand.h>
+
 #include <filesystem>
 
 namespace weft::core {
@@ -113,6 +115,26 @@ std::string LakeTablePath(std::string_view root, LakeTableId t) {
   std::string out(root);
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   return out + "/" + std::string(LakeTableName(t));
+}
+
+std::string NewRowId(std::string_view prefix, int64_t now_us) {
+  unsigned char raw[4];
+  std::string out = std::string(prefix) + std::to_string(now_us) + "-";
+  if (RAND_bytes(raw, sizeof raw) != 1) return out + "00000000";  // the µs part still orders it
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (unsigned char b : raw) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+void AppendTextOrNull(lake::Column& c, const std::string& v) {
+  if (v.empty()) {
+    c.AppendNull();
+  } else {
+    c.AppendString(v);
+  }
 }
 
 bool IsAlertEvent(std::string_view kind, std::string_view source) {

@@ -47,6 +47,13 @@ const std::vector<lake::BatchField>& LakeTableSchema(LakeTableId t);
 //! "<root>/<name>" (root may be a path or s3://bucket/prefix).
 std::string LakeTablePath(std::string_view root, LakeTableId t);
 
+//! "<prefix><now_us>-<8 random hex digits>": the id of a row the core writes (work orders, KPI
+//! runs); unique across processes in practice (the random part), ordered by time (the prefix).
+std::string NewRowId(std::string_view prefix, int64_t now_us);
+
+//! Appends `v` to a nullable string column, an empty string as null.
+void AppendTextOrNull(lake::Column& c, const std::string& v);
+
 //! Whether a row of the `events` table is an alert (a detector firing or another alarm someone
 //! should look at). Not alerts: the data-quality kinds (quality, comm_loss) and what the
 //! connectors and the pipeline report about the data's flow (source "sparkplug", "json",

@@ -1,13 +1,12 @@
 #include "core/kpi/kpi_table.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <tuple>
 
 #include "common/time_format.h"
+#include "core/ingest/tables.h"
 #include "lake/lake_table.h"
 #include "lake/predicate.h"
 
@@ -16,29 +15,6 @@ namespace {
 
 using lake::BatchField;
 using lake::ColumnType;
-
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-    return std::string(bytes * 2, '0');  // the µs prefix still makes it unique in practice
-  }
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (char c : raw) {
-    const auto b = static_cast<unsigned char>(c);
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-void AppendText(lake::Column& c, const std::string& v) {
-  if (v.empty()) {
-    c.AppendNull();
-  } else {
-    c.AppendString(v);
-  }
-}
 
 void AppendNumber(lake::Column& c, const std::optional<double>& v) {
   if (v && std::isfinite(*v)) {
@@ -107,7 +83,7 @@ Status EnsureKpiTable(std::string_view root, const Clock* clock) {
 }
 
 std::string NewRunId(const Clock* clock) {
-  return "run-" + std::to_string(UnixMicros(clock->Now())) + "-" + RandomHex(4);
+  return NewRowId("run-", UnixMicros(clock->Now()));
 }
 
 Result<size_t> AppendKpiRows(std::string_view root, std::vector<KpiRow> rows,
@@ -131,17 +107,17 @@ Result<size_t> AppendKpiRows(std::string_view root, std::vector<KpiRow> rows,
     col(1).AppendInt(r.period_start_us);
     col(2).AppendInt(r.period_end_us);
     col(3).AppendInt(r.computed_us);
-    AppendText(col(4), r.site);
-    AppendText(col(5), r.area);
-    AppendText(col(6), r.line);
-    AppendText(col(7), r.asset);
-    AppendText(col(8), r.shift);
-    AppendText(col(9), r.use_case);
+    AppendTextOrNull(col(4), r.site);
+    AppendTextOrNull(col(5), r.area);
+    AppendTextOrNull(col(6), r.line);
+    AppendTextOrNull(col(7), r.asset);
+    AppendTextOrNull(col(8), r.shift);
+    AppendTextOrNull(col(9), r.use_case);
     col(10).AppendString(r.kpi);
     AppendNumber(col(11), r.value);
-    AppendText(col(12), r.unit);
+    AppendTextOrNull(col(12), r.unit);
     AppendNumber(col(13), r.coverage);
-    AppendText(col(14), r.detail);
+    AppendTextOrNull(col(14), r.detail);
     col(15).AppendString(r.run_id);
   }
   WEFT_RETURN_IF_ERROR(EnsureKpiTable(root, clock));
