@@ -45,7 +45,7 @@ class KpiJobTest : public ::testing::Test {
   // Monday 2026-11-02 (UTC) on line l1, the compressor and the motor; see each value's comment.
   void WriteMonday() {
     const int64_t d = kMonday;
-    auto at = [d](int h, int m = 0) { return d + h * kHour + m * kMin; };
+    auto at = [](int h, int m = 0) { return kMonday + h * kHour + m * kMin; };
     std::vector<Sample> s;
     // cv1 (the line's output): running 05:00-10:00, jam 10:00-10:30, running 10:30-12:00,
     // planned stop 12:00-12:30, no data 12:30-13:00, running 13:00-14:00, idle 14:00-22:00;
