@@ -20,6 +20,10 @@ CLI::App* AddDemoMonthCommand(CLI::App& demo, DemoMonthArgs* args) {
   cmd->add_option("--start", args->start, "first day, YYYY-MM-DD (UTC midnight)")
       ->capture_default_str();
   cmd->add_option("--days", args->days, "days to simulate (1 to 366)")->capture_default_str();
+  cmd->add_option("--baseline-days", args->baseline_days,
+                  "days before --start simulated without PdM and optimiser, failures repaired "
+                  "on breakdown (0 to 366): the KPIs' baseline before go-live")
+      ->capture_default_str();
   cmd->add_option("--seed", args->seed, "random seed (same seed, same rows)")
       ->capture_default_str();
   cmd->add_option("--tick", args->tick, "simulation step, e.g. 10s (100ms to 10min)")
@@ -49,6 +53,7 @@ int RunDemoMonth(const DemoMonthArgs& args, std::ostream& out, std::ostream& err
   }
   o.tick = *tick;
   o.days = args.days;
+  o.baseline_days = args.baseline_days;
   o.seed = args.seed;
   o.edge_id = args.edge_id;
   o.all_signals = args.all_signals;
@@ -78,6 +83,8 @@ int RunDemoMonth(const DemoMonthArgs& args, std::ostream& out, std::ostream& err
   doc["lake"] = o.lake_root;
   doc["from"] = FormatTimestampMicros(r->start_us);
   doc["to"] = FormatTimestampMicros(r->end_us);
+  doc["live_from"] = FormatTimestampMicros(r->live_from_us);
+  doc["baseline_days"] = r->baseline_days;
   nlohmann::ordered_json rows, commits;
   for (int i = 0; i < core::kLakeTableCount; ++i) {
     const std::string name(core::LakeTableName(static_cast<core::LakeTableId>(i)));
@@ -94,7 +101,9 @@ int RunDemoMonth(const DemoMonthArgs& args, std::ostream& out, std::ostream& err
   doc["pdm"] = {{"detector_firings", r->detector_firings},
                 {"alerts", r->alerts},
                 {"confirmed_fault", r->confirmed},
-                {"false_alarm", r->false_alarms}};
+                {"false_alarm", r->false_alarms},
+                {"repairs_after_alerts", r->repairs_after_alerts}};
+  doc["breakdowns"] = {{"baseline", r->breakdowns_baseline}, {"live", r->breakdowns_live}};
   doc["hvac"] = {
       {"loops", r->loops},
       {"shadow_records", r->shadow_records},

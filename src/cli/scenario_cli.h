@@ -3,9 +3,11 @@
 // process and in simulated time: the data `weft kpi compute` reads end to end.
 //
 //   weft demo month [--plant PLANT.yaml] [--lake DIR] [--start 2026-11-01] [--days 30]
-//                   [--seed 7] [--tick 10s] [--edge-id edge-month] [--all-signals]
-//                   [--no-optimiser] [--no-pdm] [--json]
+//                   [--baseline-days 0] [--seed 7] [--tick 10s] [--edge-id edge-month]
+//                   [--all-signals] [--no-optimiser] [--no-pdm] [--json]
 //
+// --baseline-days N first simulates the N days before --start as the plant ran before the
+// pilots (no PdM, no optimiser, failures repaired on breakdown): the KPI job's lake baseline.
 // --plant defaults to the example plant embedded in `weft` (examples/plant.yaml), --lake to
 // $TMPDIR/weft-demo/lake. Prints what it wrote (rows per table, alerts, work orders, optimised
 // days, the ground-truth faults) and the time it took; --json prints the same as one object.
@@ -28,6 +30,7 @@ struct DemoMonthArgs {
   std::string lake;        //!< "" = $TMPDIR/weft-demo/lake
   std::string start = "2026-11-01";
   int days = 30;
+  int baseline_days = 0;
   uint64_t seed = 7;
   std::string tick = "10s";
   std::string edge_id = "edge-month";

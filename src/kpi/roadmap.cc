@@ -146,7 +146,19 @@ RoadmapEntry Evaluate(const UseCaseEvidence& e, const Quarter& q, const RoadmapO
             r.baseline_ratio ? fmt::format(" (x{:.2f})", *r.baseline_ratio) : std::string()));
       }
     }
-    if (r.attainment && *r.attainment > o.max_attainment) {
+    // On a measured baseline the projection ramps up after go-live while the measured
+    // improvement is a steady-state one: early on, attainment says "ahead of the ramp", not
+    // "implausible". What must stay within bounds there is the share of the promised
+    // improvement that was measured.
+    if (r.measured_improvement && r.projected_improvement && *r.projected_improvement != 0) {
+      const double share = *r.measured_improvement / *r.projected_improvement;
+      if (share > o.max_attainment) {
+        implausible.push_back(fmt::format(
+            "measured improvement {} is more than {:g} times the {} plant.yaml promises; check "
+            "the baseline and the projection before judging it",
+            Percent(*r.measured_improvement), o.max_attainment, Percent(*r.projected_improvement)));
+      }
+    } else if (r.attainment && *r.attainment > o.max_attainment) {
       implausible.push_back(fmt::format(
           "attainment {} > {}: the realised value is more than {:g} times the projection; check "
           "the baseline and the projection (plant.yaml) before judging it",
@@ -442,7 +454,8 @@ std::string RoadmapToTable(const Roadmap& roadmap, std::string_view currency) {
       "\nRules: scale when attainment >= {} with medium+ confidence and positive net value; stop "
       "when realised value <= 0 or attainment < {} with medium+ confidence; measure when not live "
       "or without data, or when the evidence is implausible (measured KPI more than x{:g} from "
-      "plant.yaml's baseline it is judged on, or attainment > {}); fix otherwise. Confidence = "
+      "plant.yaml's baseline it is judged on, or attainment > {} (on a measured baseline: the "
+      "measured improvement over the promised one)); fix otherwise. Confidence = "
       "data (days / {:g}) x coverage (/ {}) x fit (G14 met, else {:g}) x baseline (0 when "
       "implausible). Basis: plan = plant.yaml's baseline, lake = the KPI before go-live, model "
       "= the HVAC baseline model.\n",

@@ -42,8 +42,12 @@
 //     any non-zero measurement): plant.yaml describes other assets or another scale than the
 //     lake ("baseline mismatch: measured 0.92 kWh/unit against a plant.yaml baseline of 1.9
 //     (x0.48): re-baseline the KPI from the lake before judging it"); this needs `kpi`;
-//   - or attainment > max_attainment, whatever the basis (the value realised is more than that
-//     many times the projection: the baseline or the projection is wrong).
+//   - or, on a measured baseline (lake or model), the measured improvement is more than
+//     max_attainment times plant.yaml's promised one (measured_improvement /
+//     projected_improvement); otherwise attainment > max_attainment (the value realised is more
+//     than that many times the projection: the baseline or the projection is wrong). Attainment
+//     itself is not bounded on a measured baseline: the projection ramps up after go-live, so a
+//     use case that delivers its steady-state improvement early is ahead of it, not implausible.
 // Confidence score in [0, 1] = data × coverage × fit × baseline, each factor with its reason:
 //   data     = min(1, days_of_data / min_days_of_data)
 //   coverage = min(1, coverage / min_coverage)

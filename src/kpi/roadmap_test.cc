@@ -269,10 +269,10 @@ TEST(RoadmapTest, BaselineMismatchIsMeasureNotScale) {
 // actual: measured improvement 1 − 40/43 = 0.069767; plant.yaml's (820 − 690) / 820 = 0.158537.
 // Realised 5,000 of 6,000 projected over 60 days: attainment 0.8333 → scale.
 // With realised 13,000 instead, attainment 2.1667 > 2: implausible whatever the basis → measure.
-TEST(RoadmapTest, MeasuredBaselineIsNotCheckedAgainstPlantYamlButAttainmentIs) {
-  auto hvac = [](double realised) {
+TEST(RoadmapTest, MeasuredBaselineIsCheckedOnTheShareOfThePromisedImprovement) {
+  auto hvac = [](double realised, double actual = 40) {
     ProjectionPoint p = Period(kQ1, 60, 1, realised, 6000);
-    p.kpi_actual = 40;
+    p.kpi_actual = actual;
     p.measured_baseline = 43;
     p.basis = std::string(kHvacBaselineModel);
     return UseCaseEvidence{
@@ -297,11 +297,21 @@ TEST(RoadmapTest, MeasuredBaselineIsNotCheckedAgainstPlantYamlButAttainmentIs) {
   EXPECT_EQ(j["use_cases"][0]["basis"], "hvac_baseline_model");
   EXPECT_DOUBLE_EQ(j["use_cases"][0]["measured_improvement"].get<double>(), 0.0698);
 
-  auto high = BuildRoadmap("2027Q1", {hvac(13000)}, {});
+  // Ahead of the ramped projection (attainment 13,000/6,000 = 216.7% > 200%) but the measured
+  // improvement, 7.0%, is 0.44 of the 15.9% promised: plausible, scaled.
+  auto ahead = BuildRoadmap("2027Q1", {hvac(13000)}, {});
+  ASSERT_TRUE(ahead.ok());
+  EXPECT_FALSE(ahead->entries[0].implausible);
+  EXPECT_EQ(ahead->entries[0].decision, Decision::kScale);
+
+  // 20 against a measured 43: improvement 1 − 20/43 = 53.5%, 3.37 times the 15.9% promised
+  // (> 2): implausible, measured again.
+  auto high = BuildRoadmap("2027Q1", {hvac(13000, 20)}, {});
   ASSERT_TRUE(high.ok());
   EXPECT_EQ(high->entries[0].decision, Decision::kMeasure);
   EXPECT_EQ(high->entries[0].confidence, Confidence::kLow);
-  EXPECT_THAT(high->entries[0].reasons, Contains(HasSubstr("attainment 216.7% > 200.0%")));
+  EXPECT_THAT(high->entries[0].reasons,
+              Contains(HasSubstr("measured improvement 53.5% is more than 2 times the 15.9%")));
 }
 
 TEST(RoadmapTest, BadInputIsAnError) {

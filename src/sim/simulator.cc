@@ -115,7 +115,7 @@ struct Simulator::AssetState {
 };
 
 struct Simulator::Command {
-  enum class Kind { kInput, kFault } kind;
+  enum class Kind { kInput, kFault, kRepair } kind;
   std::string asset, input;
   double value = 0;
   ScheduledFault fault;
@@ -280,8 +280,9 @@ Result<HvacPlcOutputs> Simulator::WritePlcRegister(uint32_t asset_index, PlcRegi
       plc.WriteHeartbeat(static_cast<uint16_t>(std::clamp(value, 0.0, 65535.0)), now());
       break;
     default:
-      return InvalidArgumentError("only remote_setpoint and heartbeat of a PLC program are "
-                                  "written by clients");
+      return InvalidArgumentError(
+          "only remote_setpoint and heartbeat of a PLC program are "
+          "written by clients");
   }
   return plc.outputs();
 }
@@ -356,6 +357,29 @@ void Simulator::InjectFault(ScheduledFault fault) {
   has_commands_.store(true);
 }
 
+void Simulator::Repair(const std::string& asset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  commands_.push_back({Command::Kind::kRepair, asset, "", 0, {}});
+  has_commands_.store(true);
+}
+
+void Simulator::RepairAsset(AssetState& a, TimePoint now) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // A failure since the last EndFaults is recorded before the repair hides it.
+    const bool unrecorded = a.twin->failed() && !a.failure_recorded;
+    for (const auto& [label, end] : a.twin_faults) {
+      if (unrecorded) labels_[label].failure = now;
+      labels_[label].end = now;
+    }
+  }
+  a.twin->Repair();
+  a.twin_faults.clear();
+  // The next failure of this asset is news again (on the labels of the faults then open).
+  a.failure_recorded = false;
+  UpdateNextFaultEnd();
+}
+
 void Simulator::ApplyCommands(TimePoint now) {
   // The flag spares the lock on the ticks without a command (nearly all of them).
   if (!has_commands_.load()) return;
@@ -372,13 +396,21 @@ void Simulator::ApplyCommands(TimePoint now) {
     }
     auto it = std::find_if(assets_.begin(), assets_.end(),
                            [&](const auto& a) { return a->asset->id == c.asset; });
-    Status st =
-        it == assets_.end() || !(*it)->twin
-            ? NotFoundError("no simulated asset '" + c.asset + "' with a twin")
-        : (*it)->plc && (c.input == "setpoint" || c.input == "heat_pump_enabled")
-            ? FailedPreconditionError("the " + c.input + " of '" + c.asset +
-                                      "' is its PLC program's: write remote_setpoint")
-            : (*it)->twin->SetInput(c.input, c.value);
+    if (c.kind == Command::Kind::kRepair) {
+      if (it == assets_.end() || !(*it)->twin) {
+        input_errors_.fetch_add(1);
+        spdlog::warn("sim: repair of '{}' refused: no simulated asset with a twin", c.asset);
+      } else {
+        RepairAsset(**it, now);
+      }
+      continue;
+    }
+    Status st = it == assets_.end() || !(*it)->twin
+                    ? NotFoundError("no simulated asset '" + c.asset + "' with a twin")
+                : (*it)->plc && (c.input == "setpoint" || c.input == "heat_pump_enabled")
+                    ? FailedPreconditionError("the " + c.input + " of '" + c.asset +
+                                              "' is its PLC program's: write remote_setpoint")
+                    : (*it)->twin->SetInput(c.input, c.value);
     if (st.ok()) {
       auto in = (*it)->inputs.find(c.input);
       if (in != (*it)->inputs.end()) in->second = c.value;
@@ -420,10 +452,11 @@ void Simulator::StartFault(const ScheduledFault& f, TimePoint now) {
     a.twin_faults.emplace_back(label, end);
     failure_pending_ |= a.twin->failed() && !a.failure_recorded;
   } else if (IsPlcFault(f.type) || f.type == FaultType::kCommLoss) {
-    if ((IsPlcFault(f.type) && !a.plc) || (f.type == FaultType::kCommLoss && !a.asset->connection.modbus)) {
-      spdlog::warn("sim: fault {} on '{}' not applied: {}", FaultTypeName(f.type), f.asset,
-                   IsPlcFault(f.type) ? "it runs no HVAC zone PLC program"
-                                      : "it has no Modbus connection");
+    if ((IsPlcFault(f.type) && !a.plc) ||
+        (f.type == FaultType::kCommLoss && !a.asset->connection.modbus)) {
+      spdlog::warn(
+          "sim: fault {} on '{}' not applied: {}", FaultTypeName(f.type), f.asset,
+          IsPlcFault(f.type) ? "it runs no HVAC zone PLC program" : "it has no Modbus connection");
       std::lock_guard<std::mutex> lock(mu_);
       labels_.pop_back();
       return;

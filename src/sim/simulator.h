@@ -22,8 +22,13 @@
 // and the tick is fixed, so the same plant, options and faults give the same samples, whatever
 // the speed and whatever the sinks do.
 //
-// Thread-safety: Run() on one thread; Stop(), SetInput() and InjectFault() from any thread
-// (they are queued and applied at the next tick); accessors only after Run() returned.
+// Repair: Repair(asset) is a technician renewing the asset: at the next tick the twin's Repair()
+// (a new bearing, faults cleared, the failed state gone), and the asset's open twin-fault labels
+// end at that tick (a label that ran to failure keeps its `failure` time). A failed twin runs
+// again, and a later fault may fail it again (the failure is recorded on that fault's label).
+//
+// Thread-safety: Run() on one thread; Stop(), SetInput(), InjectFault() and Repair() from any
+// thread (they are queued and applied at the next tick); accessors only after Run() returned.
 #ifndef WEFT_SIM_SIMULATOR_H_
 #define WEFT_SIM_SIMULATOR_H_
 
@@ -119,6 +124,9 @@ class Simulator {
   void SetInput(const std::string& asset, const std::string& input, double value);
   //! Queues a fault to start at the next tick (`at` is ignored).
   void InjectFault(ScheduledFault fault);
+  //! Queues a repair of the asset for the next tick (see the file comment). An asset without a
+  //! twin (or unknown) is logged and counted in `input_errors()`.
+  void Repair(const std::string& asset);
 
   const std::vector<SimSignal>& signals() const { return signals_; }
   //! Whether `input` is an input of the asset's twin (e.g. an HVAC zone's "setpoint").
@@ -161,6 +169,8 @@ class Simulator {
   Status Init(std::vector<ScheduledFault> faults);
   void ApplyCommands(TimePoint now);
   void StartFault(const ScheduledFault& f, TimePoint now);
+  //! Renews the asset's twin and ends its open twin-fault labels at `now`.
+  void RepairAsset(AssetState& a, TimePoint now);
   void EndFaults(TimePoint now);
   //! The earliest end of an active fault (TimePoint::max() when none ends).
   void UpdateNextFaultEnd();

@@ -187,6 +187,110 @@ TEST(Simulator, BearingWearRunsToFailureAndTheLabelSaysWhen) {
   EXPECT_GT(late, 2 * early);
 }
 
+// Calls Simulator::Repair(asset) from the tick at `at` (applied at the next tick), as a
+// technician closing a work order would.
+class RepairAt final : public SampleSink {
+ public:
+  RepairAt(Simulator* sim, std::string asset, TimePoint at)
+      : sim_(sim), asset_(std::move(asset)), at_(at) {}
+  Status OnTick(TimePoint now, std::span<const Sample> samples) override {
+    if (!done_ && now >= at_) {
+      sim_->Repair(asset_);
+      done_ = true;
+    }
+    all.insert(all.end(), samples.begin(), samples.end());
+    return Status::Ok();
+  }
+  std::vector<Sample> all;
+
+ private:
+  Simulator* sim_;
+  std::string asset_;
+  TimePoint at_;
+  bool done_ = false;
+};
+
+// Mean of a signal's samples in [from, to).
+double MeanOf(const std::vector<Sample>& all, uint32_t signal, int64_t from, int64_t to) {
+  double sum = 0;
+  int n = 0;
+  for (const Sample& s : all) {
+    if (s.signal != signal || s.ts_us < from || s.ts_us >= to) continue;
+    sum += s.value;
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+  return n > 0 ? sum / n : 0;
+}
+
+TEST(Simulator, RepairBeforeFailurePreventsItAndEndsTheLabel) {
+  // Bearing wear at severity 1 from 1 h: the motor twin would seize ~7.13 days later (616131 s
+  // of running, motor_twin.h). Repaired at day 5 (w = (exp(3·7.5e-7·(5·86400 − 3600)) − 1)/3 =
+  // 0.54: vibration v0·(1 + 6·0.54²) = 2.76·v0), it runs 4 more days without failing.
+  ScheduledFault wear;
+  wear.at = hours(1);
+  wear.asset = "l1-sp-02";
+  wear.type = FaultType::kBearingWear;
+  wear.severity = 1.0;
+  SimOptions o = Fast(hours(24 * 9));
+  o.tick = seconds(60);
+  auto sim = Make(o, {wear});
+  const TimePoint repair_at = o.start + hours(24 * 5);
+  RepairAt sink(sim.get(), "l1-sp-02", repair_at);
+  sim->AddSink(&sink);
+  sim->Repair("nope");  // no such asset: refused and counted
+  ASSERT_TRUE(sim->Run().ok());
+  EXPECT_EQ(sim->input_errors(), 1u);
+  std::vector<FaultLabel> labels = sim->labels();
+  ASSERT_EQ(labels.size(), 1u);
+  EXPECT_FALSE(labels[0].failure.has_value()) << "failed at " << IsoTime(*labels[0].failure);
+  // Repair() was called in the tick at day 5; it applies at the next tick.
+  ASSERT_TRUE(labels[0].end.has_value());
+  EXPECT_EQ(*labels[0].end, repair_at + seconds(60));
+  // Vibration: before the fault (first hour), just before the repair (worn), after it (new).
+  const uint32_t vib = *sim->FindSignal("l1-sp-02", "vibration_rms");
+  const int64_t t0 = UnixMicros(o.start), r = UnixMicros(repair_at);
+  const double before = MeanOf(sink.all, vib, t0, t0 + 3'600'000'000);
+  const double worn = MeanOf(sink.all, vib, r - 3'600'000'000, r);
+  const double after = MeanOf(sink.all, vib, r + 3'600'000'000, r + 4 * 86'400'000'000);
+  EXPECT_GT(worn, 2 * before);
+  EXPECT_NEAR(after, before, 0.05 * before);
+  // The spindle ran to the end.
+  const uint32_t running = *sim->FindSignal("l1-sp-02", "running");
+  EXPECT_EQ(MeanOf(sink.all, running, r, UnixMicros(o.start + hours(24 * 9))), 1.0);
+}
+
+TEST(Simulator, RepairOfAFailedTwinRunsItAgainAndANewFaultCanFailIt) {
+  // Severity 1 from 1 h: seized at ~7.13 days + 1 h; repaired at day 8; a second wear at day
+  // 8.5 at severity 1 seizes it again at ~15.6 days (outside the run: 10 days), so only the
+  // first label has a failure, and it ends at the repair.
+  ScheduledFault wear;
+  wear.at = hours(1);
+  wear.asset = "l1-sp-02";
+  wear.type = FaultType::kBearingWear;
+  wear.severity = 1.0;
+  ScheduledFault again = wear;
+  again.at = hours(24 * 8 + 12);
+  SimOptions o = Fast(hours(24 * 10));
+  o.tick = seconds(60);
+  auto sim = Make(o, {wear, again});
+  const TimePoint repair_at = o.start + hours(24 * 8);
+  RepairAt sink(sim.get(), "l1-sp-02", repair_at);
+  sim->AddSink(&sink);
+  ASSERT_TRUE(sim->Run().ok());
+  std::vector<FaultLabel> labels = sim->labels();
+  ASSERT_EQ(labels.size(), 2u);
+  ASSERT_TRUE(labels[0].failure.has_value());
+  EXPECT_LT(*labels[0].failure, repair_at);
+  EXPECT_EQ(labels[0].end, repair_at + seconds(60));
+  EXPECT_FALSE(labels[1].failure.has_value());
+  EXPECT_FALSE(labels[1].end.has_value());  // still wearing at the end
+  const uint32_t running = *sim->FindSignal("l1-sp-02", "running");
+  const int64_t fail_us = UnixMicros(*labels[0].failure), r = UnixMicros(repair_at);
+  EXPECT_EQ(MeanOf(sink.all, running, fail_us + 60'000'000, r), 0.0);  // seized until then
+  EXPECT_EQ(MeanOf(sink.all, running, r + 120'000'000, r + 86'400'000'000), 1.0);
+}
+
 TEST(Simulator, RecorderWritesEverySample) {
   auto dir = weft::testing::TempDir::Make();
   ASSERT_TRUE(dir.ok());

@@ -1,13 +1,14 @@
 #include "core/scenario/pdm.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <tuple>
+#include <utility>
 
 #include "common/time_format.h"
 #include "core/ingest/batch_rows.h"
 #include "core/ingest/tables.h"
-#include "twin/twin.h"
 
 namespace weft::core::scenario {
 namespace {
@@ -42,19 +43,34 @@ void Text(lake::Column& c, const std::string& v) {
 VibrationWatch::VibrationWatch(const edge::SignalTable& table, VibrationWatchOptions options)
     : table_(table), options_(options), gate_(options.cooldown) {
   detectors_.resize(table.size());
+  learn_from_us_.assign(table.size(), INT64_MIN);
   for (const edge::SignalInfo& s : table.signals()) {
     if (s.signal != "vibration_rms") continue;
-    edge::inference::CusumParams p;
-    p.k = options.k;
-    p.h = options.h;
-    p.warmup = options.warmup;
-    detectors_[s.id] = std::make_unique<edge::inference::CusumDetector>(p);
+    detectors_[s.id] = std::make_unique<edge::inference::CusumDetector>(Params());
     ++watched_;
+  }
+}
+
+edge::inference::CusumParams VibrationWatch::Params() const {
+  edge::inference::CusumParams p;
+  p.k = options_.k;
+  p.h = options_.h;
+  p.warmup = options_.warmup;
+  return p;
+}
+
+void VibrationWatch::Relearn(const std::string& asset, int64_t from_us) {
+  gate_.Forget(asset);
+  for (const edge::SignalInfo& s : table_.signals()) {
+    if (!detectors_[s.id] || s.asset != asset) continue;
+    detectors_[s.id] = std::make_unique<edge::inference::CusumDetector>(Params());
+    learn_from_us_[s.id] = from_us;
   }
 }
 
 std::optional<edge::Event> VibrationWatch::OnWindow(const edge::Aggregate& w) {
   if (w.signal >= detectors_.size() || !detectors_[w.signal]) return std::nullopt;
+  if (w.start_us < learn_from_us_[w.signal]) return std::nullopt;
   if (w.count == 0 || !std::isfinite(w.mean) || w.mean < options_.stopped_below) {
     return std::nullopt;
   }
@@ -98,54 +114,86 @@ bool AlertGate::Admit(const std::string& asset, int64_t ts_us) {
   return quiet;
 }
 
+WorkOrderMaker::WorkOrderMaker(WorkOrderOptions options)
+    : o_(std::move(options)), rng_(o_.seed), reactive_rng_(o_.seed + 1) {}
+
+ScenarioWorkOrder WorkOrderMaker::Answer(const PdmAlert& a,
+                                         const std::vector<sim::FaultLabel>& labels) {
+  const sim::FaultLabel* found = nullptr;
+  for (const sim::FaultLabel& l : labels) {
+    const int64_t start = UnixMicros(l.start);
+    const int64_t end = l.end ? UnixMicros(*l.end) : o_.run_end_us;
+    if (l.asset == a.asset && start <= a.ts_us && a.ts_us <= end) {
+      found = &l;
+      break;
+    }
+  }
+  ScenarioWorkOrder w;
+  w.site = a.site;
+  w.area = a.area;
+  w.line = a.line;
+  w.asset = a.asset;
+  w.alert_id = a.id;
+  w.event_us = a.ts_us;
+  const auto response = static_cast<int64_t>(std::round(rng_.Uniform(
+      static_cast<double>(o_.response_min.count()), static_cast<double>(o_.response_max.count()))));
+  w.opened_us = a.ts_us + response;
+  double minutes;
+  if (found != nullptr) {
+    w.outcome = kConfirmedFault;
+    w.fault = found->type;
+    minutes = std::clamp(rng_.Normal(o_.confirmed_mean, o_.confirmed_stddev), o_.confirmed_min,
+                         o_.confirmed_max);
+    w.note = std::string(sim::FaultTypeName(found->type)) + " found (" + a.kind + " on " +
+             a.signal + ")";
+  } else {
+    w.outcome = kFalseAlarm;
+    minutes = std::clamp(rng_.Normal(o_.false_mean, o_.false_stddev), o_.false_min, o_.false_max);
+    w.note = "no fault found (" + a.kind + " on " + a.signal + ")";
+  }
+  w.minutes = std::round(minutes);
+  w.closed_us = w.opened_us + static_cast<int64_t>(w.minutes) * kMicrosPerMinute;
+  w.recorded_us = w.closed_us;
+  w.id = "wo-" + std::to_string(w.recorded_us) + "-" + Hex8(rng_);
+  w.principal = o_.principal;
+  return w;
+}
+
+ScenarioWorkOrder WorkOrderMaker::Reactive(const WorkOrderPlace& place, sim::FaultType fault,
+                                           int64_t failure_us, double minutes) {
+  ScenarioWorkOrder w;
+  w.site = place.site;
+  w.area = place.area;
+  w.line = place.line;
+  w.asset = place.asset;
+  w.event_us = failure_us;
+  w.opened_us = failure_us;
+  const double wait_min =
+      std::round(reactive_rng_.Uniform(static_cast<double>(o_.reactive_delay_min.count()),
+                                       static_cast<double>(o_.reactive_delay_max.count())) /
+                 static_cast<double>(kMicrosPerMinute));
+  w.closed_us = failure_us + static_cast<int64_t>(wait_min) * kMicrosPerMinute;
+  w.recorded_us = w.closed_us;
+  w.outcome = kConfirmedFault;
+  w.fault = fault;
+  w.minutes = std::round(minutes);
+  w.note = std::string(sim::FaultTypeName(fault)) + ": failed, found on breakdown; repaired " +
+           std::to_string(static_cast<int64_t>(wait_min) / 60) + " h later (waiting for parts)";
+  w.id = "wo-" + std::to_string(w.recorded_us) + "-" + Hex8(reactive_rng_);
+  w.principal = o_.principal;
+  return w;
+}
+
 std::vector<ScenarioWorkOrder> MakeWorkOrders(std::vector<PdmAlert> alerts,
                                               const std::vector<sim::FaultLabel>& labels,
                                               const WorkOrderOptions& o) {
   std::sort(alerts.begin(), alerts.end(), [](const PdmAlert& a, const PdmAlert& b) {
     return std::tie(a.ts_us, a.asset, a.id) < std::tie(b.ts_us, b.asset, b.id);
   });
-  twin::Rng rng(o.seed);
+  WorkOrderMaker maker(o);
   std::vector<ScenarioWorkOrder> out;
   out.reserve(alerts.size());
-  for (const PdmAlert& a : alerts) {
-    const sim::FaultLabel* found = nullptr;
-    for (const sim::FaultLabel& l : labels) {
-      const int64_t start = UnixMicros(l.start);
-      const int64_t end = l.end ? UnixMicros(*l.end) : o.run_end_us;
-      if (l.asset == a.asset && start <= a.ts_us && a.ts_us <= end) {
-        found = &l;
-        break;
-      }
-    }
-    ScenarioWorkOrder w;
-    w.site = a.site;
-    w.area = a.area;
-    w.line = a.line;
-    w.asset = a.asset;
-    w.alert_id = a.id;
-    w.event_us = a.ts_us;
-    const auto response = static_cast<int64_t>(std::round(rng.Uniform(
-        static_cast<double>(o.response_min.count()), static_cast<double>(o.response_max.count()))));
-    w.opened_us = a.ts_us + response;
-    double minutes;
-    if (found != nullptr) {
-      w.outcome = kConfirmedFault;
-      minutes = std::clamp(rng.Normal(o.confirmed_mean, o.confirmed_stddev), o.confirmed_min,
-                           o.confirmed_max);
-      w.note = std::string(sim::FaultTypeName(found->type)) + " found (" + a.kind + " on " +
-               a.signal + ")";
-    } else {
-      w.outcome = kFalseAlarm;
-      minutes = std::clamp(rng.Normal(o.false_mean, o.false_stddev), o.false_min, o.false_max);
-      w.note = "no fault found (" + a.kind + " on " + a.signal + ")";
-    }
-    w.minutes = std::round(minutes);
-    w.closed_us = w.opened_us + static_cast<int64_t>(w.minutes) * kMicrosPerMinute;
-    w.recorded_us = w.closed_us;
-    w.id = "wo-" + std::to_string(w.recorded_us) + "-" + Hex8(rng);
-    w.principal = o.principal;
-    out.push_back(std::move(w));
-  }
+  for (const PdmAlert& a : alerts) out.push_back(maker.Answer(a, labels));
   return out;
 }
 

@@ -19,7 +19,12 @@
 //
 // Alerts. A detector keeps firing while a fault grows, so the alarm latches: a firing raises an
 // alert only when the asset's detector had not fired for more than `cooldown` before it
-// (AlertGate; 24 h by default: one alert per incident). Each alert is one edge::Event (kind
+// (AlertGate; 24 h by default: one alert per incident). When the technician closes the alert's
+// work order, the incident is over: Relearn(asset, closed) re-arms the gate and restarts the
+// asset's detectors, which learn normal again over `warmup` windows that start at or after the
+// close (after a repair: the new bearing; after a false alarm: what the technician found
+// normal, so that a detector that drifted does not stay latched and hide the next fault).
+// Each alert is one edge::Event (kind
 // "cusum", source "vibration_cusum", value S+, threshold h, at the window's end), sent like a
 // detector event: the `events` table holds the alerts, one row each, so the KPI job's alert
 // episodes (core/kpi/lake_inputs.h MergeAlerts) are these alerts, and the alert's id is the id
@@ -36,10 +41,18 @@
 //   minutes; closed = opened + minutes; recorded = closed (the technician records it then).
 // Each work order carries the alert's id as alert_id and the alert's time as event_ts, so the
 // KPI job links it either way. Its id is "wo-<closed µs>-<8 hex digits from the Rng>", the shape
-// AppendWorkOrder gives ids.
+// AppendWorkOrder gives ids. WorkOrderMaker answers alerts one at a time as they come (the
+// scenario repairs the asset when the work order closes); MakeWorkOrders answers a batch.
 //
-// Thread-safety: VibrationWatch and AlertGate are not thread-safe (one owner); the free
-// functions are pure.
+// Reactive work orders (WorkOrderMaker::Reactive): a failure nobody predicted, found when the
+// machine stops: opened at the failure (event_ts too), no alert_id, outcome confirmed_fault,
+// the reactive minutes given (plant.yaml's reactive baseline), closed when the repair is done
+// after waiting for parts: Uniform(reactive_delay_min, reactive_delay_max), rounded to the
+// minute, from a second Rng seeded with seed + 1 (so reactive repairs do not shift the alerts'
+// draws).
+//
+// Thread-safety: VibrationWatch, AlertGate and WorkOrderMaker are not thread-safe (one owner);
+// the free functions are pure.
 #ifndef WEFT_CORE_SCENARIO_PDM_H_
 #define WEFT_CORE_SCENARIO_PDM_H_
 
@@ -56,6 +69,7 @@
 #include "edge/signal_table.h"
 #include "lake/record_batch.h"
 #include "sim/fault_schedule.h"
+#include "twin/twin.h"
 
 namespace weft::core::scenario {
 
@@ -73,6 +87,8 @@ class AlertGate {
  public:
   explicit AlertGate(Micros cooldown) : cooldown_us_(cooldown.count()) {}
   bool Admit(const std::string& asset, int64_t ts_us);
+  //! The incident of `asset` is over: its next firing is admitted.
+  void Forget(const std::string& asset) { last_us_.erase(asset); }
 
  private:
   int64_t cooldown_us_;
@@ -95,16 +111,22 @@ class VibrationWatch {
   //! A closed window of any signal; returns the alert's event when a watched signal's detector
   //! fired and the firing raises an alert.
   std::optional<edge::Event> OnWindow(const edge::Aggregate& window);
+  //! Re-arms the asset's alert and restarts its detectors: they learn again from the windows
+  //! that start at or after `from_us` (earlier ones are skipped).
+  void Relearn(const std::string& asset, int64_t from_us);
 
   const std::vector<PdmAlert>& alerts() const { return alerts_; }
   uint64_t firings() const { return firings_; }  //!< upward firings, alerts or not
   size_t watched() const { return watched_; }
 
  private:
+  edge::inference::CusumParams Params() const;
+
   const edge::SignalTable& table_;
   VibrationWatchOptions options_;
   //! By signal id; null for signals not watched.
   std::vector<std::unique_ptr<edge::inference::CusumDetector>> detectors_;
+  std::vector<int64_t> learn_from_us_;  //!< by signal id: windows starting earlier are skipped
   AlertGate gate_;
   std::vector<PdmAlert> alerts_;
   uint64_t firings_ = 0;
@@ -118,6 +140,9 @@ struct WorkOrderOptions {
   Micros response_max = std::chrono::hours(4);
   double confirmed_mean = 90, confirmed_stddev = 25, confirmed_min = 30, confirmed_max = 240;
   double false_mean = 20, false_stddev = 6, false_min = 5, false_max = 60;
+  //! A reactive repair waits for parts this long after the failure (opened -> closed).
+  Micros reactive_delay_min = std::chrono::hours(24);
+  Micros reactive_delay_max = std::chrono::hours(72);
   std::string principal = "weft-demo-month";
 };
 
@@ -126,6 +151,32 @@ struct ScenarioWorkOrder {
   std::string id, site, area, line, asset, alert_id, outcome, note, principal;
   int64_t event_us = 0, opened_us = 0, closed_us = 0, recorded_us = 0;
   double minutes = 0;
+  //! Not a column: the ground-truth fault a confirmed_fault found (none for false alarms).
+  std::optional<sim::FaultType> fault;
+};
+
+//! Where an asset sits in the plant, for a work order's columns.
+struct WorkOrderPlace {
+  std::string site, area, line, asset;
+};
+
+//! Answers alerts and failures one at a time (see the file comment), deterministic for the
+//! seed and the order of the calls.
+class WorkOrderMaker {
+ public:
+  explicit WorkOrderMaker(WorkOrderOptions options);
+  //! The work order of `alert`: confirmed_fault when a label of `labels` (as known at the
+  //! alert's time or later) covers it, else false_alarm.
+  ScenarioWorkOrder Answer(const PdmAlert& alert, const std::vector<sim::FaultLabel>& labels);
+  //! The work order of a failure at `failure_us` found without an alert, `minutes` of
+  //! technician time.
+  ScenarioWorkOrder Reactive(const WorkOrderPlace& place, sim::FaultType fault, int64_t failure_us,
+                             double minutes);
+
+ private:
+  WorkOrderOptions o_;
+  twin::Rng rng_;
+  twin::Rng reactive_rng_;
 };
 
 //! The work orders of `alerts` (see the file comment), in (ts, asset, id) order of the alerts.

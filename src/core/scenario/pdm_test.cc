@@ -103,6 +103,34 @@ TEST_F(VibrationWatchTest, FiresUpwardAfterWarmupAndGatesAlerts) {
   EXPECT_EQ(watch.firings(), 2u);
 }
 
+TEST_F(VibrationWatchTest, RelearnRearmsTheAlertAndLearnsNormalAgain) {
+  VibrationWatchOptions o;
+  o.k = 0.5;
+  o.h = 2.2;
+  o.warmup = 4;
+  o.cooldown = std::chrono::hours(24);
+  VibrationWatch watch(*table_, o);
+  // Warm-up 1.0, 1.2, 1.0, 1.2: target 1.1, sigma 0.1. Then 1.5: z = 4, S+ = 3.5 > 2.2 fires.
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(watch.OnWindow(Window("m1", i, i % 2 ? 1.2 : 1.0)));
+  ASSERT_TRUE(watch.OnWindow(Window("m1", 4, 1.5)));
+  // Latched: the next firing (1.5 again) is no alert.
+  EXPECT_FALSE(watch.OnWindow(Window("m1", 5, 1.5)));
+  EXPECT_EQ(watch.firings(), 2u);
+  // The work order closed in window 6: windows before 7 are skipped, then 1.5, 1.7, 1.5, 1.7
+  // are the new normal (target 1.6, sigma 0.1): 1.7 is z = 1, S+ = 0.5, no firing.
+  watch.Relearn("m1", kT0 + 7 * 900'000'000LL);
+  EXPECT_FALSE(watch.OnWindow(Window("m1", 6, 3.0)));  // skipped, not learnt
+  for (int i = 7; i < 11; ++i) EXPECT_FALSE(watch.OnWindow(Window("m1", i, i % 2 ? 1.5 : 1.7)));
+  EXPECT_FALSE(watch.OnWindow(Window("m1", 11, 1.7)));
+  EXPECT_EQ(watch.firings(), 2u);
+  // 2.0: z = 4, S+ = 0.5 + 3.5 = 4.0 > 2.2 fires, and the gate was re-armed: a new alert,
+  // although the last firing was less than 24 h before.
+  EXPECT_TRUE(watch.OnWindow(Window("m1", 12, 2.0)));
+  EXPECT_EQ(watch.alerts().size(), 2u);
+  // m2 was not touched: still learning (its first window).
+  EXPECT_FALSE(watch.OnWindow(Window("m2", 12, 5.0)));
+}
+
 std::vector<sim::FaultLabel> Labels() {
   sim::FaultLabel l;
   l.asset = "m1";
@@ -171,6 +199,44 @@ TEST(MakeWorkOrdersTest, ALabelWithAnEndCoversOnlyItsInterval) {
   ASSERT_EQ(w.size(), 2u);
   EXPECT_EQ(w[0].outcome, "confirmed_fault");  // start <= ts <= end, inclusive
   EXPECT_EQ(w[1].outcome, "false_alarm");
+}
+
+TEST(WorkOrderMakerTest, AReactiveWorkOrderWaitsForPartsAndHasNoAlert) {
+  WorkOrderOptions o;
+  o.seed = 7;
+  WorkOrderMaker maker(o);
+  const WorkOrderPlace place{"s1", "a1", "l1", "m1"};
+  const int64_t failed = kT0 + 5 * kHour;
+  ScenarioWorkOrder w = maker.Reactive(place, sim::FaultType::kBearingWear, failed, 300);
+  EXPECT_EQ(w.asset, "m1");
+  EXPECT_EQ(w.line, "l1");
+  EXPECT_TRUE(w.alert_id.empty());  // a null alert_id in the table
+  EXPECT_EQ(w.outcome, "confirmed_fault");
+  EXPECT_EQ(w.fault, sim::FaultType::kBearingWear);
+  EXPECT_EQ(w.minutes, 300);
+  EXPECT_EQ(w.event_us, failed);
+  EXPECT_EQ(w.opened_us, failed);
+  // Closed 24 to 72 h later, on a whole minute after the failure.
+  EXPECT_GE(w.closed_us - failed, 24 * kHour);
+  EXPECT_LE(w.closed_us - failed, 72 * kHour);
+  EXPECT_EQ((w.closed_us - failed) % 60'000'000, 0);
+  EXPECT_EQ(w.recorded_us, w.closed_us);
+  EXPECT_TRUE(std::regex_match(w.id, std::regex("wo-[0-9]+-[0-9a-f]{8}"))) << w.id;
+  // Reactive draws do not shift the alerts' (a separate stream): an alert answered after a
+  // breakdown gets the work order it gets alone.
+  std::vector<PdmAlert> alerts(1);
+  alerts[0] = {"a", "s1", "a1", "l1", "m2", "vibration_rms", "cusum", kT0 + kHour, 9};
+  const ScenarioWorkOrder after = maker.Answer(alerts[0], {});
+  const ScenarioWorkOrder alone = MakeWorkOrders(alerts, {}, o)[0];
+  EXPECT_EQ(after.id, alone.id);
+  EXPECT_EQ(after.opened_us, alone.opened_us);
+  // The same seed, the same delay; another seed, another.
+  WorkOrderMaker same(o);
+  EXPECT_EQ(same.Reactive(place, sim::FaultType::kBearingWear, failed, 300).closed_us, w.closed_us);
+  o.seed = 8;
+  WorkOrderMaker other(o);
+  EXPECT_NE(other.Reactive(place, sim::FaultType::kBearingWear, failed, 300).closed_us,
+            w.closed_us);
 }
 
 TEST(WorkOrderRowsTest, TheTablesSchemaWithNullsForEmptyText) {

@@ -96,12 +96,15 @@ class MonthRun final : public sim::SampleSink, public edge::PipelineSink {
   Status InitLoops();
   void OnAction(const control::ActionRecord& a, const ZoneLoop& zone);
   Status ApplyGrants(TimePoint now);
+  //! Repairs due by `t`; failures since the last look answered reactively.
+  void Maintain(int64_t t);
   Status AppendWorkOrders();
 
   const model::Plant& plant_;  // the scenario's copy (ScenarioPlant)
   const ScenarioOptions& options_;
   const Clock* wall_;
-  int64_t start_us_ = 0, end_us_ = 0, optimise_from_us_ = 0;
+  //! The run: [run_start_us_, end_us_); go-live (PdM, loops) at start_us_.
+  int64_t run_start_us_ = 0, start_us_ = 0, end_us_ = 0, optimise_from_us_ = 0;
   std::optional<edge::SignalTable> table_;
   std::optional<PlantSchedule> schedule_;
   std::unique_ptr<sim::Simulator> sim_;
@@ -136,6 +139,22 @@ class MonthRun final : public sim::SampleSink, public edge::PipelineSink {
 
   uint64_t samples_to_edge_ = 0;
   uint64_t work_orders_confirmed_ = 0, work_orders_false_ = 0;
+  // Work orders and the repairs they bring.
+  std::optional<WorkOrderMaker> maker_;
+  std::vector<ScenarioWorkOrder> orders_;
+  //! What a closing work order brings: a repair (a confirmed twin fault, a breakdown) and, from
+  //! go-live, the asset's PdM detectors learning normal again.
+  struct Due {
+    int64_t at_us = 0;
+    std::string asset;
+    bool repair = false;
+    bool after_alert = false;
+  };
+  std::vector<Due> due_;
+  std::vector<uint8_t> failure_seen_;           //!< by label index: answered (or repaired already)
+  std::map<std::string, int64_t> repaired_us_;  //!< by asset: when its last repair applied
+  int64_t next_maintain_us_ = 0;
+  uint64_t repairs_after_alerts_ = 0, breakdowns_baseline_ = 0, breakdowns_live_ = 0;
   std::vector<sim::FaultLabel> labels_;
   EdgeLakeWriterStats final_stats_;
   uint64_t work_order_rows_ = 0;
@@ -143,6 +162,7 @@ class MonthRun final : public sim::SampleSink, public edge::PipelineSink {
 
 Status MonthRun::Init() {
   start_us_ = UnixMicros(options_.start);
+  run_start_us_ = start_us_ - int64_t{options_.baseline_days} * kDayUs;
   end_us_ = start_us_ + int64_t{options_.days} * kDayUs;
   optimise_from_us_ =
       options_.optimise_from
@@ -153,23 +173,26 @@ Status MonthRun::Init() {
 
   PlantScheduleOptions so;
   so.weather.seed = options_.seed;
+  // The same base temperature at `start` with or without a baseline before it.
+  so.weather.base_c += so.weather.trend_c_per_day * options_.baseline_days;
   so.zoneinfo_dir = options_.zoneinfo_dir;
   WEFT_ASSIGN_OR_RETURN(PlantSchedule schedule,
-                        PlantSchedule::Create(plant_, start_us_, end_us_ + kDayUs, so));
+                        PlantSchedule::Create(plant_, run_start_us_, end_us_ + kDayUs, so));
   schedule_.emplace(std::move(schedule));
 
   sim::SimOptions o;
   o.seed = options_.seed;
   o.speed = 0;
-  o.start = options_.start;
+  o.start = TimeFromUnixMicros(run_start_us_);
   // The last tick is one before the end: the rows cover [start, end) (the pipeline's flush at
   // the end closes the last windows, which end at `end`).
-  o.duration = Micros(end_us_ - start_us_ - options_.tick.count());
+  o.duration = Micros(end_us_ - run_start_us_ - options_.tick.count());
   o.tick = options_.tick;
   // Heartbeats come once a tick at most: the watchdog must outlast a few ticks.
   o.plc_watchdog = std::max<Micros>(std::chrono::seconds(10), 3 * options_.tick);
   std::vector<sim::ScheduledFault> faults =
-      options_.faults ? *options_.faults : DefaultFaults(plant_, options_.days);
+      options_.faults ? *options_.faults
+                      : DefaultFaults(plant_, options_.days, options_.baseline_days);
   WEFT_ASSIGN_OR_RETURN(sim_, sim::Simulator::Create(plant_, o, std::move(faults)));
   sim_->AddSink(this);
 
@@ -182,6 +205,10 @@ Status MonthRun::Init() {
     vo.warmup = options_.pdm_warmup;
     watch_ = std::make_unique<VibrationWatch>(*table_, vo);
   }
+  WorkOrderOptions wo = options_.work_orders;
+  wo.seed = options_.seed;
+  wo.run_end_us = end_us_;
+  maker_.emplace(std::move(wo));
   latest_ = std::make_unique<LatestSamples>(sim_->signals().size());
 
   // Simulator signal -> edge signal id.
@@ -222,7 +249,8 @@ Status MonthRun::Init() {
       }
     }
   }
-  next_weather_us_ = start_us_;
+  next_weather_us_ = run_start_us_;
+  next_maintain_us_ = run_start_us_;
   if (options_.optimiser) WEFT_RETURN_IF_ERROR(InitLoops());
   return Status::Ok();
 }
@@ -355,10 +383,62 @@ Status MonthRun::ApplyGrants(TimePoint now) {
 
 void MonthRun::OnAggregate(const edge::Aggregate& a, edge::Priority p) {
   writer_->OnAggregate(a, p);
-  if (watch_) {
-    // A detector event goes up the high stream, as weft-edge sends inference events.
-    if (std::optional<edge::Event> e = watch_->OnWindow(a))
-      writer_->AddEvent(*e, edge::Priority::kHigh);
+  // PdM watches the windows from go-live on (the baseline period ran without it).
+  if (!watch_ || a.start_us < start_us_) return;
+  const size_t before = watch_->alerts().size();
+  // A detector event goes up the high stream, as weft-edge sends inference events.
+  if (std::optional<edge::Event> e = watch_->OnWindow(a)) {
+    writer_->AddEvent(*e, edge::Priority::kHigh);
+  }
+  if (watch_->alerts().size() == before) return;
+  // The alert's work order, at once; a confirmed twin fault is repaired when it closes.
+  ScenarioWorkOrder w = maker_->Answer(watch_->alerts().back(), sim_->labels());
+  (w.outcome == "confirmed_fault" ? work_orders_confirmed_ : work_orders_false_)++;
+  const bool repair = w.fault && sim::IsTwinFault(*w.fault);
+  due_.push_back({w.closed_us, w.asset, repair, true});
+  orders_.push_back(std::move(w));
+}
+
+void MonthRun::Maintain(int64_t t) {
+  for (auto it = due_.begin(); it != due_.end();) {
+    if (it->at_us > t) {
+      ++it;
+      continue;
+    }
+    if (it->repair) {
+      sim_->Repair(it->asset);  // applied at the next tick
+      repaired_us_[it->asset] = t + options_.tick.count();
+      if (it->after_alert) ++repairs_after_alerts_;
+    }
+    // The incident is closed: the detectors learn normal again from the next tick's windows.
+    if (watch_ && t >= start_us_) watch_->Relearn(it->asset, t + options_.tick.count());
+    it = due_.erase(it);
+  }
+  if (t < next_maintain_us_) return;
+  next_maintain_us_ = t + kMinuteUs;
+  // Failures since the last look (the labels of one asset fail together: answer it once).
+  const std::vector<sim::FaultLabel> labels = sim_->labels();
+  failure_seen_.resize(labels.size(), 0);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const sim::FaultLabel& l = labels[i];
+    if (failure_seen_[i] != 0 || !l.failure) continue;
+    const int64_t failed_us = UnixMicros(*l.failure);
+    for (size_t j = i; j < labels.size(); ++j) {
+      if (labels[j].asset == l.asset && labels[j].failure == l.failure) failure_seen_[j] = 1;
+    }
+    // A repair already due (an alert's work order) fixes it then; one applied since the
+    // failure has fixed it.
+    const bool due = std::any_of(due_.begin(), due_.end(),
+                                 [&](const Due& d) { return d.repair && d.asset == l.asset; });
+    const auto repaired = repaired_us_.find(l.asset);
+    if (due || (repaired != repaired_us_.end() && repaired->second >= failed_us)) continue;
+    const model::Asset* a = plant_.FindAsset(l.asset);
+    if (a == nullptr) continue;
+    ScenarioWorkOrder w = maker_->Reactive({a->site, a->area, a->line, a->id}, l.type, failed_us,
+                                           ReactiveMinutes(plant_, *a));
+    due_.push_back({w.closed_us, w.asset, true, false});
+    (failed_us < start_us_ ? breakdowns_baseline_ : breakdowns_live_)++;
+    orders_.push_back(std::move(w));
   }
 }
 
@@ -405,8 +485,8 @@ Status MonthRun::OnTick(TimePoint now, std::span<const sim::Sample> samples) {
   samples_to_edge_ += edge_samples_.size();
   pipeline_->Push(edge_samples_);
 
-  // 3. Control: the loops in shadow, then (granted) autonomous.
-  if (!loops_.empty()) {
+  // 3. Control: from go-live, the loops in shadow, then (granted) autonomous.
+  if (!loops_.empty() && t >= start_us_) {
     loop_clock_.Set(now);
     if (!granted_ && t >= optimise_from_us_) {
       WEFT_RETURN_IF_ERROR(ApplyGrants(now));
@@ -422,6 +502,8 @@ Status MonthRun::OnTick(TimePoint now, std::span<const sim::Sample> samples) {
 
   // 4. Windows, heartbeats, stale signals; batches and daily commits.
   pipeline_->Advance(t);
+  // 5. Maintenance: repairs due, failures found.
+  Maintain(t);
   return writer_->Advance(t);
 }
 
@@ -431,19 +513,15 @@ Status MonthRun::Finish() {
 }
 
 Status MonthRun::AppendWorkOrders() {
-  if (!watch_) return Status::Ok();
-  WorkOrderOptions wo;
-  wo.seed = options_.seed;
-  wo.run_end_us = end_us_;
-  std::vector<ScenarioWorkOrder> orders = MakeWorkOrders(watch_->alerts(), labels_, wo);
-  for (const ScenarioWorkOrder& w : orders) {
-    (w.outcome == "confirmed_fault" ? work_orders_confirmed_ : work_orders_false_)++;
-  }
-  if (orders.empty()) return Status::Ok();
+  if (orders_.empty()) return Status::Ok();
+  std::stable_sort(orders_.begin(), orders_.end(),
+                   [](const ScenarioWorkOrder& a, const ScenarioWorkOrder& b) {
+                     return a.event_us < b.event_us;
+                   });
   WEFT_ASSIGN_OR_RETURN(auto table, OpenTable(options_.lake_root, LakeTableId::kWorkOrders, wall_));
   WEFT_RETURN_IF_ERROR(
-      table->Append(WorkOrderRows(orders)).status().WithContext("lake table work_orders"));
-  work_order_rows_ = orders.size();
+      table->Append(WorkOrderRows(orders_)).status().WithContext("lake table work_orders"));
+  work_order_rows_ = orders_.size();
   return Status::Ok();
 }
 
@@ -456,8 +534,10 @@ Status MonthRun::Run() {
 
 ScenarioReport MonthRun::Report() const {
   ScenarioReport r;
-  r.start_us = start_us_;
+  r.start_us = run_start_us_;
   r.end_us = end_us_;
+  r.live_from_us = start_us_;
+  r.baseline_days = options_.baseline_days;
   r.rows = final_stats_.rows;
   r.commits = final_stats_.commits;
   r.rows[static_cast<size_t>(LakeTableId::kWorkOrders)] = work_order_rows_;
@@ -473,6 +553,9 @@ ScenarioReport MonthRun::Report() const {
   }
   r.confirmed = work_orders_confirmed_;
   r.false_alarms = work_orders_false_;
+  r.breakdowns_baseline = breakdowns_baseline_;
+  r.breakdowns_live = breakdowns_live_;
+  r.repairs_after_alerts = repairs_after_alerts_;
   r.loops = loops_.size();
   r.loop_writes = loop_writes_;
   r.loop_refusals = loop_refusals_;
@@ -532,23 +615,8 @@ std::vector<edge::SignalPolicy> EdgePolicies(const edge::SignalTable& table) {
   return policies;
 }
 
-std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int days) {
-  std::vector<sim::ScheduledFault> out;
-  const double total_us = static_cast<double>(days) * static_cast<double>(kDayUs);
-  auto at = [&](double fraction) {
-    return Micros(static_cast<int64_t>(std::llround(fraction * total_us / 6e7)) * kMinuteUs);
-  };
-  auto add = [&](const model::Asset* a, sim::FaultType type, double severity, double fraction,
-                 std::optional<Micros> duration) {
-    if (a == nullptr) return;
-    sim::ScheduledFault f;
-    f.asset = a->id;
-    f.type = type;
-    f.severity = severity;
-    f.at = at(fraction);
-    f.duration = duration;
-    out.push_back(std::move(f));
-  };
+std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int days,
+                                               int baseline_days) {
   std::vector<const model::Asset*> motors_vib, motors_blind, compressors, pumps, plc_zones;
   for (const model::Asset* a : plant.AllAssets()) {
     const std::string m = ModelOf(plant, a->type);
@@ -561,19 +629,55 @@ std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int da
   auto nth = [](const std::vector<const model::Asset*>& v, size_t i) {
     return i < v.size() ? v[i] : nullptr;
   };
-  // Wear slow enough that the assets PdM watches do not fail within a month (the simulator
-  // cannot repair: a failed twin would stay down to the end), fast enough to be seen: running
-  // time to failure ln(1 + a)/(a·r·s) = 7.13 days / s (twin/motor_twin.h).
-  add(nth(motors_vib, 0), sim::FaultType::kBearingWear, 0.25, 0.10, std::nullopt);   // 28.5 d
-  add(nth(compressors, 0), sim::FaultType::kBearingWear, 0.25, 0.17, std::nullopt);  // 28.5 d
-  add(nth(motors_blind, 0), sim::FaultType::kBearingWear, 0.8, 0.27, std::nullopt);  // 8.9 d
-  add(nth(motors_vib, 1), sim::FaultType::kBearingWear, 0.3, 0.33, std::nullopt);    // 23.8 d
-  add(nth(pumps, 0), sim::FaultType::kCavitation, 0.5, 0.67, std::chrono::hours(8));
-  add(nth(plc_zones, 0), sim::FaultType::kHandMode, 19.5, 0.73, std::chrono::hours(3));
-  add(plc_zones.size() > 2 ? plc_zones.back() : nullptr, sim::FaultType::kCommLoss, 0, 0.80,
-      std::chrono::minutes(10));
-  add(nth(plc_zones, 1), sim::FaultType::kHeatPumpFault, 0, 0.83, std::chrono::hours(4));
+  std::vector<sim::ScheduledFault> out;
+  // One period's schedule: `offset_days` from the run's start, `period_days` long.
+  auto period = [&](int offset_days, int period_days) {
+    const double total_us = static_cast<double>(period_days) * static_cast<double>(kDayUs);
+    auto at = [&](double fraction) {
+      return Micros(int64_t{offset_days} * kDayUs +
+                    static_cast<int64_t>(std::llround(fraction * total_us / 6e7)) * kMinuteUs);
+    };
+    auto add = [&](const model::Asset* a, sim::FaultType type, double severity, double fraction,
+                   std::optional<Micros> duration) {
+      if (a == nullptr) return;
+      sim::ScheduledFault f;
+      f.asset = a->id;
+      f.type = type;
+      f.severity = severity;
+      f.at = at(fraction);
+      f.duration = duration;
+      out.push_back(std::move(f));
+    };
+    // Unrepaired, bearing wear fails after 7.13 days / severity of running (motor_twin.h,
+    // compressor_twin.h); in 30 days: l1-sp-01 at day 3 + 14.3, the compressor 5.1 + 14.3, the
+    // blind spindle 8.1 + 8.9, l1-sp-02 9.9 + 11.9 = day 21.8; repaired by day 25 (72 h at most).
+    add(nth(motors_vib, 0), sim::FaultType::kBearingWear, 0.5, 0.10, std::nullopt);
+    add(nth(compressors, 0), sim::FaultType::kBearingWear, 0.5, 0.17, std::nullopt);
+    add(nth(motors_blind, 0), sim::FaultType::kBearingWear, 0.8, 0.27, std::nullopt);
+    add(nth(motors_vib, 1), sim::FaultType::kBearingWear, 0.6, 0.33, std::nullopt);
+    add(nth(pumps, 0), sim::FaultType::kCavitation, 0.5, 0.67, std::chrono::hours(8));
+    add(nth(plc_zones, 0), sim::FaultType::kHandMode, 19.5, 0.73, std::chrono::hours(3));
+    add(plc_zones.size() > 2 ? plc_zones.back() : nullptr, sim::FaultType::kCommLoss, 0, 0.80,
+        std::chrono::minutes(10));
+    add(nth(plc_zones, 1), sim::FaultType::kHeatPumpFault, 0, 0.83, std::chrono::hours(4));
+  };
+  if (baseline_days > 0) period(0, baseline_days);
+  period(std::max(0, baseline_days), days);
   return out;
+}
+
+double ReactiveMinutes(const model::Plant& plant, const model::Asset& asset) {
+  for (const model::UseCase& uc : plant.use_cases) {
+    if (uc.category != model::UseCaseCategory::kPredictiveMaintenance) continue;
+    if (!uc.scope.Contains(asset)) continue;
+    const bool typed = std::any_of(
+        uc.requires_signals.begin(), uc.requires_signals.end(),
+        [&](const model::SignalRequirement& r) { return plant.IsA(asset.type, r.asset_type); });
+    if (!typed) continue;
+    if (std::optional<double> m = plant.ReactiveMinutesPerFailure(uc)) return *m;
+    break;
+  }
+  return plant.economics.reactive_minutes_per_failure.value_or(240);
 }
 
 Result<ScenarioReport> RunScenario(const model::Plant& plant, const ScenarioOptions& options) {
@@ -581,6 +685,10 @@ Result<ScenarioReport> RunScenario(const model::Plant& plant, const ScenarioOpti
   if (options.days < 1 || options.days > 366) {
     return InvalidArgumentError("scenario: days must be 1 to 366, got " +
                                 std::to_string(options.days));
+  }
+  if (options.baseline_days < 0 || options.baseline_days > 366) {
+    return InvalidArgumentError("scenario: baseline days must be 0 to 366, got " +
+                                std::to_string(options.baseline_days));
   }
   if (options.tick < std::chrono::milliseconds(100) || options.tick > std::chrono::minutes(10)) {
     return InvalidArgumentError("scenario: the tick must be 100 ms to 10 min, got " +
@@ -607,6 +715,10 @@ std::string ScenarioReportText(const ScenarioReport& r) {
     << FormatTimestampMicros(r.end_us) << " ("
     << Fixed(static_cast<double>(r.end_us - r.start_us) / static_cast<double>(kDayUs), 1)
     << " days) in " << Fixed(r.wall_seconds, 1) << " s\n";
+  if (r.baseline_days > 0) {
+    o << "baseline: " << r.baseline_days << " days before " << FormatTimestampMicros(r.live_from_us)
+      << " without PdM and optimiser (failures repaired on breakdown)\n";
+  }
   o << "signals: " << r.signals_simulated << " simulated, " << r.signals_uploaded
     << " at the edge; samples: " << r.samples_produced << " produced, " << r.samples_to_edge
     << " into the pipeline; " << r.batches << " batches\n";
@@ -617,7 +729,10 @@ std::string ScenarioReportText(const ScenarioReport& r) {
       << r.commits[static_cast<size_t>(i)] << " commits)\n";
   }
   o << "PdM: " << r.detector_firings << " detector firings, " << r.alerts << " alerts -> "
-    << r.confirmed << " confirmed faults, " << r.false_alarms << " false alarms\n";
+    << r.confirmed << " confirmed faults, " << r.false_alarms << " false alarms; "
+    << r.repairs_after_alerts << " repairs after alerts\n";
+  o << "breakdowns (repaired after 24-72 h): " << r.breakdowns_baseline << " in the baseline, "
+    << r.breakdowns_live << " live\n";
   o << "HVAC: " << r.loops << " loops, " << r.shadow_records << " shadow records, " << r.loop_writes
     << " writes, " << r.loop_refusals << " refused/interlocked; ";
   if (r.optimise_from_us > 0) {

@@ -19,9 +19,10 @@
 //   2. The edge: samples of the uploaded signals (below) that the simulator sent (not during
 //      comm_drop, nor from a Modbus device under comm_loss) go through the edge's filtering
 //      pipeline (edge/pipeline, the policies below). A CUSUM detector watches the windows of
-//      every vibration_rms (pdm.h VibrationWatch); its alerts (the first firing after
-//      `alert_cooldown` of quiet on the asset) go to `events` (stream high).
-//   3. Control: one ControlLoop per HVAC zone that runs the simulator's PLC program, with the
+//      every vibration_rms (pdm.h VibrationWatch) from `start` on; its alerts (the first firing
+//      after `alert_cooldown` of quiet on the asset) go to `events` (stream high).
+//   3. Control (from `start`): one ControlLoop per HVAC zone that runs the simulator's PLC program,
+//   with the
 //      hvac_comfort optimiser (comfort [20, 24] degC on weekdays 08-18 local time, setback 16)
 //      and edge.yaml's example envelope, against the PLC in-process (SimPlcIo). The loops run in
 //      shadow until `optimise_from` (the PLC's local schedule drives the zones: the baseline
@@ -30,8 +31,27 @@
 //      action record goes to `actions` (stream high), as weft-edge forwards them.
 //   4. Batches by priority stream become rows through core/ingest's AppendBatchRows and commit
 //      per UTC day like the ingest (EdgeLakeWriter).
-// After the run: one work order per alert (MakeWorkOrders: confirmed_fault when a fault label of
-// the asset covers the alert, else false_alarm), appended to `work_orders`.
+//   5. Maintenance: the repairs due (below) are queued in the simulator.
+// Work orders and repairs (pdm.h WorkOrderMaker), all appended to `work_orders` after the run:
+//   - each alert gets one at once: confirmed_fault when a fault label of the asset covers the
+//     alert, else false_alarm. A confirmed twin fault (bearing wear, cavitation, ...) is repaired
+//     when the work order closes (sim::Simulator::Repair at the first tick at or after its
+//     closed time): PdM prevents the failure. Then (either outcome) the asset's detector
+//     re-arms and learns normal again (VibrationWatch::Relearn);
+//   - a failure (a fault label's `failure`, looked at every simulated minute) with no repair
+//     already due is found on breakdown: a reactive work order without alert (opened at the
+//     failure, confirmed_fault, the reactive minutes below) and a repair 24 to 72 h later
+//     (waiting for parts; WorkOrderOptions). The reactive minutes of an asset: those of the
+//     first predictive_maintenance use case whose scope holds it and whose requirements name
+//     its type (or one it extends), else economics.reactive_minutes_per_failure, else 240.
+//
+// Baseline period (baseline_days > 0): the run starts baseline_days before `start` and plays the
+// plant as it ran before the pilots: no PdM detector, alerts or alert work orders, no HVAC loops
+// (the PLCs' local schedules; no action rows); failures run their course and are repaired
+// reactively, as above. From `start` (the use cases' go-live) the run is as without a baseline.
+// The weather's trend is shifted so that `start` has the same base temperature with or without
+// a baseline (the baseline days are warmer: October before November). The KPI job then finds
+// the KPIs of the days before go-live in the lake (a "lake_baseline", >= 14 days).
 //
 // Uploaded signals: with all_signals false (the default), those the KPIs and PdM read:
 //   conveyor    state, down_reason, good_count, reject_count, energy, power
@@ -50,14 +70,19 @@
 //   heartbeat (PLC register)      quality events only
 //   priority: hvac zones low, everything else normal (detector events and actions high).
 //
-// Faults (DefaultFaults, at fractions of the duration so a short run keeps their order): bearing
-// wear on the first two motors with a vibration sensor (severity 0.25 at 10 %, 0.3 at 33 %) and
-// on the first compressor with one (0.25 at 17 %), slow enough not to fail within 30 days (the
-// simulator cannot repair a failed twin), and on the first motor without one (0.8 at 27 %: no
-// alert can see it; it fails after ~9 days); cavitation on the first pump with a vibration
-// sensor (0.5 at 67 %, 8 h); on HVAC zones with a PLC program hand_mode (73 %, 3 h), comm_loss
-// (80 %, 10 min, the last zone) and heat_pump_fault (83 %, 4 h). In plant order; a fault
-// without a fitting asset is left out.
+// Faults (DefaultFaults, at fractions of each period so a short run keeps their order; with a
+// baseline period, the same schedule at the same fractions of the baseline and of the live
+// period, so that before and after face comparable faults): bearing wear on the first two
+// motors with a vibration sensor (severity 0.5 at 10 %, 0.6 at 33 %) and on the first
+// compressor with one (0.5 at 17 %), and on the first motor without one (0.8 at 27 %: no alert
+// can see it). Unrepaired, they fail after 7.13 days / severity of running (twin/motor_twin.h,
+// compressor_twin.h): in a 30-day period at 57 % to 73 % of it (days 17 to 22), repaired by
+// day 25 at the latest, so nothing worn carries into the next period (in periods shorter than
+// ~25 days it may: PdM then finds it after go-live). With PdM the watched
+// assets are repaired after their alerts, days before; the blind one fails in both periods.
+// Then cavitation on the first pump with a vibration sensor (0.5 at 67 %, 8 h); on HVAC zones
+// with a PLC program hand_mode (73 %, 3 h), comm_loss (80 %, 10 min, the last zone) and
+// heat_pump_fault (83 %, 4 h). In plant order; a fault without a fitting asset is left out.
 //
 // Determinism: the same plant, options and seed give the same rows (the Delta commit stamps
 // are the wall clock's).
@@ -75,6 +100,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "core/ingest/tables.h"
+#include "core/scenario/pdm.h"
 #include "edge/pipeline/policy.h"
 #include "edge/signal_table.h"
 #include "model/plant.h"
@@ -94,8 +120,13 @@ struct ScenarioOptions {
   //! When the loops leave shadow; none = the UTC midnight at half the run (the second half).
   std::optional<TimePoint> optimise_from;
   bool pdm = true;
-  //! The fault schedule; none = DefaultFaults(plant, days).
+  //! Days simulated before `start` without PdM and optimiser (see the file comment); 0..366.
+  int baseline_days = 0;
+  //! The fault schedule (`at` from the run's first tick, start − baseline_days); none =
+  //! DefaultFaults(plant, days, baseline_days).
   std::optional<std::vector<sim::ScheduledFault>> faults;
+  //! Technician times, reactive repair delays (seed and run_end_us: the run's).
+  WorkOrderOptions work_orders;
   //! Quiet time of an asset's detector that separates two alerts (incidents).
   Micros alert_cooldown = std::chrono::hours(24);
   //! 15-min vibration windows the PdM detector learns from before it judges (96 = a day).
@@ -107,7 +138,9 @@ struct ScenarioOptions {
 };
 
 struct ScenarioReport {
-  int64_t start_us = 0, end_us = 0;
+  int64_t start_us = 0, end_us = 0;  //!< the rows: [start − baseline_days, start + days)
+  int64_t live_from_us = 0;          //!< `start`: PdM and the loops from here
+  int baseline_days = 0;
   std::array<uint64_t, kLakeTableCount> rows{};  //!< rows written per table (LakeTableId)
   std::array<uint64_t, kLakeTableCount> commits{};
   uint64_t batches = 0;
@@ -116,6 +149,10 @@ struct ScenarioReport {
   uint64_t samples_to_edge = 0;   //!< pushed into the pipeline
   uint64_t detector_firings = 0;
   uint64_t alerts = 0, confirmed = 0, false_alarms = 0;
+  //! Repairs applied when an alert's work order closed.
+  uint64_t repairs_after_alerts = 0;
+  //! Failures found on breakdown (a reactive work order each), before `start` and from it.
+  uint64_t breakdowns_baseline = 0, breakdowns_live = 0;
   uint64_t loops = 0, loop_writes = 0, loop_refusals = 0, shadow_records = 0;
   int64_t optimise_from_us = 0;  //!< 0 = the optimiser did not run
   double optimised_days = 0;     //!< days from optimise_from to the end
@@ -123,13 +160,18 @@ struct ScenarioReport {
   double wall_seconds = 0;
 };
 
-//! See the file comment. InvalidArgument for bad options (no lake root, days outside 1..366, a
-//! tick outside [100 ms, 10 min]); the first error of the simulator, the loops' configuration
-//! or the lake otherwise, with its context.
+//! See the file comment. InvalidArgument for bad options (no lake root, days outside 1..366,
+//! baseline_days outside 0..366, a tick outside [100 ms, 10 min]); the first error of the
+//! simulator, the loops' configuration or the lake otherwise, with its context.
 Result<ScenarioReport> RunScenario(const model::Plant& plant, const ScenarioOptions& options);
 
-//! The default fault schedule for a run of `days` (see the file comment).
-std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int days);
+//! The default fault schedule for a run of `days` after `baseline_days` (see the file
+//! comment); `at` counts from the run's first tick.
+std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int days,
+                                               int baseline_days = 0);
+
+//! Technician minutes a failure of `asset` costs when found reactively (see the file comment).
+double ReactiveMinutes(const model::Plant& plant, const model::Asset& asset);
 
 //! The scenario's copy of the plant: only the uploaded signals (plus the PLC's heartbeat).
 model::Plant ScenarioPlant(const model::Plant& plant, bool all_signals);

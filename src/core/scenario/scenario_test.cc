@@ -272,6 +272,117 @@ TEST_F(ScenarioTest, TheSameSeedGivesTheSameRowsAnotherSeedOthers) {
   EXPECT_NE(Telemetry(dir_->path() + "/c", where), Telemetry(Lake(), where));
 }
 
+// Eight baseline days and three live ones at a 5-min tick: the blind spindle l1-sp-05 wears
+// from the first tick at severity 1 (seizes after 616131 s = 7.13 days of running,
+// twin/motor_twin.h: in the baseline), the pump l1-cp-01 cavitates for 12 h from 6 h after
+// go-live (vibration up at once: PdM, learnt over the first 2 h, sees it).
+TEST(ScenarioBaselineTest, BaselineRunsWithoutPdmAndRepairsOnBreakdownThenPdmRepairs) {
+  auto dir = testing::TempDir::Make();
+  ASSERT_TRUE(dir.ok());
+  const std::string lake = dir->path() + "/lake";
+  constexpr int64_t kLive = kMon + 8 * kDay;  // Tuesday 2026-11-10, go-live
+  ScenarioOptions o;
+  o.lake_root = lake;
+  o.start = TimeFromUnixMicros(kLive);
+  o.days = 3;
+  o.baseline_days = 8;
+  o.tick = std::chrono::minutes(5);
+  o.loop_period = std::chrono::minutes(5);
+  o.pdm_warmup = 8;
+  sim::ScheduledFault wear;
+  wear.asset = "l1-sp-05";
+  wear.type = sim::FaultType::kBearingWear;
+  wear.severity = 1;
+  wear.at = Micros(0);
+  sim::ScheduledFault cavitation;
+  cavitation.asset = "l1-cp-01";
+  cavitation.type = sim::FaultType::kCavitation;
+  cavitation.severity = 0.5;
+  cavitation.at = std::chrono::hours(8 * 24 + 6);  // from the run's first tick
+  cavitation.duration = std::chrono::hours(12);
+  o.faults = std::vector<sim::ScheduledFault>{wear, cavitation};
+  auto r = RunScenario(testing::ExamplePlant(), o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->start_us, kMon);
+  EXPECT_EQ(r->live_from_us, kLive);
+  EXPECT_EQ(r->end_us, kLive + 3 * kDay);
+  EXPECT_EQ(r->breakdowns_baseline, 1u);
+  EXPECT_EQ(r->breakdowns_live, 0u);
+  EXPECT_GE(r->repairs_after_alerts, 1u);
+  // The optimiser from the middle of the live days (day 1 of 3 from go-live).
+  EXPECT_EQ(r->optimise_from_us, kLive + kDay);
+
+  ASSERT_EQ(r->labels.size(), 2u);
+  const sim::FaultLabel& seized = r->labels[0];
+  const sim::FaultLabel& cavitating = r->labels[1];
+  ASSERT_TRUE(seized.failure.has_value());
+  EXPECT_NEAR(static_cast<double>(UnixMicros(*seized.failure) - kMon) / 1e6, 616131, 600);
+  ASSERT_TRUE(seized.end.has_value());  // ended by the reactive repair
+  ASSERT_TRUE(cavitating.end.has_value());
+  // Repaired when its work order closed, before its 12 h were over.
+  EXPECT_LT(*cavitating.end, cavitating.start + std::chrono::hours(12));
+
+  // No PdM and no HVAC loops before go-live: no events, no actions there.
+  for (const auto& e : TextRows(lake, LakeTableId::kEvents, {"ts", "kind"})) {
+    if (e.at("kind") == "cusum") {
+      EXPECT_GE(std::stoll(e.at("ts")), kLive);
+    }
+  }
+  auto actions = TextRows(lake, LakeTableId::kActions, {"ts"});
+  ASSERT_FALSE(actions.empty());
+  for (const auto& a : actions) {
+    EXPECT_GE(std::stoll(a.at("ts")), kLive);
+  }
+  // But telemetry from the first baseline day.
+  EXPECT_FALSE(Telemetry(lake, "ts < '2026-11-03T00:00:00Z'").empty());
+
+  // Work orders: the breakdown (no alert, opened at the failure, 300 min: pdm-spindles'
+  // reactive minutes, repaired 24-72 h later; the label ends at the first tick at or after the
+  // close, plus the tick the repair takes) and the pump's alert (confirmed, repaired likewise).
+  auto orders = TextRows(lake, LakeTableId::kWorkOrders,
+                         {"asset", "outcome", "alert_id", "opened_ts", "closed_ts", "minutes"});
+  const int64_t tick = 5 * kMin;
+  bool breakdown = false, pump = false;
+  for (const auto& w : orders) {
+    const int64_t opened = std::stoll(w.at("opened_ts")), closed = std::stoll(w.at("closed_ts"));
+    if (w.at("asset") == "l1-sp-05") {
+      breakdown = true;
+      EXPECT_EQ(w.count("alert_id"), 0u);  // null
+      EXPECT_EQ(w.at("outcome"), "confirmed_fault");
+      EXPECT_EQ(std::stod(w.at("minutes")), 300);
+      EXPECT_EQ(opened, UnixMicros(*seized.failure));
+      EXPECT_GE(closed - opened, 24 * kHour);
+      EXPECT_LE(closed - opened, 72 * kHour);
+      EXPECT_GT(UnixMicros(*seized.end), closed);
+      EXPECT_LE(UnixMicros(*seized.end), closed + 2 * tick);
+    }
+    if (w.at("asset") == "l1-cp-01" && w.at("outcome") == "confirmed_fault") {
+      pump = true;
+      EXPECT_EQ(w.count("alert_id"), 1u);
+      EXPECT_GT(UnixMicros(*cavitating.end), closed);
+      EXPECT_LE(UnixMicros(*cavitating.end), closed + 2 * tick);
+    }
+  }
+  EXPECT_TRUE(breakdown);
+  EXPECT_TRUE(pump);
+  // The spindle stood still from the failure to the repair, and runs again after it.
+  std::vector<Row> running = Telemetry(lake, "asset = 'l1-sp-05' and signal = 'running'");
+  ASSERT_FALSE(running.empty());
+  int still = 0, again = 0;
+  for (const Row& x : running) {
+    if (x.ts > UnixMicros(*seized.failure) + tick && x.ts < UnixMicros(*seized.end)) {
+      EXPECT_EQ(x.value, 0) << x.ts;
+      ++still;
+    }
+    if (x.ts > UnixMicros(*seized.end) + tick) {
+      EXPECT_EQ(x.value, 1) << x.ts;
+      ++again;
+    }
+  }
+  EXPECT_GT(still, 0);
+  EXPECT_GT(again, 0);
+}
+
 TEST(ScenarioOptionsTest, BadOptionsAreRefusedByName) {
   ScenarioOptions o;
   EXPECT_NE(RunScenario(testing::ExamplePlant(), o).status().message().find("lake root"),
@@ -281,6 +392,10 @@ TEST(ScenarioOptionsTest, BadOptionsAreRefusedByName) {
   EXPECT_NE(RunScenario(testing::ExamplePlant(), o).status().message().find("days"),
             std::string::npos);
   o.days = 1;
+  o.baseline_days = -1;
+  EXPECT_NE(RunScenario(testing::ExamplePlant(), o).status().message().find("baseline days"),
+            std::string::npos);
+  o.baseline_days = 0;
   o.tick = std::chrono::milliseconds(10);
   EXPECT_NE(RunScenario(testing::ExamplePlant(), o).status().message().find("tick"),
             std::string::npos);
@@ -326,6 +441,45 @@ TEST(DefaultFaultsTest, PicksAssetsThatCanShowTheFault) {
       EXPECT_EQ(x.at, std::chrono::hours(72));
     }
   }
+}
+
+TEST(DefaultFaultsTest, TheBaselinePeriodGetsTheSameFaultsAtTheSameFractions) {
+  const std::vector<sim::ScheduledFault> live = DefaultFaults(testing::ExamplePlant(), 30);
+  const std::vector<sim::ScheduledFault> both = DefaultFaults(testing::ExamplePlant(), 30, 20);
+  ASSERT_EQ(both.size(), 2 * live.size());
+  // The baseline's: at the fractions of 20 days (l1-sp-01 at 10 % = 48 h); then the live
+  // period's, 20 days later, as without a baseline.
+  EXPECT_EQ(both[0].asset, "l1-sp-01");
+  EXPECT_EQ(both[0].at, std::chrono::hours(48));
+  for (size_t i = 0; i < live.size(); ++i) {
+    const sim::ScheduledFault& b = both[i];
+    const sim::ScheduledFault& l = both[live.size() + i];
+    EXPECT_EQ(b.asset, live[i].asset);
+    EXPECT_EQ(b.type, live[i].type);
+    EXPECT_EQ(b.severity, live[i].severity);
+    EXPECT_LT(b.at, std::chrono::hours(20 * 24));
+    EXPECT_EQ(l.asset, live[i].asset);
+    EXPECT_EQ(l.at, live[i].at + std::chrono::hours(20 * 24));
+  }
+  // The watched wear fails within a 30-day period if nobody repairs it: at severity s after
+  // 7.13 days / s of running (twin/motor_twin.h), e.g. l1-sp-02 at 33 % + 7.13 / 0.6 days =
+  // day 21.8, so a 72 h repair is done before the next period.
+  for (const sim::ScheduledFault& f : live) {
+    if (f.type != sim::FaultType::kBearingWear) continue;
+    const double fail_day = static_cast<double>(f.at.count()) / 86'400e6 + 7.13 / f.severity;
+    EXPECT_LT(fail_day + 3, 30) << f.asset;
+  }
+}
+
+TEST(ReactiveMinutesTest, TheUseCaseOfTheAssetElseTheEconomics) {
+  const model::Plant& p = testing::ExamplePlant();
+  // pdm-spindles: 300 on line 1's cnc_spindles.
+  EXPECT_EQ(ReactiveMinutes(p, *p.FindAsset("l1-sp-01")), 300);
+  EXPECT_EQ(ReactiveMinutes(p, *p.FindAsset("l1-sp-05")), 300);
+  // pdm-compressors has none of its own: the economics' 240.
+  EXPECT_EQ(ReactiveMinutes(p, *p.FindAsset("lyon-ac-01")), 240);
+  // A conveyor of line 1 is in pdm-spindles' scope but not of a type it requires.
+  EXPECT_EQ(ReactiveMinutes(p, *p.FindAsset("l1-cv-01")), 240);
 }
 
 }  // namespace
