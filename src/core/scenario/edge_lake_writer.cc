@@ -20,13 +20,8 @@ constexpr std::array<LakeTableId, 5> kCommitOrder = {
 }  // namespace
 
 EdgeLakeWriter::EdgeLakeWriter(std::string lake_root, std::string edge_id,
-                               const edge::SignalTable& table, const Clock* clock,
                                EdgeLakeWriterOptions options)
-    : lake_root_(std::move(lake_root)),
-      edge_id_(std::move(edge_id)),
-      table_(table),
-      clock_(clock),
-      options_(options) {}
+    : lake_root_(std::move(lake_root)), edge_id_(std::move(edge_id)), options_(options) {}
 
 EdgeLakeWriter::~EdgeLakeWriter() = default;
 
@@ -41,7 +36,7 @@ Result<std::unique_ptr<EdgeLakeWriter>> EdgeLakeWriter::Open(std::string lake_ro
   }
   options.max_records = std::max<size_t>(1, options.max_records);
   std::unique_ptr<EdgeLakeWriter> w(
-      new EdgeLakeWriter(std::move(lake_root), std::move(edge_id), table, clock, options));
+      new EdgeLakeWriter(std::move(lake_root), std::move(edge_id), options));
   WEFT_RETURN_IF_ERROR(EnsureTables(w->lake_root_, clock));
   for (int i = 0; i < kLakeTableCount; ++i) {
     const auto id = static_cast<LakeTableId>(i);

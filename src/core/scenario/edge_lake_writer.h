@@ -95,15 +95,12 @@ class EdgeLakeWriter final : public edge::PipelineSink {
     int64_t first_us = 0;
     uint64_t next_seq = 1;
   };
-  EdgeLakeWriter(std::string lake_root, std::string edge_id, const edge::SignalTable& table,
-                 const Clock* clock, EdgeLakeWriterOptions options);
+  EdgeLakeWriter(std::string lake_root, std::string edge_id, EdgeLakeWriterOptions options);
   Stream& Touch(edge::Priority p, int64_t ts_us);
   void CloseBatch(edge::Priority p, int64_t now_us);
   Status Commit();
 
   std::string lake_root_, edge_id_;
-  const edge::SignalTable& table_;
-  const Clock* clock_;
   EdgeLakeWriterOptions options_;
   std::array<std::unique_ptr<lake::LakeTable>, kLakeTableCount> tables_;
   std::array<Stream, edge::kPriorityCount> streams_;
