@@ -29,8 +29,8 @@ class ArtifactsTest : public ::testing::Test {
   }
   void Reopen() {
     artifacts_.reset();
-    auto a = ArtifactStore::Open({.state_dir = dir_->path(), .max_bytes = 1024}, store_.get(),
-                                 &clock_);
+    auto a =
+        ArtifactStore::Open({.state_dir = dir_->path(), .max_bytes = 1024}, store_.get(), &clock_);
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     artifacts_ = std::move(*a);
   }
@@ -50,12 +50,11 @@ TEST_F(ArtifactsTest, TheManifestIsSignedAndATamperedOneDoesNotVerify) {
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->size, 11u);
   EXPECT_EQ(m->kind, "model");
-  const std::string& pub = artifacts_->public_key_pem();
+  const std::string pub = artifacts_->public_key_pem();  // a copy: Reopen() below frees the store
   EXPECT_TRUE(fleet::VerifyBytes(pub, a->manifest, a->signature).ok());
   std::string tampered = a->manifest;
   tampered.replace(tampered.find("\"3\""), 3, "\"4\"");
-  EXPECT_EQ(fleet::VerifyBytes(pub, tampered, a->signature).code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(fleet::VerifyBytes(pub, tampered, a->signature).code(), StatusCode::kPermissionDenied);
 
   auto path = artifacts_->FilePath(a->sha256);
   ASSERT_TRUE(path.ok());
@@ -64,14 +63,13 @@ TEST_F(ArtifactsTest, TheManifestIsSignedAndATamperedOneDoesNotVerify) {
   bytes << in.rdbuf();
   EXPECT_EQ(bytes.str(), "model bytes");
   // The same upload again is the same record; the same bytes as something else are refused.
-  auto again = artifacts_->Put({"model", "bearing-wear", "3", {"gw-100", "gw-200"}},
-                               "model bytes", "bob");
+  auto again =
+      artifacts_->Put({"model", "bearing-wear", "3", {"gw-100", "gw-200"}}, "model bytes", "bob");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->uploaded_by, "alice");
-  EXPECT_EQ(artifacts_->Put({"model", "other", "1", {"gw-100"}}, "model bytes", "bob")
-                .status()
-                .code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      artifacts_->Put({"model", "other", "1", {"gw-100"}}, "model bytes", "bob").status().code(),
+      StatusCode::kAlreadyExists);
   // The key survives a restart (devices pinned it).
   Reopen();
   EXPECT_EQ(artifacts_->public_key_pem(), pub);
@@ -85,12 +83,10 @@ TEST_F(ArtifactsTest, UploadsAreValidated) {
   EXPECT_FALSE(artifacts_->Put({"model", "x/y", "1", {"gw"}}, "b", "a").ok());
   EXPECT_FALSE(artifacts_->Put({"model", "x", "1", {}}, "b", "a").ok());
   EXPECT_FALSE(artifacts_->Put({"model", "x", "1", {"gw"}}, "", "a").ok());
-  EXPECT_EQ(artifacts_->Put({"model", "x", "1", {"gw"}}, std::string(2000, 'x'), "a")
-                .status()
-                .code(),
-            StatusCode::kResourceExhausted);
-  EXPECT_EQ(artifacts_->FilePath("../../etc/passwd").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      artifacts_->Put({"model", "x", "1", {"gw"}}, std::string(2000, 'x'), "a").status().code(),
+      StatusCode::kResourceExhausted);
+  EXPECT_EQ(artifacts_->FilePath("../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(artifacts_->FilePath(std::string(64, 'a')).status().code(), StatusCode::kNotFound);
 }
 
@@ -105,7 +101,8 @@ TEST_F(ArtifactsTest, ADownloadUrlIsForOneDeviceAndExpires) {
   EXPECT_TRUE(artifacts_->CheckDownload(a->sha256, "dev-1", exp, sig).ok());
   EXPECT_EQ(artifacts_->CheckDownload(a->sha256, "dev-2", exp, sig).code(),
             StatusCode::kPermissionDenied);
-  EXPECT_FALSE(artifacts_->CheckDownload(a->sha256, "dev-1", std::to_string(expires + 1), sig).ok());
+  EXPECT_FALSE(
+      artifacts_->CheckDownload(a->sha256, "dev-1", std::to_string(expires + 1), sig).ok());
   std::string bad = sig;
   bad[0] = bad[0] == 'a' ? 'b' : 'a';
   EXPECT_FALSE(artifacts_->CheckDownload(a->sha256, "dev-1", exp, bad).ok());
