@@ -320,7 +320,7 @@ void ControlLoop::Tick(TimePoint now) {
     }
     model_failing_ = true;
     TimePoint since = last_good_proposal_.value_or(started_);
-    model_timed_out = now - since >= config_.model_timeout;
+    model_timed_out = now - since + kTickSlack >= config_.model_timeout;
   }
 
   Decision d;

@@ -17,8 +17,9 @@
 //     once, "hand_mode_end" when it ends); pending proposals are dropped.
 //   - Source failure: "model_failed" at the first failure of a streak; no write while the last
 //     good proposal is younger than model_timeout; from model_timeout on, the safe setpoint is
-//     written each period (kind "write_safe"), in supervised mode too (no approval is needed to
-//     go to the known-safe state).
+//     written each period (ages are compared with kTickSlack of allowance, so a Tick that comes
+//     a fraction of a millisecond early on its schedule does not wait a whole further period) (kind
+//     "write_safe"), in supervised mode too (no approval is needed to go to the known-safe state).
 //   - Comms loss (PlcIo Unavailable): "comms_lost" once; no heartbeat; each Tick retries; on
 //     the first successful read "comms_restored", and writes resume only after that read (the
 //     PLC's state, hand mode included, is known again). The PLC's own watchdog returns it to its
@@ -92,6 +93,11 @@ struct ControlLoopOptions {
 
 class ControlLoop {
  public:
+  //! Ticks run on a schedule but are timed by the clock: one may read a good proposal at
+  //! 12:00:00.0141 and the one model_timeout later at 12:00:06.0140. Ages within kTickSlack of
+  //! model_timeout count as reaching it.
+  static constexpr std::chrono::milliseconds kTickSlack{20};
+
   ControlLoop(LoopConfig config, ControlLoopOptions options, PlcIo& plc, SetpointSource& source,
               const Clock& clock, ActionSink sink);
   ControlLoop(const ControlLoop&) = delete;

@@ -255,6 +255,24 @@ TEST_F(ControlLoopTest, ModelFailureGivesTheSafeSetpointAtModelTimeout) {
   EXPECT_DOUBLE_EQ(plc_.values["remote_setpoint"], 19.0) << "rate-limited from safe 18";
 }
 
+// Ticks are timed by the clock, not by their schedule: the one due model_timeout after the last
+// good proposal may read a fraction of a millisecond less. It gives the safe setpoint; a Tick
+// well before model_timeout does not.
+TEST_F(ControlLoopTest, ATickJustShortOfModelTimeoutGivesTheSafeSetpoint) {
+  Make();
+  ASSERT_TRUE(loop_->ApplyGrant(Grant(Mode::kAutonomous)).ok());
+  source_.next = 22;
+  TickFor(60s);
+  source_.next.reset();
+  clock_.Advance(179s);
+  loop_->Tick(clock_.Now());
+  EXPECT_EQ(Count("write_safe"), 0u) << "1 s before model_timeout: hold";
+  clock_.Advance(999ms);
+  loop_->Tick(clock_.Now());  // 1 ms short of 180 s
+  EXPECT_EQ(Count("write_safe"), 1u);
+  EXPECT_DOUBLE_EQ(plc_.values["remote_setpoint"], 18.0);
+}
+
 TEST_F(ControlLoopTest, CommsLossIsRecordedOnceAndStateIsReadBeforeWriting) {
   Make();
   ASSERT_TRUE(loop_->ApplyGrant(Grant(Mode::kAutonomous)).ok());
