@@ -11,7 +11,14 @@ import { clear, h } from './dom.js';
 import { renderLogin } from './pages/login.js';
 import { renderOverview } from './pages/overview.js';
 import { renderAsset } from './pages/asset.js';
-import { renderNotBuilt } from './pages/not_built.js';
+import * as models from './pages/models.js';
+import * as fleet from './pages/fleet.js';
+import * as governance from './pages/governance.js';
+import * as value from './pages/value.js';
+import * as data from './pages/data.js';
+
+// Pages in their own modules: render(page, who, args, params) -> a teardown function or null.
+const MODULES = { models, fleet, governance, value, data };
 
 export const PAGES = [
   { id: 'overview', title: 'Plant overview', href: '#/overview' },
@@ -84,7 +91,7 @@ async function show() {
   page.dataset.page = r.id;
   if (r.id === 'overview') cleanup = renderOverview(page, who);
   else if (r.id === 'asset') cleanup = renderAsset(page, who, r.args[0], r.params);
-  else if (PAGES.some((p) => p.id === r.id)) renderNotBuilt(page, PAGES.find((p) => p.id === r.id));
+  else if (MODULES[r.id]) cleanup = MODULES[r.id].render(page, who, r.args, r.params);
   else page.append(h('p', { class: 'error' }, `No page '${r.id}'.`));
 }
 

@@ -1,0 +1,7 @@
+// The fleet page (issue 11): not built yet.
+import { renderNotBuilt } from './not_built.js';
+
+export function render(page) {
+  renderNotBuilt(page, { id: 'fleet', title: 'fleet' });
+  return null;
+}
