@@ -33,9 +33,10 @@ if ((${#missing[@]} > 0)); then
 fi
 
 port=$(free_port)
-"$weft" demo --dir "$tmp/d" --duration 200 --broker-port "$port" >"$tmp/demo.out" 2>"$tmp/demo.err" &
+"$weft" demo --dir "$tmp/d" --duration 300 --broker-port "$port" >"$tmp/demo.out" 2>"$tmp/demo.err" &
 demo=$!
-for _ in $(seq 300); do grep -q "running for" "$tmp/demo.out" 2>/dev/null && break; sleep 0.1; done
+# The demo first trains its model and simulates 28 days of history (about 25 s, more under load).
+for _ in $(seq 1200); do grep -q "running for" "$tmp/demo.out" 2>/dev/null && break; sleep 0.1; done
 url=$(grep -o 'dashboard  https://[0-9.:]*/' "$tmp/demo.out" | awk '{print $2}')
 check "weft demo serves the dashboard ($url)" test -n "$url"
 check "and prints its link with the admin token" grep -q "dashboard  https://.*/#token=weft_" "$tmp/demo.out"

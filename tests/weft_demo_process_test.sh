@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `weft demo` as the README's first command runs it: mosquitto (started by the demo on a free
 # port), weft-sim, weft-edge and weft-core on the example plant.
-#   1. with --duration it stops by itself, exits 0 and reports rows in the lake;
+#   1. it first trains the demo's model and simulates the plant's history with its KPIs; with
+#      --duration it stops by itself, exits 0 and reports rows in the lake, predictions of the
+#      model the edge runs among them;
 #   2. the lake is readable: weft lake count, weft query motor_health;
 #   3. Ctrl-C (SIGINT) stops every process it started, in order, and exits 0.
 # usage: weft_demo_process_test.sh WEFT   (weft-sim, weft-edge, weft-core next to it)
@@ -17,10 +19,14 @@ left() {  # left DIR: processes whose command line names DIR (this script and gr
 
 # --- 1. --duration ---------------------------------------------------------------------------
 port=$(free_port)
-timeout 120 "$weft" demo --dir "$tmp/d1" --duration 20 --broker-port "$port" >"$tmp/d1.out" 2>"$tmp/d1.err"
+timeout 180 "$weft" demo --dir "$tmp/d1" --duration 20 --broker-port "$port" >"$tmp/d1.out" 2>"$tmp/d1.err"
 code=$?
 check "weft demo --duration exits 0" test "$code" -eq 0
 check "it says what runs where" grep -q "weft-core  http://127.0.0.1:" "$tmp/d1.out"
+check "it simulated the plant's history first" grep -q "weft demo: history .* its KPIs, and bearing_risk versions 1 and 2" "$tmp/d1.out"
+check "the KPI table holds the history's KPIs" test "$("$weft" lake count "$tmp/d1/lake/kpi" 2>/dev/null)" -gt 100
+check "the edge ran the production model: predictions in the lake" \
+  test "$(awk '$1 == "predictions:" {print $2}' "$tmp/d1.out")" -gt 0
 check "it started mosquitto itself" grep -q "started by the demo" "$tmp/d1.out"
 check "it mapped the simulator's Modbus PLCs" grep -q "6 Modbus PLCs" "$tmp/d1.out"
 rows=$(awk '$1 == "telemetry:" {print $2}' "$tmp/d1.out")
@@ -38,7 +44,7 @@ if ((failures > 0)); then tail -n 5 "$tmp/d1.err" "$tmp"/d1/logs/*.log; fi
 
 # --- 2. Ctrl-C ------------------------------------------------------------------------------
 port=$(free_port)
-"$weft" demo --dir "$tmp/d2" --broker-port "$port" >"$tmp/d2.out" 2>"$tmp/d2.err" &
+"$weft" demo --dir "$tmp/d2" --broker-port "$port" --history-days 0 >"$tmp/d2.out" 2>"$tmp/d2.err" &
 demo=$!
 for _ in $(seq 300); do grep -q "Ctrl-C stops everything" "$tmp/d2.out" 2>/dev/null && break; sleep 0.1; done
 check "weft demo without --duration runs until Ctrl-C" grep -q "Ctrl-C stops everything" "$tmp/d2.out"

@@ -72,7 +72,9 @@ Result<ApiAnswer> CallApi(const ApiTarget& target, std::string_view method, cons
   }
   WEFT_ASSIGN_OR_RETURN(Endpoint ep, ParseApiUrl(target.api));
   const char* token_env = std::getenv("WEFT_TOKEN");
-  const std::string token = token_env != nullptr ? token_env : "";
+  const std::string token = !target.token.empty()  ? target.token
+                            : token_env != nullptr ? token_env
+                                                   : "";
   if (token.empty()) {
     return InvalidArgumentError(
         "set the API token in the environment variable WEFT_TOKEN (never on the command line)");

@@ -7,8 +7,9 @@
 //                                 body.dump(), err);
 //   if (r.ok() && !r->ok()) err << ApiErrorText(*r);   // "HTTP 403 forbidden: ..."
 //
-// The token comes from $WEFT_TOKEN only (never a flag, never printed). The API's certificate is
-// verified against --ca (or the system store); --insecure skips that with a warning on `err`.
+// The token comes from ApiTarget::token or $WEFT_TOKEN (never a flag, never printed). The API's
+// certificate is verified against --ca (or the system store); --insecure skips that with a
+// warning on `err`.
 // Thread-safety: the functions are reentrant.
 #ifndef WEFT_CLI_API_CLIENT_H_
 #define WEFT_CLI_API_CLIENT_H_
@@ -31,6 +32,9 @@ struct ApiTarget {
   std::string api;  //!< https://HOST[:PORT]
   std::string ca;   //!< CA certificate (PEM) that signed the API's certificate; "" = system
   bool insecure = false;
+  //! The API token; "" = $WEFT_TOKEN (the commands never take one on the command line; `weft
+  //! demo` passes the tokens it made).
+  std::string token;
 };
 
 struct ApiAnswer {

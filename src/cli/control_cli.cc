@@ -112,8 +112,8 @@ int RunControl(const ControlArgs& a, std::ostream& out, std::ostream& err) {
   } else {
     return fail("give a subcommand", kExitUsage);
   }
-  Result<ApiAnswer> res =
-      CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
+  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure, .token = {}},
+                                    method, path, body.dump(), err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   if (a.command == "grant-key") {
     if (a.out_file.empty()) {

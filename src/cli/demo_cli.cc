@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -22,9 +23,11 @@
 #include <thread>
 #include <vector>
 
+#include "cli/api_client.h"
 #include "cli/cli.h"
 #include "cli/embedded_examples.h"
 #include "common/diagnostic.h"
+#include "common/time_format.h"
 #include "core/ingest/tables.h"
 #include "model/plant_loader.h"
 
@@ -59,8 +62,8 @@ bool Listening(int port) {
 // moment (tests run in parallel) do not pick the same ports before either binds them.
 int FreePorts(int n) {
   const int span = 32000 - 21000 - n;
-  const int start = static_cast<int>((static_cast<unsigned>(getpid()) * 7919u) %
-                                     static_cast<unsigned>(span));
+  const int start =
+      static_cast<int>((static_cast<unsigned>(getpid()) * 7919u) % static_cast<unsigned>(span));
   for (int k = 0; k < span; k += n + 7) {
     const int base = 21000 + (start + k) % span;
     bool busy = false;
@@ -177,6 +180,182 @@ std::string Tail(const fs::path& p) {
 
 }  // namespace
 
+// Waits for a child to end: OK when it exited 0. Ctrl-C stops it.
+Status WaitOk(Child& c) {
+  int status = 0;
+  while (waitpid(c.pid, &status, WNOHANG) == 0) {
+    if (g_demo_signal.load() != 0) {
+      c.Stop(seconds(5));
+      return UnavailableError(c.name + " stopped by a signal");
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  c.pid = -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return InternalError(c.name + " failed (" + c.log.string() + "):\n" + Tail(c.log));
+  }
+  return Status::Ok();
+}
+
+// Runs a program to completion; OK when it exited 0.
+Status RunOk(const std::string& name, const std::vector<std::string>& argv, const fs::path& logs) {
+  WEFT_ASSIGN_OR_RETURN(Child c, Child::Spawn(name, argv, logs));
+  return WaitOk(c);
+}
+
+// The demo's model: the example spec trained as version 1 and, with other twin runs (seed 8),
+// as version 2 (a retrained candidate). Returns the `inference:` section of edge.yaml that runs
+// version 1 on every motor.
+constexpr std::string_view kDemoModel = "bearing_risk";
+
+struct DemoModels {
+  std::string inference;  //!< the `inference:` section running version 1
+  Child retrain;          //!< version 2's training, still running
+};
+
+Result<DemoModels> TrainDemoModels(const fs::path& self, const fs::path& dir,
+                                   const fs::path& plant_file, const fs::path& logs) {
+  const fs::path models = dir / "models";
+  fs::create_directories(models);
+  const fs::path spec1 = models / "bearing_risk.yaml", spec2 = models / "bearing_risk_v2.yaml";
+  const fs::path constraints = dir / "constraints.yaml";
+  std::ofstream(spec1) << kExampleModelSpecYaml;
+  std::string retrain(kExampleModelSpecYaml);
+  if (size_t at = retrain.find("  seed: 7"); at != std::string::npos) {
+    retrain.replace(at, 9, "  seed: 8");
+  }
+  std::ofstream(spec2) << retrain;
+  std::ofstream(constraints) << kExampleConstraintsYaml;
+  const fs::path state = dir / "core-state";
+  auto train = [&](const fs::path& spec) {
+    return std::vector<std::string>{self.string(),   "model",
+                                    "train",         spec.string(),
+                                    "--state",       state.string(),
+                                    "--plant",       plant_file.string(),
+                                    "--constraints", constraints.string(),
+                                    "--json"};
+  };
+  WEFT_RETURN_IF_ERROR(RunOk("train-v1", train(spec1), logs));
+  DemoModels m;
+  WEFT_ASSIGN_OR_RETURN(m.retrain, Child::Spawn("train-v2", train(spec2), logs));
+  nlohmann::json v1 = nlohmann::json::parse(ReadFile(logs / "train-v1.out"), nullptr, false);
+  if (!v1.is_object() || !v1.contains("artifact_sha256") || !v1.contains("version")) {
+    return InternalError("weft model train printed no artifact: " +
+                         (logs / "train-v1.out").string());
+  }
+  const std::string sha = v1["artifact_sha256"].get<std::string>();
+  const fs::path artifact = state / "artifacts" / "sha256" / sha.substr(0, 2) / sha;
+  std::ostringstream section;
+  section << "inference:\n"
+          << "  constraints: " << constraints.string() << "\n"
+          << "  models:\n"
+          << "    - name: " << kDemoModel << "\n"
+          << "      artifact: " << artifact.string() << "\n"
+          << "      sha256: \"" << sha << "\"\n"
+          << "      version: \"" << v1["version"].get<std::string>() << "\"\n"
+          << "      asset_type: motor\n"
+          << "      output: failure_risk\n"
+          << "      window: 32\n"
+          << "      threshold: 0.5\n"
+          << "      period: 10s\n"
+          << "      features:\n"
+          << "        - {signal: vibration_rms, stats: [last, mean, max, slope]}\n"
+          << "        - {signal: bearing_temp_de, stats: [last, mean, slope]}\n"
+          << "        - {signal: winding_temp, stats: [last]}\n"
+          << "        - {signal: current, stats: [mean]}\n";
+  m.inference = section.str();
+  return m;
+}
+
+// The plant's history, once per DIR: `history_days` simulated days that end at today's UTC
+// midnight (the first half before the pilots went live, the second with PdM, the HVAC optimiser
+// and the model), then the KPIs over them. Trains the demo's model first (versions 1 and 2 into
+// DIR/core-state's registry); returns the `inference:` section that runs version 1. About 25 s.
+Result<std::string> SeedHistory(const fs::path& self, const fs::path& dir,
+                                const fs::path& plant_file, const fs::path& logs, int history_days,
+                                const Clock& clock, std::ostream& out) {
+  WEFT_ASSIGN_OR_RETURN(DemoModels models, TrainDemoModels(self, dir, plant_file, logs));
+  const fs::path inference_file = dir / "inference.yaml";
+  std::ofstream(inference_file) << models.inference;
+  const auto today = std::chrono::floor<std::chrono::days>(clock.Now());
+  const int baseline = history_days / 2;
+  const int live = history_days - baseline;
+  const std::string start = FormatDate(today - std::chrono::days(live));
+  const std::string first = FormatDate(today - std::chrono::days(history_days));
+  const std::string end = FormatDate(today);
+  std::vector<std::string> month = {self.string(),
+                                    "demo",
+                                    "month",
+                                    "--lake",
+                                    (dir / "lake").string(),
+                                    "--plant",
+                                    plant_file.string(),
+                                    "--start",
+                                    start,
+                                    "--days",
+                                    std::to_string(live),
+                                    "--baseline-days",
+                                    std::to_string(baseline)};
+  const Status history = RunOk("history", month, logs);
+  WEFT_RETURN_IF_ERROR(WaitOk(models.retrain));
+  WEFT_RETURN_IF_ERROR(history);
+  WEFT_RETURN_IF_ERROR(RunOk("kpi",
+                             {self.string(), "kpi", "compute", "--lake", (dir / "lake").string(),
+                              "--plant", plant_file.string(), "--from", first, "--to", end},
+                             logs));
+  out << "weft demo: history " << first << " .. " << end << " (pilots live from " << start
+      << "), its KPIs, and " << kDemoModel << " versions 1 and 2 in the registry\n";
+  return models.inference;
+}
+
+// A demo principal with one role on every scope, and a new token for it (kept in
+// DIR/tokens/<id>.token, mode 0600, never printed). Idempotent on the principal and its grant.
+Result<std::string> DemoPrincipal(const ApiTarget& admin, const fs::path& dir,
+                                  const std::string& id, const std::string& role,
+                                  std::ostream& err) {
+  nlohmann::json p = {{"id", id}, {"kind", "user"}};
+  WEFT_ASSIGN_OR_RETURN(ApiAnswer made,
+                        CallApi(admin, "POST", "/api/v1/principals", p.dump(), err));
+  if (!made.ok() && made.status != 409) return FailedPreconditionError(ApiErrorText(made));
+  if (made.ok()) {
+    nlohmann::json g = {{"principal_id", id}, {"role", role}, {"scope", "*"}};
+    WEFT_RETURN_IF_ERROR(CallApiOk(admin, "POST", "/api/v1/grants", g.dump(), err).status());
+  }
+  WEFT_ASSIGN_OR_RETURN(
+      ApiAnswer t,
+      CallApiOk(admin, "POST", "/api/v1/principals/" + PathSegment(id) + "/tokens", "{}", err));
+  nlohmann::json tj = nlohmann::json::parse(t.body, nullptr, false);
+  if (!tj.is_object() || !tj.contains("token")) return InternalError("no token for " + id);
+  const std::string token = tj["token"].get<std::string>();
+  fs::create_directories(dir / "tokens");
+  const fs::path file = dir / "tokens" / (id + ".token");
+  std::ofstream(file) << token << "\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  return token;
+}
+
+// Version 1 of the demo's model goes to production as the board requires: approved by a data
+// scientist and an OT engineer, promoted by the OT engineer. Version 2 stays a candidate whose
+// approvals are pending. Skipped when production is already set (a kept --dir).
+Status PromoteDemoModel(const ApiTarget& admin, const fs::path& dir, std::ostream& err) {
+  const std::string model = "/api/v1/models/" + std::string(kDemoModel);
+  WEFT_ASSIGN_OR_RETURN(ApiAnswer now, CallApiOk(admin, "GET", model, "", err));
+  if (now.body.find("\"production\"") != std::string::npos) return Status::Ok();
+  ApiTarget ds = admin, ot = admin;
+  WEFT_ASSIGN_OR_RETURN(ds.token, DemoPrincipal(admin, dir, "dana", "data_scientist", err));
+  WEFT_ASSIGN_OR_RETURN(ot.token, DemoPrincipal(admin, dir, "otto", "ot_engineer", err));
+  const std::string v1 = model + "/versions/1/approve";
+  WEFT_RETURN_IF_ERROR(
+      CallApiOk(ds, "POST", v1,
+                R"({"role": "data_scientist", "comment": "held-out F1 above the baseline"})", err)
+          .status());
+  WEFT_RETURN_IF_ERROR(
+      CallApiOk(ot, "POST", v1,
+                R"({"role": "ot_engineer", "comment": "physics validation passed"})", err)
+          .status());
+  return CallApiOk(ot, "POST", model + "/aliases/production", R"({"version": "1"})", err).status();
+}
+
 CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
   CLI::App* cmd = app.add_subcommand(
       "demo",
@@ -188,6 +367,11 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
   cmd->add_option("--speed", args->speed, "simulated time per real time")->capture_default_str();
   cmd->add_option("--broker-port", args->broker_port, "MQTT port on 127.0.0.1")
       ->capture_default_str();
+  cmd->add_option("--history-days", args->history_days,
+                  "days of plant history (half before the pilots, half after), the KPIs over "
+                  "them and the demo's model, made once per --dir (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 366));
   args->month_cmd = AddDemoMonthCommand(*cmd, &args->month);
   return cmd;
 }
@@ -235,6 +419,24 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
 
   std::signal(SIGINT, OnDemoSignal);
   std::signal(SIGTERM, OnDemoSignal);
+
+  // 0. Once per DIR: the demo's model and the plant's history with its KPIs.
+  std::string inference;
+  const fs::path seeded = dir / "history.done";
+  if (args.history_days > 0 && fs::exists(seeded, ec)) {
+    inference = ReadFile(dir / "inference.yaml");
+    out << "weft demo: history, KPIs and model kept from the last run in " << dir.string() << "\n";
+  } else if (args.history_days > 0) {
+    out << "weft demo: training " << kDemoModel << " and simulating " << args.history_days
+        << " days of history (once per --dir, about 25 s)" << std::endl;
+    Result<std::string> s = SeedHistory(self, dir, plant_file, logs, args.history_days, clock, out);
+    if (!s.ok()) {
+      err << "weft demo: " << s.status().message() << "\n";
+      return kExitInvalidInput;
+    }
+    inference = *s;
+    std::ofstream(seeded) << "history_days: " << args.history_days << "\n";
+  }
   std::vector<Child> children;  // started in order, stopped in reverse
   auto stop_all = [&] {
     for (auto it = children.rbegin(); it != children.rend(); ++it) it->Stop(seconds(10));
@@ -272,10 +474,23 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
 
   // 2. The core first, so that it is subscribed before the first batch. It serves the dashboard
   // when its build is next to the programs (<build>/web, the CMake target weft_web).
-  std::vector<std::string> core_argv = {
-      (bin / "weft-core").string(), "--lake", (dir / "lake").string(), "--state",
-      (dir / "core-state").string(), "--broker", broker, "--http", "127.0.0.1:0", "--api-listen",
-      "127.0.0.1:0", "--views", views_file.string(), "--tag-rules", rules_file.string()};
+  std::vector<std::string> core_argv = {(bin / "weft-core").string(),
+                                        "--lake",
+                                        (dir / "lake").string(),
+                                        "--state",
+                                        (dir / "core-state").string(),
+                                        "--broker",
+                                        broker,
+                                        "--http",
+                                        "127.0.0.1:0",
+                                        "--api-listen",
+                                        "127.0.0.1:0",
+                                        "--views",
+                                        views_file.string(),
+                                        "--tag-rules",
+                                        rules_file.string(),
+                                        "--plant",
+                                        plant_file.string()};
   const fs::path web_root = bin.parent_path() / "web";
   const bool dashboard = fs::exists(web_root / "index.html", ec);
   if (dashboard) core_argv.insert(core_argv.end(), {"--web-root", web_root.string()});
@@ -287,6 +502,21 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   if (!core_port) return fail("weft-core did not start", &children.back());
   const std::optional<std::string> api_url =
       children.back().WaitForLine(R"(api=(https://\S+))", seconds(1));
+
+  std::string admin_token = ReadFile(dir / "core-state" / "admin.token");
+  admin_token = admin_token.substr(0, admin_token.find_first_of(" \t\r\n"));
+  if (!inference.empty() && api_url) {
+    const ApiTarget admin{.api = *api_url,
+                          .ca = (dir / "core-state" / "tls" / "cert.pem").string(),
+                          .insecure = false,
+                          .token = admin_token};
+    std::ostringstream api_err;
+    Status promoted = PromoteDemoModel(admin, dir, api_err);
+    if (!promoted.ok()) {
+      return fail("promoting the demo's model: " + promoted.message() + " " + api_err.str(),
+                  &children.back());
+    }
+  }
 
   // 3. The simulator, with its PLCs on free local ports.
   const int plc_port = FreePorts(static_cast<int>(plcs.size()) + 1);
@@ -340,7 +570,8 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
       << "pipeline:\n  defaults: {max_interval: 60s, priority: normal}\n"
       << "  asset_types:\n    motor:\n      signals:\n"
       << "        vibration_rms: {deadband: 1%, window: 10s, stats: [mean, max, std], "
-         "route: raw+aggregate}\n";
+         "route: raw+aggregate}\n"
+      << inference;
   Result<Child> edge = Child::Spawn(
       "weft-edge", {(bin / "weft-edge").string(), "--config", edge_yaml.string()}, logs);
   if (!edge.ok()) return fail(edge.status().message(), nullptr);
@@ -351,8 +582,6 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
 
   // The dashboard link carries the admin token in its fragment (never sent to the server; the
   // page moves it to the tab's sessionStorage), as the token file itself is there to read.
-  std::string admin_token = ReadFile(dir / "core-state" / "admin.token");
-  admin_token = admin_token.substr(0, admin_token.find_first_of(" \t\r\n"));
   out << "weft demo: the example plant, simulated, through an edge into the lake\n"
       << "  broker     " << broker << " (" << broker_note << ")\n"
       << "  weft-sim   pid " << children[children.size() - 2].pid << ", speed " << args.speed

@@ -1,8 +1,16 @@
 // `weft demo`: the whole platform on the example plant, on one machine, with embedded defaults.
 //
-//   weft demo [--dir DIR] [--duration SECONDS] [--speed X] [--broker-port N]
+//   weft demo [--dir DIR] [--duration SECONDS] [--speed X] [--broker-port N] [--history-days N]
 //   weft demo month ...      (a simulated month into a lake, in-process: scenario_cli.h)
 //
+// First, once per DIR (--history-days, default 28; 0: none): trains the example model
+// bearing_risk into DIR/core-state's registry (version 1, and version 2 from other twin runs),
+// simulates the plant's last 28 days into DIR/lake with `weft demo month` (half before the
+// pilots, half with PdM and the HVAC optimiser) and computes their KPIs (`weft kpi compute`);
+// about 25 s. After weft-core starts, demo principals dana (data_scientist) and otto
+// (ot_engineer) approve version 1 and otto promotes it to production (their tokens in
+// DIR/tokens/, mode 0600); version 2 stays a candidate pending approval. The edge runs version 1
+// on every motor (edge.yaml's inference: section), so predictions reach the lake.
 // Starts mosquitto on 127.0.0.1:<broker-port> (1883) unless a broker already listens there,
 // then weft-sim (Sparkplug B, JSON and Modbus PLCs of the example plant), weft-edge (edge.yaml
 // generated in DIR, the PLCs' plant addresses mapped to the simulator's local ports, ack: core)
@@ -28,6 +36,8 @@ struct DemoArgs {
   double duration_s = 0;  //!< 0 = until Ctrl-C
   double speed = 1;       //!< the simulator's multiple of real time
   int broker_port = 1883;
+  //! Days of history simulated into the lake before the demo starts (once per dir; 0: none).
+  int history_days = 28;
   //! `weft demo month` (scenario_cli.h): its arguments, and its subcommand once added.
   DemoMonthArgs month;
   CLI::App* month_cmd = nullptr;

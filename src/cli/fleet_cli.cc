@@ -116,8 +116,8 @@ int RunFleet(const FleetArgs& a, std::ostream& out, std::ostream& err) {
   } else {
     return fail("give a subcommand", kExitUsage);
   }
-  Result<ApiAnswer> res =
-      CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method, path, body.dump(), err);
+  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure, .token = {}},
+                                    method, path, body.dump(), err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
   if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);

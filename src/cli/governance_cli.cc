@@ -110,8 +110,8 @@ int RunGovernance(const GovernanceArgs& a, std::ostream& out, std::ostream& err)
   } else {
     return fail("give a subcommand", kExitUsage);
   }
-  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, method,
-                                    path, method == "POST" ? body.dump() : "", err);
+  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure, .token = {}},
+                                    method, path, method == "POST" ? body.dump() : "", err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
   if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);

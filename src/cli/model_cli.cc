@@ -159,8 +159,8 @@ int RunRemote(const ModelArgs& a, std::ostream& out, std::ostream& err) {
     path += "/aliases/" + PathSegment(a.alias) + "/rollback";
   }
 
-  Result<ApiAnswer> res =
-      CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, "POST", path, body.dump(), err);
+  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure, .token = {}},
+                                    "POST", path, body.dump(), err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
   if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);

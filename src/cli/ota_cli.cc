@@ -247,8 +247,8 @@ int RunOta(const OtaArgs& a, std::ostream& out, std::ostream& err) {
   };
   Result<OtaRequest> req = BuildOtaRequest(a);
   if (!req.ok()) return fail(req.status().message(), kExitUsage);
-  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure}, req->method,
-                                    req->path, req->body, err);
+  Result<ApiAnswer> res = CallApiOk({.api = a.api, .ca = a.ca, .insecure = a.insecure, .token = {}},
+                                    req->method, req->path, req->body, err);
   if (!res.ok()) return fail(res.status().message(), ApiExitCode(res.status()));
   Result<std::optional<json>> answer = ApiObjectReply(*res, a.json, out);
   if (!answer.ok()) return fail(answer.status().message(), kExitInvalidInput);
