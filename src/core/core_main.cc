@@ -305,6 +305,7 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
   parts->live->StartPolling();
   web::WebRouteOptions wo{.live = parts->live.get(), .lake_root = lake, .clock = clock};
   wo.tag_lookup = ao.tag_lookup;
+  wo.asset_location = ao.asset_location;
   for (api::ModuleRoute& r : web::WebRoutes(std::move(wo))) ao.modules.push_back(std::move(r));
   if (dashboard) {
     WEFT_ASSIGN_OR_RETURN(web::StaticSite site, web::StaticSite::Open(parts->web_root));

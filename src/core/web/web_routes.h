@@ -1,8 +1,9 @@
 // The dashboard's API routes (a route module, core/api/route.h): latest values, their live
-// stream as server-sent events, and the events table.
+// stream as server-sent events, the events table, the models' predictions and their monitoring.
 //
 //   WebRouteOptions wo{.live = live.get(), .lake_root = lake, .clock = &clock};
 //   wo.tag_lookup = api_options.tag_lookup;
+//   wo.asset_location = api_options.asset_location;   // places of monitored assets
 //   for (api::ModuleRoute& r : WebRoutes(std::move(wo))) api_options.modules.push_back(r);
 //
 // Routes (all need read_telemetry on some scope; what they return is filtered per asset and
@@ -30,7 +31,32 @@
 //       births, deaths, rebirths, sequence gaps, Modbus exceptions); alerts=true returns only
 //       alerts. A range over
 //       31 days is a 400.
-// Asset ids in `asset` are 1-128 of A-Z a-z 0-9 . _ - (400 otherwise), at most 200 of them.
+//   GET /api/v1/predictions[?asset=A&model=M&from=ISO&to=ISO&limit=N]   rows of the predictions
+//       table (what the edges' models predicted) with from <= ts < to (default: the last 24 h),
+//       newest first, at most `limit` (default 1000, at most 10000): {"predictions": [{ts, site,
+//       area, line, asset, signal, model, model_version, value, threshold, flagged, message}],
+//       "truncated"}. `flagged` is true when the edge's physics guard flagged the prediction
+//       (IsFlaggedPrediction). Filtered per row as /events (place, asset and signal tags). A
+//       range over 31 days is a 400.
+//   GET /api/v1/monitoring[?asset=A&model=M&from=ISO&to=ISO&limit=N]   the windows of the
+//       lake's model_monitoring table (mlops/monitoring/monitoring_lake.h: one row per statistic
+//       per window, `weft model monitor --append` writes them) whose end is in [from, to)
+//       (default: the last 30 days), newest first (equal ends by asset, model, version), at most
+//       `limit` windows (default 1000, at most 5000): {"windows": [{start, end, model,
+//       model_version, asset, site, area, line, score, level, action, "checks": [{check, subject,
+//       statistic, value, level}]}], "truncated"}. `score` is the window's reliability score
+//       (the trust of the model on the asset), `level` the worst level of all its rows, `action`
+//       the monitor's (none, mark_low_trust, retrain, rollback); `checks` are its rows as stored,
+//       the reliability row included. The table stores a window's end only: `start` is null
+//       unless the table has a start_ts column. The table has no place: a window is returned
+//       when read_telemetry covers the asset's place from `asset_location` (an asset it does not
+//       know is a global resource: only grants on "*" reach it) with the asset's tags, and a
+//       check on a subject (a feature, a control output, a twin output) only when the subject
+//       is readable as a signal of the asset (restricted signals stay hidden). No table yet: an
+//       empty list. A range over 366 days is a 400.
+// Asset ids in `asset` are 1-128 of A-Z a-z 0-9 . _ - (400 otherwise), at most 200 of them
+// for /latest and /live, one for the others; `model` is a model name of the same characters.
+// A bad parameter is a 400 whose message names it.
 //
 // Thread-safety: the handlers run concurrently on the API's threads; `live` and `tag_lookup`
 // must be thread-safe and outlive the server.
@@ -41,6 +67,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -57,12 +84,20 @@ struct WebRouteOptions {
   std::string lake_root{};        //!< the events table's root; "" -> 503 for /events
   const Clock* clock = nullptr;   //!< required by the handlers (now); not owned
   api::TagLookup tag_lookup{};    //!< the catalog's tags; unset = none
+  //! Where an asset is (the catalog), for the monitoring table's rows, which carry no place;
+  //! unset or unknown asset: a global resource (only grants on "*" reach it).
+  api::AssetLocator asset_location{};
   std::chrono::milliseconds max_stream{std::chrono::minutes(5)};
   std::chrono::milliseconds keepalive{std::chrono::seconds(5)};
   std::chrono::milliseconds tick{1000};  //!< a stream's longest wait for a change
 };
 
 std::vector<api::ModuleRoute> WebRoutes(WebRouteOptions options);
+
+//! Whether a row of the predictions table was flagged by the edge's physics guard
+//! (edge/inference/inference_engine.h): its message starts with "physics_violation:" or
+//! "out_of_envelope:".
+bool IsFlaggedPrediction(std::string_view message);
 
 //! Samples grouped by asset, in order: [{site, area, line, asset, asset_type, signals: [...]}].
 nlohmann::json SamplesJson(const std::vector<LiveSample>& samples);

@@ -18,6 +18,7 @@
 #include "core/ingest/tables.h"
 #include "core/registry/sqlite_registry_store.h"
 #include "core/web/static_files.h"
+#include "mlops/monitoring/monitoring_lake.h"
 #include "testing/test_env.h"
 
 namespace weft::core::web {
@@ -135,6 +136,12 @@ class WebRoutesTest : public ::testing::Test {
     o.clock = &clock();
     o.static_files = [this](std::string_view path) { return site_->Serve(path); };
     WebRouteOptions wo{.live = live_.get(), .lake_root = d + "/lake", .clock = &clock()};
+    // The catalog's places: m1 and p1 are known, any other asset (m9) is not.
+    wo.asset_location = [](std::string_view asset) -> std::optional<api::AssetLocation> {
+      if (asset == "m1") return api::AssetLocation{"lyon", "machining", "l1"};
+      if (asset == "p1") return api::AssetLocation{"paris", "press", "p-line"};
+      return std::nullopt;
+    };
     // The m1 "secret" signal is restricted (as the catalog's tag rules would tag it).
     wo.tag_lookup = [](std::string_view asset, std::string_view signal) {
       std::map<std::string, std::string> tags;
@@ -201,6 +208,65 @@ class WebRoutesTest : public ::testing::Test {
     while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) out.append(buf, static_cast<size_t>(n));
     ::close(fd);
     return out;
+  }
+
+  //! Appends rows to the predictions table: (asset, signal, model, ts, value, message); the
+  //! threshold is 0.7, the version "3"; m1 is at lyon/machining/l1, p1 at paris/press/p-line.
+  void AppendPredictions(const std::vector<std::tuple<std::string, std::string, std::string,
+                                                      int64_t, double, std::string>>& rows) {
+    lake::RecordBatch b(LakeTableSchema(LakeTableId::kPredictions));
+    auto col = [&](const char* name) -> lake::Column& {
+      return b.column(static_cast<size_t>(b.Find(name)));
+    };
+    for (const auto& [asset, signal, model, ts, value, message] : rows) {
+      const bool lyon = asset == "m1";
+      col("date").AppendInt(DayOf(TimeFromUnixMicros(ts)).time_since_epoch().count());
+      col("ts").AppendInt(ts);
+      col("edge").AppendString("e1");
+      col("stream").AppendString("high");
+      col("seq").AppendInt(1);
+      col("site").AppendString(lyon ? "lyon" : "paris");
+      col("area").AppendString(lyon ? "machining" : "press");
+      col("line").AppendString(lyon ? "l1" : "p-line");
+      col("asset").AppendString(asset);
+      col("asset_type").AppendString("motor");
+      col("signal").AppendString(signal);
+      col("model").AppendString(model);
+      col("model_version").AppendString("3");
+      col("value").AppendDouble(value);
+      col("threshold").AppendDouble(0.7);
+      col("message").AppendString(message);
+    }
+    auto table = OpenTable(dir_->path() + "/lake", LakeTableId::kPredictions, &clock());
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE((*table)->Append(b).ok());
+  }
+
+  //! One model_monitoring row as `weft model monitor --append` writes it (model bearing_risk).
+  static mlops::CheckResult Check(int64_t end_us, const std::string& asset,
+                                  const std::string& check, const std::string& subject,
+                                  const std::string& statistic, double value, mlops::Level level,
+                                  double score, mlops::Action action) {
+    mlops::CheckResult r;
+    r.ts = TimeFromUnixMicros(end_us);
+    r.model = "bearing_risk";
+    r.model_version = "3";
+    r.asset = asset;
+    r.check = check;
+    r.subject = subject;
+    r.statistic = statistic;
+    r.value = value;
+    r.level = level;
+    r.score = score;
+    r.action = action;
+    return r;
+  }
+
+  void AppendMonitoring(const std::vector<mlops::CheckResult>& rows) {
+    auto table = lake::LakeTable::Open(dir_->path() + "/lake/model_monitoring", &clock(),
+                                       /*create_location=*/true);
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    ASSERT_TRUE(mlops::AppendMonitoringResults(**table, rows).ok());
   }
 
   //! The signals of `asset` in a /latest body: signal -> value.
@@ -369,6 +435,251 @@ TEST_F(WebRoutesTest, EventsNewestFirstWithAlertsFlagged) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << bad << ": " << r->body;
   }
+}
+
+TEST_F(WebRoutesTest, PredictionsNewestFirstFilteredByPlaceWithGuardFlags) {
+  constexpr int64_t kHour = 3600 * kSecond;
+  AppendPredictions({
+      {"m1", "bearing_risk", "bearing_risk", now_ - 50 * kSecond, 0.2, "bearing_risk on m1: 0.2"},
+      {"m1", "bearing_risk", "bearing_risk", now_ - 40 * kSecond, 0.8,
+       "bearing_risk on m1: 0.8 >= 0.7"},
+      {"m1", "bearing_risk", "bearing_risk", now_ - 30 * kSecond, 1.4,
+       "physics_violation: risk_bounds: risk = 1.4 is outside [0, 1]"},
+      {"m1", "bearing_risk", "bearing_risk", now_ - 20 * kSecond, 0.5,
+       "out_of_envelope: ambient = 61 is outside the operating envelope [5, 45]"},
+      // The guard's words inside a message do not make a flag: only its prefix does.
+      {"m1", "bearing_risk", "bearing_risk", now_ - 15 * kSecond, 0.3,
+       "note: physics_violation: was cleared"},
+      {"m1", "bearing_risk", "winding_life", now_ - 12 * kSecond, 0.9, "winding_life on m1"},
+      {"m1", "secret", "bearing_risk", now_ - 11 * kSecond, 0.1, "restricted signal"},
+      {"p1", "bearing_risk", "bearing_risk", now_ - 10 * kSecond, 0.75, "bearing_risk on p1"},
+      {"m1", "bearing_risk", "bearing_risk", now_ - 30 * kHour, 0.6, "yesterday's"},
+  });
+  auto all = Get("/api/v1/predictions", admin_);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->status, 200) << all->body;
+  json body = json::parse(all->body);
+  EXPECT_FALSE(body["truncated"].get<bool>());
+  json p = body["predictions"];
+  // 9 rows: the restricted signal's and the one 30 h ago (outside the default 24 h) are not
+  // returned, so 7, newest first.
+  ASSERT_EQ(p.size(), 7u) << p.dump();
+  EXPECT_EQ(p[0]["asset"], "p1");
+  EXPECT_EQ(p[1]["model"], "winding_life");
+  EXPECT_EQ(p[6]["value"], 0.2);
+  const json& violation = p[4];  // 30 s ago
+  EXPECT_EQ(violation["value"], 1.4);
+  EXPECT_EQ(violation["threshold"], 0.7);
+  EXPECT_EQ(violation["model_version"], "3");
+  EXPECT_EQ(violation["site"], "lyon");
+  EXPECT_EQ(violation["line"], "l1");
+  EXPECT_EQ(violation["ts"], FormatTimestampMicros(now_ - 30 * kSecond));
+  std::vector<bool> flags;
+  for (const json& row : p) flags.push_back(row["flagged"].get<bool>());
+  // p1, winding_life, note (not a flag), out_of_envelope, physics_violation, 0.8, 0.2.
+  EXPECT_EQ(flags, (std::vector<bool>{false, false, false, true, true, false, false}));
+  EXPECT_EQ(all->body.find("restricted signal"), std::string::npos);
+
+  // One asset and model; a range reaching yesterday's row; a limit.
+  auto m1 = Get("/api/v1/predictions?asset=m1&model=bearing_risk", admin_);
+  ASSERT_TRUE(m1);
+  EXPECT_EQ(json::parse(m1->body)["predictions"].size(), 5u);
+  const std::string from = FormatTimestampMicros(now_ - 31 * kHour);
+  auto longer = Get("/api/v1/predictions?asset=m1&model=bearing_risk&from=" + from, admin_);
+  ASSERT_TRUE(longer);
+  json l = json::parse(longer->body)["predictions"];
+  ASSERT_EQ(l.size(), 6u);
+  EXPECT_EQ(l[5]["message"], "yesterday's");
+  auto two = Get("/api/v1/predictions?limit=2", admin_);
+  ASSERT_TRUE(two);
+  json t = json::parse(two->body);
+  ASSERT_EQ(t["predictions"].size(), 2u);
+  EXPECT_EQ(t["predictions"][1]["model"], "winding_life");
+  EXPECT_TRUE(t["truncated"].get<bool>());
+
+  // A viewer of lyon's line sees m1's rows only; the viewer of paris only p1's.
+  auto viewer = Get("/api/v1/predictions", viewer_);
+  ASSERT_TRUE(viewer);
+  json v = json::parse(viewer->body)["predictions"];
+  ASSERT_EQ(v.size(), 6u);
+  for (const json& row : v) EXPECT_EQ(row["asset"], "m1");
+  auto paris = Get("/api/v1/predictions", paris_);
+  ASSERT_TRUE(paris);
+  json pa = json::parse(paris->body)["predictions"];
+  ASSERT_EQ(pa.size(), 1u);
+  EXPECT_EQ(pa[0]["asset"], "p1");
+  auto none = Get("/api/v1/predictions?asset=m1", paris_);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(json::parse(none->body)["predictions"].size(), 0u);
+  auto anonymous = Get("/api/v1/predictions", "");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+}
+
+TEST_F(WebRoutesTest, ListingsRefuseBadParametersNamingThem) {
+  for (const char* route : {"/api/v1/predictions", "/api/v1/monitoring", "/api/v1/events"}) {
+    const std::string r(route);
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"?limit=0", "'limit'"},
+        {"?limit=x", "limit"},
+        {"?limit=20000", "'limit'"},
+        {"?from=yesterday", "'from'"},
+        {"?to=2026-13-01T00:00:00Z", "'to'"},
+        {"?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "'from'"},
+        {"?from=2024-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "'from'"},
+        {"?asset=x%27%20or%201", "'asset'"},
+    };
+    for (const auto& [query, named] : bad) {
+      auto res = Get(r + query, admin_);
+      ASSERT_TRUE(res);
+      EXPECT_EQ(res->status, 400) << r << query << ": " << res->body;
+      EXPECT_NE(res->body.find(named), std::string::npos) << r << query << ": " << res->body;
+    }
+  }
+  for (const char* route : {"/api/v1/predictions?model=a%20b", "/api/v1/monitoring?model=%27"}) {
+    auto res = Get(route, admin_);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << route;
+    EXPECT_NE(res->body.find("'model'"), std::string::npos) << res->body;
+  }
+  // Predictions span at most 31 days, monitoring 366: 40 days is fine for monitoring only.
+  const std::string forty = "?from=2026-01-01T00:00:00Z&to=2026-02-10T00:00:00Z";
+  auto p = Get("/api/v1/predictions" + forty, admin_);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status, 400);
+  auto m = Get("/api/v1/monitoring" + forty, admin_);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200) << m->body;
+}
+
+TEST_F(WebRoutesTest, MonitoringWithoutItsTableIsAnEmptyList) {
+  ASSERT_FALSE(fs::exists(dir_->path() + "/lake/model_monitoring"));
+  auto r = Get("/api/v1/monitoring?asset=m1", viewer_);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body), (json{{"windows", json::array()}, {"truncated", false}}));
+}
+
+TEST_F(WebRoutesTest, MonitoringWindowsGroupTheirChecksAndFollowTheAssetsPlace) {
+  constexpr int64_t kHour = 3600 * kSecond;
+  using mlops::Action;
+  using mlops::Level;
+  const int64_t w1 = now_ - 2 * kHour, w2 = now_ - kHour;
+  AppendMonitoring({
+      // m1, two windows: healthy, then a thermal alert (retrain).
+      Check(w1, "m1", "thermal_degradation", "winding_temp", "residual_mean", 1.2, Level::kOk, 0.85,
+            Action::kNone),
+      Check(w1, "m1", "feature_drift", "current", "psi", 0.12, Level::kWarn, 0.85, Action::kNone),
+      Check(w1, "m1", "reliability", "", "score", 0.85, Level::kOk, 0.85, Action::kNone),
+      Check(w2, "m1", "thermal_degradation", "winding_temp", "residual_mean", 5.1, Level::kAlert,
+            0.6, Action::kRetrain),
+      Check(w2, "m1", "thermal_degradation", "winding_temp", "residual_slope", 0.4, Level::kAlert,
+            0.6, Action::kRetrain),
+      // A drift check of the restricted signal: its window shows, this check does not.
+      Check(w2, "m1", "feature_drift", "secret", "psi", 0.02, Level::kOk, 0.6, Action::kRetrain),
+      Check(w2, "m1", "reliability", "", "score", 0.6, Level::kOk, 0.6, Action::kRetrain),
+      // p1 at the same end; m9, which the catalog does not place (a global resource).
+      Check(w2, "p1", "reliability", "", "score", 0.93, Level::kOk, 0.93, Action::kNone),
+      Check(now_ - 3 * kHour, "m9", "reliability", "", "score", 0.5, Level::kWarn, 0.5,
+            Action::kMarkLowTrust),
+      // 40 days ago: outside the default 30 days.
+      Check(now_ - 40 * 24 * kHour, "m1", "reliability", "", "score", 0.9, Level::kOk, 0.9,
+            Action::kNone),
+  });
+  auto all = Get("/api/v1/monitoring", admin_);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->status, 200) << all->body;
+  json w = json::parse(all->body)["windows"];
+  // Newest first, equal ends by asset: m1@w2, p1@w2, m1@w1, m9.
+  ASSERT_EQ(w.size(), 4u) << w.dump();
+  EXPECT_EQ(w[0]["asset"], "m1");
+  EXPECT_EQ(w[1]["asset"], "p1");
+  EXPECT_EQ(w[2]["asset"], "m1");
+  EXPECT_EQ(w[3]["asset"], "m9");
+  const json& alert = w[0];
+  EXPECT_EQ(alert["end"], FormatTimestampMicros(w2));
+  EXPECT_TRUE(alert["start"].is_null());  // the table keeps a window's end only
+  EXPECT_EQ(alert["model"], "bearing_risk");
+  EXPECT_EQ(alert["model_version"], "3");
+  EXPECT_EQ(alert["site"], "lyon");
+  EXPECT_EQ(alert["line"], "l1");
+  EXPECT_EQ(alert["score"], 0.6);
+  EXPECT_EQ(alert["level"], "alert");  // the worst of its rows
+  EXPECT_EQ(alert["action"], "retrain");
+  ASSERT_EQ(alert["checks"].size(), 3u) << alert.dump();  // the secret's drift is hidden
+  std::map<std::string, double> thermal;
+  for (const json& c : alert["checks"]) {
+    EXPECT_NE(c["subject"], "secret");
+    if (c["check"] == "thermal_degradation") {
+      EXPECT_EQ(c["subject"], "winding_temp");
+      EXPECT_EQ(c["level"], "alert");
+      thermal[c["statistic"]] = c["value"].get<double>();
+    }
+  }
+  EXPECT_EQ(thermal,
+            (std::map<std::string, double>{{"residual_mean", 5.1}, {"residual_slope", 0.4}}));
+  EXPECT_EQ(w[2]["level"], "warn");  // the drift's warn, though the score row is ok
+  EXPECT_EQ(w[2]["score"], 0.85);
+  EXPECT_EQ(w[2]["checks"].size(), 3u);
+  EXPECT_EQ(w[3]["site"], "");
+
+  // The viewer of lyon's line sees m1's windows; the viewer of paris p1's; neither sees m9.
+  auto viewer = Get("/api/v1/monitoring", viewer_);
+  ASSERT_TRUE(viewer);
+  json v = json::parse(viewer->body)["windows"];
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0]["asset"], "m1");
+  EXPECT_EQ(v[1]["asset"], "m1");
+  auto paris = Get("/api/v1/monitoring", paris_);
+  ASSERT_TRUE(paris);
+  json pa = json::parse(paris->body)["windows"];
+  ASSERT_EQ(pa.size(), 1u);
+  EXPECT_EQ(pa[0]["asset"], "p1");
+  EXPECT_EQ(pa[0]["score"], 0.93);
+
+  // Filters, the range and the limit (in windows, not rows).
+  auto one = Get("/api/v1/monitoring?asset=m1&model=bearing_risk&limit=1", admin_);
+  ASSERT_TRUE(one);
+  json o = json::parse(one->body);
+  ASSERT_EQ(o["windows"].size(), 1u);
+  EXPECT_EQ(o["windows"][0]["end"], FormatTimestampMicros(w2));
+  EXPECT_EQ(o["windows"][0]["checks"].size(), 3u);
+  EXPECT_TRUE(o["truncated"].get<bool>());
+  auto other = Get("/api/v1/monitoring?model=winding_life", admin_);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(json::parse(other->body)["windows"].size(), 0u);
+  const std::string from = FormatTimestampMicros(now_ - 41 * 24 * kHour);
+  auto old = Get("/api/v1/monitoring?asset=m1&from=" + from, admin_);
+  ASSERT_TRUE(old);
+  json ow = json::parse(old->body)["windows"];
+  ASSERT_EQ(ow.size(), 3u);
+  EXPECT_EQ(ow[2]["score"], 0.9);
+}
+
+TEST_F(WebRoutesTest, ManyMonitoringWindowsKeepTheNewest) {
+  // 1500 windows of one minute, two rows each: more than the 4·limit + 1024 windows the route
+  // holds before dropping the oldest, so the newest two must survive that.
+  std::vector<mlops::CheckResult> rows;
+  for (int64_t k = 1; k <= 1500; ++k) {
+    const double score = static_cast<double>(k) / 10000;  // window k ended k minutes ago
+    rows.push_back(Check(now_ - k * 60 * kSecond, "m1", "reliability", "", "score", score,
+                         mlops::Level::kOk, score, mlops::Action::kNone));
+    rows.push_back(Check(now_ - k * 60 * kSecond, "m1", "feature_drift", "current", "psi", 0.01,
+                         mlops::Level::kOk, score, mlops::Action::kNone));
+  }
+  AppendMonitoring(rows);
+  auto r = Get("/api/v1/monitoring?limit=2", viewer_);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json body = json::parse(r->body);
+  ASSERT_EQ(body["windows"].size(), 2u);
+  EXPECT_EQ(body["windows"][0]["score"], 0.0001);
+  EXPECT_EQ(body["windows"][1]["score"], 0.0002);
+  EXPECT_EQ(body["windows"][1]["checks"].size(), 2u);
+  EXPECT_TRUE(body["truncated"].get<bool>());
+  auto all = Get("/api/v1/monitoring?limit=5000", viewer_);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(json::parse(all->body)["windows"].size(), 1500u);
 }
 
 TEST_F(WebRoutesTest, WhoAmITellsTheDashboardWhatTheCallerMayDo) {

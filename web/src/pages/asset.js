@@ -1,6 +1,8 @@
 // Asset: its latest values (live), a chart of a view's columns over a chosen time range
-// (GET /api/v1/views/{name}/query, the views that cover the asset's type), its events, and, for
-// callers whose grants allow it, the action of recording a work order against an open alert.
+// (GET /api/v1/views/{name}/query, the views that cover the asset's type), its models'
+// predictions over that range with their trust and the monitoring windows' twin residuals
+// (GET /api/v1/predictions, /api/v1/monitoring), its events, and, for callers whose grants
+// allow it, the action of recording a work order against an open alert.
 
 import uPlot from 'uplot';
 import { api, ApiError, iso, may } from '../api.js';
@@ -14,6 +16,9 @@ const RANGES = [
   ['6h', '6 hours', 6 * 3600e3],
   ['24h', '24 hours', 24 * 3600e3],
 ];
+// How many monitoring windows the residuals table lists at first (newest first).
+const MONITORING_ROWS = 12;
+const LEVEL_STATE = { ok: 'ok', warn: 'bad', alert: 'alert' };
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04'];
 
 export function renderAsset(page, who, assetId, params) {
@@ -34,6 +39,12 @@ export function renderAsset(page, who, assetId, params) {
   const chartNote = h('p', { id: 'chart-note', class: 'muted' });
   const values = h('table', { id: 'latest', class: 'signals wide' }, h('tbody', {}));
   const eventsBox = h('div', { id: 'events' }, h('p', { class: 'muted' }, 'Loading…'));
+  const predictionsBox = h('div', { id: 'predictions', 'data-state': 'loading', 'data-points': '0' },
+    h('p', { class: 'muted' }, 'Loading…'));
+  const residualsBox = h('div', { id: 'residuals' }, h('p', { class: 'muted' }, 'Loading…'));
+  let predCharts = [];
+  let predSeq = 0;
+  let residualsAll = false; // the reader asked for every window
   const actions = h('div', { id: 'actions', class: 'actions' });
   const place = h('p', { class: 'muted', id: 'place' });
   const status = h('span', { id: 'live-status', class: 'badge', 'data-status': 'connecting' }, 'connecting');
@@ -44,6 +55,8 @@ export function renderAsset(page, who, assetId, params) {
     h('div', { class: 'card' },
       h('div', { class: 'controls' }, h('label', {}, 'View ', viewSel), h('label', {}, ' Range ', rangeSel), custom, refresh),
       chartBox, chartNote),
+    h('div', { class: 'card' }, h('h2', {}, 'Predictions'), predictionsBox,
+      h('h3', {}, 'Twin residuals'), residualsBox),
     h('div', { class: 'card' }, h('h2', {}, 'Events'), eventsBox),
     actions));
 
@@ -125,6 +138,166 @@ export function renderAsset(page, who, assetId, params) {
     }, data, chartBox);
   }
 
+  function destroyPredCharts() {
+    for (const c of predCharts) c.destroy();
+    predCharts = [];
+  }
+
+  // One model's predictions over [from, to): the value (points joined), its threshold (dashed,
+  // across the whole range; a flagged prediction carries threshold 0, which is no threshold) and
+  // the flagged ones in red.
+  function predictionChart(box, rows, from, to) {
+    const asc = [...rows].reverse();
+    const xs = asc.map((r) => Date.parse(r.ts) / 1000);
+    const values = asc.map((r) => r.value);
+    const thresholds = asc.map((r) => (r.flagged ? null : r.threshold));
+    const flagged = asc.map((r) => (r.flagged ? r.value : null));
+    const known = thresholds.filter((v) => v !== null);
+    if (known.length > 0) {
+      // The range's ends carry the first and the last threshold, so that its line spans the chart.
+      xs.unshift(Math.min(from / 1000, xs[0]));
+      xs.push(Math.max(to / 1000, xs[xs.length - 1]));
+      thresholds.unshift(known[0]);
+      thresholds.push(known[known.length - 1]);
+      for (const a of [values, flagged]) {
+        a.unshift(null);
+        a.push(null);
+      }
+    }
+    const width = Math.max(320, box.clientWidth || 800);
+    predCharts.push(new uPlot({
+      width,
+      height: 180,
+      series: [{},
+        { label: 'prediction', stroke: COLORS[0], width: 1.5, spanGaps: true, points: { size: 4 } },
+        { label: 'threshold', stroke: '#6b7280', width: 1, dash: [6, 4], spanGaps: true, points: { show: false } },
+        { label: 'flagged by the physics guard', stroke: '#dc2626', paths: () => null, points: { show: true, size: 9, fill: '#dc2626' } }],
+      axes: [{}, { size: 50 }],
+      scales: { x: { time: true, range: () => [from / 1000, to / 1000] } },
+      legend: { live: true },
+    }, [xs, values, thresholds, flagged], box));
+  }
+
+  function trustBadge(w) {
+    if (!w) return h('span', { class: 'badge state-stale trust', 'data-trust': '' }, 'trust: not monitored');
+    const score = typeof w.score === 'number' ? w.score.toFixed(2) : '—';
+    return h('span', {
+      class: `badge state-${LEVEL_STATE[w.level] || 'stale'} trust`, 'data-trust': score, 'data-level': w.level,
+      title: `monitoring window ending ${fmtTime(w.end)} (${ago(w.end)}), model version ${w.model_version}, action ${w.action}`,
+    }, `trust: ${score} (${w.level || '?'})`);
+  }
+
+  // "feature_drift current psi 0.31" for the checks at warn or alert, besides the residuals.
+  function notableChecks(w) {
+    return w.checks.filter((c) => (c.level === 'warn' || c.level === 'alert') && c.check !== 'reliability' &&
+      !(c.check === 'thermal_degradation' && (c.statistic === 'residual_mean' || c.statistic === 'residual_slope')))
+      .map((c) => `${c.check.replace(/_/g, ' ')}${c.subject ? ` ${c.subject}` : ''}: ${c.statistic} ${fmtValue(c.value)} (${c.level})`);
+  }
+
+  function residualCell(w, statistic) {
+    const c = w.checks.find((x) => x.check === 'thermal_degradation' && x.statistic === statistic);
+    if (!c) return h('td', { class: 'muted' }, '—');
+    return h('td', { class: `num${c.level === 'alert' ? ' error' : ''}`, 'data-statistic': statistic, title: `${c.subject}: ${c.level}` }, fmtValue(c.value));
+  }
+
+  function renderResiduals(windows, truncated) {
+    clear(residualsBox);
+    if (windows.length === 0) {
+      residualsBox.append(h('p', { class: 'muted', id: 'no-monitoring' },
+        'No monitoring windows for this asset in the last 30 days (weft model monitor … --append writes them).'));
+      return;
+    }
+    const shown = residualsAll ? windows : windows.slice(0, MONITORING_ROWS);
+    residualsBox.append(h('table', { class: 'events', id: 'monitoring', 'data-windows': windows.length, 'data-shown': shown.length },
+      h('thead', {}, h('tr', {}, ['Window', 'Model', 'Trust', 'Level', 'Action', 'Residual mean', 'Residual slope', 'Checks at warn or alert']
+        .map((t) => h('th', { title: t.startsWith('Residual') ? 'measured − twin-predicted, per window (slope: per window, over the last windows)' : null }, t)))),
+      h('tbody', {}, shown.map((w) => h('tr', { class: w.level === 'alert' ? 'alert' : null, 'data-model': w.model, 'data-level': w.level, 'data-end': w.end },
+        h('td', { title: w.end }, w.start ? `${fmtTime(w.start)} – ${fmtTime(w.end)}` : `ending ${fmtTime(w.end)}`),
+        h('td', {}, `${w.model} v${w.model_version}`),
+        h('td', {}, typeof w.score === 'number' ? w.score.toFixed(2) : '—'),
+        h('td', {}, h('span', { class: `badge state-${LEVEL_STATE[w.level] || 'stale'}` }, w.level || '?')),
+        h('td', {}, w.action.replace(/_/g, ' ')),
+        residualCell(w, 'residual_mean'), residualCell(w, 'residual_slope'),
+        h('td', {}, notableChecks(w).join('; ') || h('span', { class: 'muted' }, 'none')))))));
+    if (windows.length > shown.length || truncated) {
+      const more = windows.length > shown.length
+        ? h('button', { type: 'button', id: 'monitoring-all', onclick: () => { residualsAll = true; renderResiduals(windows, truncated); } },
+          `Show all ${windows.length}`)
+        : null;
+      residualsBox.append(h('p', { class: 'muted' },
+        `The newest ${shown.length} of ${truncated ? 'more than ' : ''}${windows.length} windows in the last 30 days. `, more));
+    }
+  }
+
+  async function loadPredictions() {
+    const seq = ++predSeq;
+    const [from, to] = range();
+    const a = encodeURIComponent(assetId);
+    let preds;
+    let mon;
+    try {
+      [preds, mon] = await Promise.all([
+        api(`/api/v1/predictions?asset=${a}&from=${iso(from)}&to=${iso(to)}&limit=5000`),
+        api(`/api/v1/monitoring?asset=${a}&limit=500`),
+      ]);
+    } catch (e) {
+      if (gone || seq !== predSeq) return;
+      predictionsBox.dataset.state = 'error';
+      clear(predictionsBox).append(h('p', { class: 'error' }, `Cannot read predictions: ${e.message}`));
+      clear(residualsBox);
+      return;
+    }
+    if (gone || seq !== predSeq) return;
+    destroyPredCharts();
+    clear(predictionsBox);
+    const byModel = new Map();
+    for (const p of preds.predictions) {
+      if (!byModel.has(p.model)) byModel.set(p.model, []);
+      byModel.get(p.model).push(p);
+    }
+    const newestWindow = new Map();
+    for (const w of mon.windows) if (!newestWindow.has(w.model)) newestWindow.set(w.model, w);
+    const flaggedTotal = preds.predictions.filter((p) => p.flagged).length;
+    Object.assign(predictionsBox.dataset, {
+      state: 'ready', points: String(preds.predictions.length), flagged: String(flaggedTotal),
+      models: [...byModel.keys()].join(','), from: iso(from), to: iso(to),
+    });
+    const span = `between ${fmtTime(iso(from))} and ${fmtTime(iso(to))}`;
+    if (byModel.size === 0) {
+      predictionsBox.append(h('p', { class: 'muted empty', id: 'no-predictions' }, `No predictions for this asset in the range (${span}).`));
+    }
+    // Models with predictions in the range, then models only monitored.
+    const models = [...byModel.keys(), ...[...newestWindow.keys()].filter((m) => !byModel.has(m))];
+    for (const model of models) {
+      const rows = byModel.get(model) || [];
+      const latest = rows[0];
+      const flagged = rows.filter((r) => r.flagged).length;
+      const block = h('div', { class: 'prediction-model', 'data-model': model, 'data-points': rows.length, 'data-flagged': flagged });
+      const head = h('div', { class: 'title-row' },
+        h('h3', {}, latest ? `${model} v${latest.model_version}` : model),
+        latest
+          ? h('span', { class: 'latest', 'data-value': latest.value, title: latest.message },
+            `latest ${fmtValue(latest.value)} at ${fmtTime(latest.ts)} (${ago(latest.ts)})`, latest.flagged ? ' · flagged' : '')
+          : null,
+        trustBadge(newestWindow.get(model)));
+      block.append(head);
+      if (rows.length === 0) {
+        block.append(h('p', { class: 'muted empty' }, `No predictions of ${model} for this asset in the range.`));
+      } else {
+        const note = `${rows.length} prediction${rows.length > 1 ? 's' : ''}${preds.truncated ? ' (the newest 5000)' : ''}` +
+          (flagged ? `, ${flagged} flagged by the physics guard (red)` : ', none flagged by the physics guard') +
+          `; threshold ${fmtValue(rows.find((r) => !r.flagged)?.threshold ?? null)}.`;
+        const chartEl = h('div', { class: 'prediction-chart' });
+        block.append(chartEl, h('p', { class: 'muted' }, note));
+        predictionsBox.append(block);
+        predictionChart(chartEl, rows, from, to);
+        continue;
+      }
+      predictionsBox.append(block);
+    }
+    renderResiduals(mon.windows, mon.truncated);
+  }
+
   async function loadViews(assetType) {
     const { views } = await api('/api/v1/views');
     const fitting = views.filter((v) => !v.asset_types || v.asset_types.length === 0 || v.asset_types.includes(assetType));
@@ -202,7 +375,11 @@ export function renderAsset(page, who, assetId, params) {
 
   function schedule() {
     if (timer) clearInterval(timer);
-    timer = rangeSel.value === 'custom' ? null : setInterval(() => { if (!document.hidden) drawChart(); }, 15000);
+    timer = rangeSel.value === 'custom' ? null : setInterval(() => {
+      if (document.hidden) return;
+      drawChart();
+      loadPredictions();
+    }, 15000);
   }
 
   rangeSel.addEventListener('change', () => {
@@ -215,12 +392,14 @@ export function renderAsset(page, who, assetId, params) {
     }
     schedule();
     drawChart();
+    loadPredictions();
     loadEvents();
   });
-  for (const el of [fromIn, toIn]) el.addEventListener('change', () => { drawChart(); loadEvents(); });
+  for (const el of [fromIn, toIn]) el.addEventListener('change', () => { drawChart(); loadPredictions(); loadEvents(); });
   viewSel.addEventListener('change', drawChart);
-  refresh.addEventListener('click', () => { drawChart(); loadEvents(); });
+  refresh.addEventListener('click', () => { drawChart(); loadPredictions(); loadEvents(); });
 
+  loadPredictions();
   (async () => {
     let latest;
     try {
@@ -254,6 +433,7 @@ export function renderAsset(page, who, assetId, params) {
     if (stopLive) stopLive();
     if (timer) clearInterval(timer);
     if (chart) chart.destroy();
+    destroyPredCharts();
   };
 }
 
