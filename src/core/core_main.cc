@@ -135,10 +135,10 @@ Status OpenApiParts(const std::string& listen, const std::string& state, const F
   if (!ff.governance.empty()) {
     WEFT_ASSIGN_OR_RETURN(policies, governance::LoadPoliciesFile(ff.governance));
   }
-  WEFT_ASSIGN_OR_RETURN(parts->board,
-                        governance::ApprovalBoard::Open({.db_path = state + "/governance.db",
-                                                         .policies = policies,
-                                                         .clock = clock}));
+  WEFT_ASSIGN_OR_RETURN(
+      parts->board,
+      governance::ApprovalBoard::Open(
+          {.db_path = state + "/governance.db", .policies = policies, .clock = clock}));
   mlops::ModelRegistryOptions mo;
   mo.production_approver_roles = policies.RolesFor(governance::kModelPromotion);
   WEFT_ASSIGN_OR_RETURN(parts->models, mlops::ModelRegistry::Open(state, clock, mo));
@@ -183,7 +183,7 @@ Status OpenApiParts(const std::string& listen, const std::string& state, const F
     return board->Check(decision, subject);
   };
   oo.audit = parts->audit.get();
-  // Devices download artifacts from the API's address (a port 0 listen is fixed in StartApi).
+  // Devices download artifacts from the API's address (StartApi sets the port it bound).
   oo.download_base_url = "https://" + listen;
   WEFT_ASSIGN_OR_RETURN(parts->ota, ota::OtaService::Open(std::move(oo)));
 
@@ -200,10 +200,9 @@ Status OpenApiParts(const std::string& listen, const std::string& state, const F
     if (port <= 0 || port > 65535) {
       return InvalidArgumentError("--broker-listen is HOST:PORT with a port in 1..65535");
     }
-    WEFT_ASSIGN_OR_RETURN(parts->broker_files,
-                          parts->provisioning->WriteBrokerConfig(
-                              {.host = ff.broker_listen.substr(0, colon),
-                               .port = static_cast<uint16_t>(port)}));
+    WEFT_ASSIGN_OR_RETURN(parts->broker_files, parts->provisioning->WriteBrokerConfig(
+                                                   {.host = ff.broker_listen.substr(0, colon),
+                                                    .port = static_cast<uint16_t>(port)}));
   }
   return Status::Ok();
 }
@@ -220,7 +219,6 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
       if (!s.ok()) spdlog::warn("weft-core: device report on {}: {}", m.topic, s.message());
     }));
   }
-  parts->ota->StartEngine();
   api::ApiOptions ao;
   ao.listen = listen;
   ao.cert_file = cert;
@@ -315,6 +313,10 @@ Status StartApi(const std::string& listen, const std::string& cert, const std::s
     ao.threads = 16;
   }
   WEFT_ASSIGN_OR_RETURN(parts->server, api::ApiServer::Start(std::move(ao)));
+  // The campaigns' download URLs name the port the API bound (--api-listen HOST:0 too).
+  parts->ota->engine().SetDownloadBaseUrl("https://" + listen.substr(0, listen.rfind(':')) + ":" +
+                                          std::to_string(parts->server->port()));
+  parts->ota->StartEngine();
   if (!parts->server->bootstrap_token_file().empty()) {
     out << "weft-core: empty registry: the admin API token is in "
         << parts->server->bootstrap_token_file() << std::endl;
@@ -517,8 +519,7 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
     return 2;
   }
   if (api_on) {
-    Status opened =
-        OpenApiParts(api_listen, o.state_dir, ff, &SystemClock::Default(), &api);
+    Status opened = OpenApiParts(api_listen, o.state_dir, ff, &SystemClock::Default(), &api);
     if (!opened.ok()) {
       if (app.count("--api-listen") > 0 || !ff.broker_listen.empty()) {
         err << "weft-core: API: " << opened.ToString() << "\n";
@@ -533,8 +534,7 @@ int CoreMain(int argc, const char* const* argv, std::ostream& out, std::ostream&
   }
   if (api.broker_files) {
     out << "weft-core: mTLS broker files in " << api.broker_files->dir << " (mosquitto -c "
-        << api.broker_files->conf << "), devices connect to " << api.broker_files->url
-        << std::endl;
+        << api.broker_files->conf << "), devices connect to " << api.broker_files->url << std::endl;
     // The core's own identity on that broker, unless told otherwise.
     if (o.broker.tls && !o.tls) {
       o.tls = mqtt::TlsOptions{.ca_file = api.broker_files->ca,

@@ -115,7 +115,8 @@ Result<std::vector<FactoryDevice>> MakeFactory(const FactoryOptions& o, const Cl
           id));
     }
   }
-  for (const auto& [name, v] : {std::pair{"--site", o.site}, {"--hardware-model", o.hardware_model}}) {
+  for (const auto& [name, v] :
+       {std::pair{"--site", o.site}, {"--hardware-model", o.hardware_model}}) {
     if (v.empty() || v.find_first_of(",\n\r\"") != std::string::npos) {
       return InvalidArgumentError(
           fmt::format("factory: {} must be non-empty without commas, quotes or newlines", name));
@@ -198,9 +199,9 @@ Result<std::vector<FactoryDevice>> ReadAllowlist(const std::string& path) {
     std::istringstream ls(line);
     while (std::getline(ls, field, ',')) f.push_back(field);
     if (f.size() != 4) {
-      return InvalidArgumentError(fmt::format(
-          "{}:{}: expected 4 fields (serial,device_id,site,hardware_model), got {}", path,
-          line_no, f.size()));
+      return InvalidArgumentError(
+          fmt::format("{}:{}: expected 4 fields (serial,device_id,site,hardware_model), got {}",
+                      path, line_no, f.size()));
     }
     out.push_back({f[0], f[1], f[2], f[3], dir + "/" + f[0]});
   }
@@ -263,9 +264,10 @@ std::set<std::string> ChooseFailingDevices(const std::vector<FactoryDevice>& dev
 }
 
 int FactoryMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"weft-sim factory: factory identities (manufacturer CA, key and certificate per "
-               "serial) and the allowlist for zero-touch provisioning",
-               "weft-sim factory"};
+  CLI::App app{
+      "weft-sim factory: factory identities (manufacturer CA, key and certificate per "
+      "serial) and the allowlist for zero-touch provisioning",
+      "weft-sim factory"};
   FactoryOptions o;
   app.add_option("--out", o.out_dir, "directory of the identities and allowlist.csv")->required();
   app.add_option("--count", o.count, "number of devices")->required();
@@ -305,11 +307,13 @@ int FactoryMain(int argc, const char* const* argv, std::ostream& out, std::ostre
 namespace {
 
 std::atomic<bool> g_stop{false};
-extern "C" void OnFleetSignal(int) { g_stop.store(true); }
+extern "C" void OnFleetSignal(int) {
+  g_stop.store(true);
+}
 
 struct FleetOptions {
   std::string core_url, core_ca, factory_dir, state_dir, report_path;
-  int devices = 0;  // 0: all
+  int devices = 0;      // 0: all
   int concurrency = 0;  // 0: all at once
   bool mqtt = false;
   double fail_health = 0;
@@ -317,6 +321,7 @@ struct FleetOptions {
   uint64_t seed = 1;
   std::string firmware = "1.0.0";
   double duration_s = 0;
+  double install_s = 0;  // a firmware install's duration (a flash write); 0: instant
   int timeout_s = 60;
   int max_attempts = 8;
 };
@@ -336,10 +341,10 @@ struct SimDevice {
   std::unique_ptr<mqtt::Client> client;
   std::unique_ptr<fleet::OtaAgent> agent;
   std::string mqtt_error;
-  std::mutex mu;  // guards the fields below
+  std::mutex mu;                 // guards the fields below
   std::vector<Json> ota_events;  // guarded by mu
-  std::string firmware;  // guarded by mu; what the simulated firmware runs
-  uint64_t connects_seen = 0;  // MQTT sessions the agent has published its state on
+  std::string firmware;          // guarded by mu; what the simulated firmware runs
+  uint64_t connects_seen = 0;    // MQTT sessions the agent has published its state on
 
   std::string id() const { return factory.device_id.empty() ? factory.serial : factory.device_id; }
 };
@@ -355,7 +360,8 @@ Status PrepareFactoryDir(const SimDevice& d, const std::string& core_ca_pem) {
     fs::path link = fs::path(dir) / f;
     if (fs::is_symlink(link) || fs::exists(link)) continue;
     fs::create_symlink(fs::absolute(fs::path(d.factory.dir) / f), link, ec);
-    if (ec) return UnavailableError(fmt::format("cannot link '{}': {}", link.string(), ec.message()));
+    if (ec)
+      return UnavailableError(fmt::format("cannot link '{}': {}", link.string(), ec.message()));
   }
   auto current = ReadFile(dir + "/core-ca.pem");
   if (!current.ok() || *current != core_ca_pem) {
@@ -463,13 +469,12 @@ class CommandQueue {
 
 Status ConnectDevice(SimDevice& d, const FleetOptions& o, CommandQueue& queue) {
   const fleet::DeviceIdentity& id = d.identity;
-  std::string prefix =
-      id.topic_prefix.empty() ? "weft/v1/edge/" + id.device_id : id.topic_prefix;
+  std::string prefix = id.topic_prefix.empty() ? "weft/v1/edge/" + id.device_id : id.topic_prefix;
   WEFT_ASSIGN_OR_RETURN(mqtt::BrokerAddress broker, mqtt::BrokerAddress::Parse(id.broker_url));
   mqtt::ClientOptions co;
   co.client_id = id.device_id;
-  co.tls = mqtt::TlsOptions{.ca_file = id.ca_file, .cert_file = id.cert_file,
-                            .key_file = id.key_file};
+  co.tls =
+      mqtt::TlsOptions{.ca_file = id.ca_file, .cert_file = id.cert_file, .key_file = id.key_file};
   WEFT_ASSIGN_OR_RETURN(d.client, mqtt::Client::Connect(broker, co, std::chrono::seconds(20)));
   mqtt::Client* client = d.client.get();
 
@@ -498,7 +503,22 @@ Status ConnectDevice(SimDevice& d, const FleetOptions& o, CommandQueue& queue) {
     }
     return client->Publish(prefix + "/" + subtopic, payload, 1, retain);
   };
-  a.install = [&d](const fleet::ArtifactManifest& m, const std::string&) -> Status {
+  a.install = [&d, install_s = o.install_s](const fleet::ArtifactManifest& m,
+                                            const std::string&) -> Status {
+    if (m.kind == "firmware" && install_s > 0) {
+      // 0.75 to 1.25 times --install-seconds, by device (FNV-1a of its id), so that a wave's
+      // devices finish one after another. SIGTERM interrupts it: the agent rolls back.
+      uint64_t h = 1469598103934665603ull;
+      for (char c : d.id()) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+      const double f = 0.75 + 0.5 * static_cast<double>(h % 1001) / 1000.0;
+      const auto until = std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(install_s * f));
+      while (std::chrono::steady_clock::now() < until) {
+        if (g_stop.load()) return UnavailableError("install of " + m.version + " interrupted");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
     std::lock_guard lock(d.mu);
     if (m.kind == "firmware") d.firmware = m.version;
     return Status::Ok();
@@ -512,8 +532,8 @@ Status ConnectDevice(SimDevice& d, const FleetOptions& o, CommandQueue& queue) {
   };
   a.health = [&d](const fleet::ArtifactManifest& m, const fleet::OtaContext&) -> Status {
     if (d.fail_health) {
-      return UnavailableError(fmt::format("simulated health check failure of {} {} on {}",
-                                          m.kind, m.version, d.id()));
+      return UnavailableError(
+          fmt::format("simulated health check failure of {} {} on {}", m.kind, m.version, d.id()));
     }
     return Status::Ok();
   };
@@ -569,16 +589,17 @@ Json ReportJson(std::vector<std::unique_ptr<SimDevice>>& devices, const FleetOpt
     }
     list.push_back(std::move(j));
   }
-  Json r = {{"core", o.core_url},
-            {"devices_total", devices.size()},
-            {"provisioned", ok},
-            {"failed", devices.size() - ok},
-            {"distinct_cert_serials", serials.size()},
-            {"distinct_fingerprints", fingerprints.size()},
-            {"concurrency", o.concurrency <= 0 ? devices.size() : static_cast<size_t>(o.concurrency)},
-            {"provision_seconds", provision_s},
-            {"certs_per_s", provision_s > 0 ? static_cast<double>(ok) / provision_s : 0.0},
-            {"devices", std::move(list)}};
+  Json r = {
+      {"core", o.core_url},
+      {"devices_total", devices.size()},
+      {"provisioned", ok},
+      {"failed", devices.size() - ok},
+      {"distinct_cert_serials", serials.size()},
+      {"distinct_fingerprints", fingerprints.size()},
+      {"concurrency", o.concurrency <= 0 ? devices.size() : static_cast<size_t>(o.concurrency)},
+      {"provision_seconds", provision_s},
+      {"certs_per_s", provision_s > 0 ? static_cast<double>(ok) / provision_s : 0.0},
+      {"devices", std::move(list)}};
   if (with_mqtt) r["connected"] = connected;
   return r;
 }
@@ -586,9 +607,10 @@ Json ReportJson(std::vector<std::unique_ptr<SimDevice>>& devices, const FleetOpt
 }  // namespace
 
 int FleetMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"weft-sim fleet: simulated devices that provision themselves against weft-core "
-               "(zero-touch) and, with --mqtt, take OTA campaigns over mutual-TLS MQTT",
-               "weft-sim fleet"};
+  CLI::App app{
+      "weft-sim fleet: simulated devices that provision themselves against weft-core "
+      "(zero-touch) and, with --mqtt, take OTA campaigns over mutual-TLS MQTT",
+      "weft-sim fleet"};
   FleetOptions o;
   std::string fail_devices, log_level = "error";
   app.add_option("--core", o.core_url, "weft-core's API, https://HOST:PORT")->required();
@@ -598,8 +620,8 @@ int FleetMain(int argc, const char* const* argv, std::ostream& out, std::ostream
   app.add_option("--state", o.state_dir, "the devices' state (one directory per serial)")
       ->required();
   app.add_option("--devices", o.devices, "devices to run (the first N serials; 0: all)");
-  app.add_option("--concurrency", o.concurrency,
-                 "devices provisioning at once (0: all at once)")->capture_default_str();
+  app.add_option("--concurrency", o.concurrency, "devices provisioning at once (0: all at once)")
+      ->capture_default_str();
   app.add_flag("--mqtt", o.mqtt, "connect to the broker with the device certificates, run OTA");
   auto* rate = app.add_option("--fail-health", o.fail_health,
                               "fraction of devices whose post-install health check fails");
@@ -611,6 +633,10 @@ int FleetMain(int argc, const char* const* argv, std::ostream& out, std::ostream
       ->capture_default_str();
   app.add_option("--report", o.report_path, "write the JSON report here");
   app.add_option("--duration", o.duration_s, "with --mqtt: seconds to run (0: until SIGTERM)");
+  app.add_option("--install-seconds", o.install_s,
+                 "with --mqtt: seconds a firmware install takes (each device 0.75 to 1.25 times "
+                 "this; 0: instant)")
+      ->capture_default_str();
   app.add_option("--timeout", o.timeout_s, "seconds per HTTP request")->capture_default_str();
   app.add_option("--max-attempts", o.max_attempts, "provisioning attempts per device")
       ->capture_default_str();
@@ -628,8 +654,9 @@ int FleetMain(int argc, const char* const* argv, std::ostream& out, std::ostream
   }
   InitLogging(*level);
   if (!(o.fail_health >= 0 && o.fail_health <= 1) || o.devices < 0 || o.duration_s < 0 ||
-      o.timeout_s < 1 || o.max_attempts < 1) {
-    err << "weft-sim fleet: --fail-health is 0 to 1; --devices, --duration 0 or more; "
+      !(o.install_s >= 0) || o.timeout_s < 1 || o.max_attempts < 1) {
+    err << "weft-sim fleet: --fail-health is 0 to 1; --devices, --duration, --install-seconds 0 "
+           "or more; "
            "--timeout, --max-attempts 1 or more\n";
     return 2;
   }
@@ -697,8 +724,8 @@ int FleetMain(int argc, const char* const* argv, std::ostream& out, std::ostream
       spdlog::error("{}: {}", d->factory.serial, d->error);
     }
   }
-  out << fmt::format("provisioned {}/{} devices in {:.3f} s ({:.0f} certificates/s)\n",
-                     provisioned, devices.size(), provision_s,
+  out << fmt::format("provisioned {}/{} devices in {:.3f} s ({:.0f} certificates/s)\n", provisioned,
+                     devices.size(), provision_s,
                      static_cast<double>(provisioned) / std::max(provision_s, 1e-9))
       << std::flush;
   if (!write_report(provision_s, false)) return 3;
@@ -718,8 +745,8 @@ int FleetMain(int argc, const char* const* argv, std::ostream& out, std::ostream
     }
     ++connected;
   });
-  out << fmt::format("connected {}/{} devices ({} with a failing health check)\n",
-                     connected.load(), provisioned, failing.size())
+  out << fmt::format("connected {}/{} devices ({} with a failing health check)\n", connected.load(),
+                     provisioned, failing.size())
       << std::flush;
   if (!write_report(provision_s, true)) return 3;
 

@@ -8,7 +8,7 @@
 //   weft-sim fleet --core https://127.0.0.1:PORT --core-ca FILE --factory DIR --state DIR
 //                  [--devices N] [--concurrency K] [--mqtt] [--fail-health RATE |
 //                  --fail-devices id,id] [--seed S] [--firmware 1.0.0] [--report FILE]
-//                  [--duration SECONDS]
+//                  [--duration SECONDS] [--install-seconds S]
 //
 // In code:
 //   FactoryOptions f{.out_dir = dir, .count = 10};

@@ -38,7 +38,8 @@ std::string Percent(double f) {
 Result<std::vector<std::string>> StringList(const nlohmann::json& o, const char* field) {
   if (!o.contains(field)) return std::vector<std::string>{};
   const nlohmann::json& v = o.at(field);
-  if (!v.is_array()) return InvalidArgumentError(std::string(field) + " must be an array of strings");
+  if (!v.is_array())
+    return InvalidArgumentError(std::string(field) + " must be an array of strings");
   std::vector<std::string> out;
   for (const nlohmann::json& e : v) {
     if (!e.is_string()) {
@@ -70,11 +71,11 @@ nlohmann::json OptTs(const std::optional<TimePoint>& t) {
 
 Result<CampaignSpec> ParseCampaignSpec(const nlohmann::json& j) {
   if (!j.is_object()) return InvalidArgumentError("campaign: expected a JSON object");
-  WEFT_RETURN_IF_ERROR(OnlyKeys(j,
-                                {"name", "artifact", "target", "waves", "success_threshold",
-                                 "error_threshold", "health_timeout_s", "device_timeout_s",
-                                 "latency_budget_us"},
-                                "campaign"));
+  WEFT_RETURN_IF_ERROR(
+      OnlyKeys(j,
+               {"name", "artifact", "target", "waves", "success_threshold", "error_threshold",
+                "health_timeout_s", "device_timeout_s", "latency_budget_us"},
+               "campaign"));
   CampaignSpec s;
   for (auto [field, out] : {std::pair{"name", &s.name}, std::pair{"artifact", &s.artifact}}) {
     if (!j.contains(field) || !j.at(field).is_string() || j.at(field).get<std::string>().empty()) {
@@ -95,8 +96,9 @@ Result<CampaignSpec> ParseCampaignSpec(const nlohmann::json& j) {
   if (j.contains("waves")) {
     const nlohmann::json& w = j.at("waves");
     if (!w.is_array() || w.empty()) {
-      return InvalidArgumentError("campaign: waves must be a non-empty array like [1, \"10%\", "
-                                  "\"100%\"]");
+      return InvalidArgumentError(
+          "campaign: waves must be a non-empty array like [1, \"10%\", "
+          "\"100%\"]");
     }
     s.waves.clear();
     for (const nlohmann::json& e : w) {
@@ -105,8 +107,9 @@ Result<CampaignSpec> ParseCampaignSpec(const nlohmann::json& j) {
       } else if (e.is_string()) {
         s.waves.push_back(e.get<std::string>());
       } else {
-        return InvalidArgumentError("campaign: waves: each wave is a device count (1) or a "
-                                    "percentage (\"10%\")");
+        return InvalidArgumentError(
+            "campaign: waves: each wave is a device count (1) or a "
+            "percentage (\"10%\")");
       }
     }
   }
@@ -219,8 +222,7 @@ Status CampaignEngine::CheckLatencyGate(const ArtifactRecord& a, const CampaignS
           "model campaign refused: on hardware model '" + hw + "' model " + a.name + " version " +
           a.version + " has a recorded p99 of " + std::to_string(l->p99_us) +
           " us, over the latency budget of " + std::to_string(*budget) + " us (" +
-          std::to_string(l->reports) + " reports from " + std::to_string(l->devices) +
-          " devices)");
+          std::to_string(l->reports) + " reports from " + std::to_string(l->devices) + " devices)");
     }
   }
   return Status::Ok();
@@ -380,6 +382,11 @@ Result<Campaign> CampaignEngine::Cancel(std::string_view id, const std::string& 
   return c;
 }
 
+void CampaignEngine::SetDownloadBaseUrl(std::string url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  o_.download_base_url = std::move(url);
+}
+
 std::string CampaignEngine::CommandPayload(const Campaign& c, const ArtifactRecord& a,
                                            std::string_view device, TimePoint now) const {
   const int64_t expires = UnixMicros(now + o_.url_ttl) / 1'000'000;
@@ -403,8 +410,8 @@ void CampaignEngine::Audit(const Campaign& c, const std::string& action, nlohman
                                          .resource = "ota/campaigns/" + c.id,
                                          .decision = "done",
                                          .detail = std::move(detail)});
-  if (!r.ok()) spdlog::error("weft-core ota: cannot audit {} of {}: {}", action, c.id,
-                             r.status().ToString());
+  if (!r.ok())
+    spdlog::error("weft-core ota: cannot audit {} of {}: {}", action, c.id, r.status().ToString());
 }
 
 Status CampaignEngine::TickCampaign(Campaign& c, TimePoint now) {
@@ -445,7 +452,8 @@ Status CampaignEngine::TickCampaign(Campaign& c, TimePoint now) {
       }
     }
     // One transaction for the wave's sends. Should it fail, the devices stay pending in the
-    // store and are sent again at the next tick (the device agent should treat a repeated command for a campaign it already ran as a no-op).
+    // store and are sent again at the next tick (the device agent should treat a repeated command
+    // for a campaign it already ran as a no-op).
     WEFT_RETURN_IF_ERROR(o_.store->UpdateCampaignDevices(changed));
     changed.clear();
     for (const CampaignDevice& d : devices) {
@@ -456,10 +464,11 @@ Status CampaignEngine::TickCampaign(Campaign& c, TimePoint now) {
       if (IsFinalDeviceState(d.state)) ++final_count;
     }
     const bool waived = w == c.waived_wave;
-    const std::string wave_name =
-        "wave " + std::to_string(w + 1) + " of " + std::to_string(waves);
-    const nlohmann::json counts = {{"wave", w + 1},         {"devices", n},
-                                   {"succeeded", succeeded}, {"failed", failed},
+    const std::string wave_name = "wave " + std::to_string(w + 1) + " of " + std::to_string(waves);
+    const nlohmann::json counts = {{"wave", w + 1},
+                                   {"devices", n},
+                                   {"succeeded", succeeded},
+                                   {"failed", failed},
                                    {"final", final_count}};
     if (!waived && failed > 0 && AtLeast(failed, c.spec.error_threshold, n)) {
       c.state = CampaignState::kPaused;
@@ -473,16 +482,15 @@ Status CampaignEngine::TickCampaign(Campaign& c, TimePoint now) {
       Audit(c, "ota.campaign.pause", detail);
       return Status::Ok();
     }
-    const bool advance = waived ? final_count == n
-                                : (n == 0 || AtLeast(succeeded, c.spec.success_threshold, n));
+    const bool advance =
+        waived ? final_count == n : (n == 0 || AtLeast(succeeded, c.spec.success_threshold, n));
     if (!advance) {
       if (final_count == n) {
         c.state = CampaignState::kPaused;
         c.state_reason = wave_name + " finished with " + std::to_string(succeeded) + " of " +
                          std::to_string(n) + " devices succeeded (" +
                          Percent(static_cast<double>(succeeded) / static_cast<double>(n)) +
-                         "), below the success threshold of " +
-                         Percent(c.spec.success_threshold);
+                         "), below the success threshold of " + Percent(c.spec.success_threshold);
         WEFT_RETURN_IF_ERROR(o_.store->UpdateCampaign(c));
         nlohmann::json detail = counts;
         detail["reason"] = c.state_reason;
@@ -495,9 +503,8 @@ Status CampaignEngine::TickCampaign(Campaign& c, TimePoint now) {
       WEFT_RETURN_IF_ERROR(o_.store->UpdateCampaign(c));
       continue;
     }
-    const bool all_final = std::all_of(devices.begin(), devices.end(), [](const auto& d) {
-      return IsFinalDeviceState(d.state);
-    });
+    const bool all_final = std::all_of(devices.begin(), devices.end(),
+                                       [](const auto& d) { return IsFinalDeviceState(d.state); });
     if (all_final) {
       size_t total_ok = 0, total_failed = 0;
       for (const CampaignDevice& d : devices) {
@@ -542,8 +549,8 @@ Status CampaignEngine::HandleStatus(std::string_view topic_device, std::string_v
     return InvalidArgumentError("ota/status on the topic of " + std::string(topic_device) +
                                 " names device '" + device + "': refused");
   }
-  static const std::set<std::string, std::less<>> kStates = {
-      "downloading", "installing", "succeeded", "failed", "rolled_back"};
+  static const std::set<std::string, std::less<>> kStates = {"downloading", "installing",
+                                                             "succeeded", "failed", "rolled_back"};
   if (kStates.count(state) == 0) {
     return InvalidArgumentError("ota/status of " + device + ": state '" + state +
                                 "' is not one of downloading, installing, succeeded, failed, "

@@ -74,9 +74,9 @@ struct EngineOptions {
   Registry* registry = nullptr;        //!< required
   ArtifactStore* artifacts = nullptr;  //!< required
   const Clock* clock = nullptr;        //!< required
-  CommandSender send{};                  //!< unset: commands stay pending
-  FleetDeviceSource fleet{};             //!< unset: inventory only
-  UseCaseBudget use_case_budget{};       //!< unset: only the campaign's own budget
+  CommandSender send{};                //!< unset: commands stay pending
+  FleetDeviceSource fleet{};           //!< unset: inventory only
+  UseCaseBudget use_case_budget{};     //!< unset: only the campaign's own budget
   audit::AuditLog* audit = nullptr;    //!< automatic pauses and finishes; null = not audited
   //! Prefix of download URLs ("https://core.example:8443"): the devices' view of the API.
   std::string download_base_url = "https://127.0.0.1:8443";
@@ -98,6 +98,10 @@ class CampaignEngine {
   Result<Campaign> Resume(std::string_view id, const std::string& by);
   Result<Campaign> Cancel(std::string_view id, const std::string& by);
 
+  //! The base of the download URLs later commands carry (weft-core sets it once its API has
+  //! bound a port, when it listened on port 0).
+  void SetDownloadBaseUrl(std::string url);
+
   //! One round at the clock's now.
   Status Tick() { return Tick(o_.clock->Now()); }
   Status Tick(TimePoint now);
@@ -113,8 +117,8 @@ class CampaignEngine {
   Status TickCampaign(Campaign& c, TimePoint now);
   Status CheckLatencyGate(const ArtifactRecord& a, const CampaignSpec& spec,
                           const std::vector<std::string>& hardware_models);
-  std::string CommandPayload(const Campaign& c, const ArtifactRecord& a,
-                             std::string_view device, TimePoint now) const;
+  std::string CommandPayload(const Campaign& c, const ArtifactRecord& a, std::string_view device,
+                             TimePoint now) const;
   void Audit(const Campaign& c, const std::string& action, nlohmann::json detail);
 
   EngineOptions o_;

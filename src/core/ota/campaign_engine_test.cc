@@ -45,8 +45,7 @@ class CampaignEngineTest : public ::testing::Test {
     o.approvals = [](std::string_view decision, std::string_view subject) {
       return decision == "firmware_release" && subject == "gw-200/1.4.0"
                  ? Status::Ok()
-                 : FailedPreconditionError(std::string(decision) + " of '" +
-                                           std::string(subject) +
+                 : FailedPreconditionError(std::string(decision) + " of '" + std::string(subject) +
                                            "' needs approval by: security_lead, ot_engineer");
     };
     o.use_case_budget = [](std::string_view model) -> std::optional<int64_t> {
@@ -79,8 +78,12 @@ class CampaignEngineTest : public ::testing::Test {
 
   void Reply(const std::string& campaign, const std::string& device, const std::string& state,
              const std::string& version, const std::string& previous) {
-    json r = {{"campaign", campaign}, {"device", device},         {"state", state},
-              {"version", version},   {"previous_version", previous}, {"target_version", "1.4.0"},
+    json r = {{"campaign", campaign},
+              {"device", device},
+              {"state", state},
+              {"version", version},
+              {"previous_version", previous},
+              {"target_version", "1.4.0"},
               {"reason", state == "succeeded" ? "" : "health check failed"}};
     Status st = ota_->HandleMessage("weft/v1/edge/" + device + "/ota/status", r.dump());
     ASSERT_TRUE(st.ok()) << st.ToString();
@@ -196,8 +199,8 @@ TEST_F(CampaignEngineTest, TwoHundredDevicesWithTwentyPercentFailuresPauseAtTheE
                   .ok());
   EXPECT_EQ(fleet::ParseManifest(manifest)->sha256, sha);
   const std::string url = cmd["artifact"]["url"];
-  EXPECT_EQ(url.rfind("https://core.test:8443/api/v1/ota/artifacts/" + sha + "?device=" +
-                          waves[0][0] + "&expires=",
+  EXPECT_EQ(url.rfind("https://core.test:8443/api/v1/ota/artifacts/" + sha +
+                          "?device=" + waves[0][0] + "&expires=",
                       0),
             0u)
       << url;
@@ -223,8 +226,13 @@ TEST_F(CampaignEngineTest, TwoHundredDevicesWithTwentyPercentFailuresPauseAtTheE
   EXPECT_EQ(sent_.size(), 1u);  // not final: wave 2 waits
   answer(waves[0][0]);
   clock_.Advance(seconds(10));
+  // weft-core learns its API's port after binding: later commands name it.
+  ota_->engine().SetDownloadBaseUrl("https://127.0.0.1:40001");
   ASSERT_TRUE(ota_->engine().Tick().ok());
   EXPECT_EQ(sent_.size(), 20u);  // wave 2 sent
+  EXPECT_EQ(json::parse(sent_.back().payload)["artifact"]["url"].get<std::string>().rfind(
+                "https://127.0.0.1:40001/api/v1/ota/artifacts/" + sha, 0),
+            0u);
   EXPECT_EQ(Current(id).current_wave, 1);
 
   for (const std::string& d : waves[1]) answer(d);
@@ -366,8 +374,9 @@ TEST_F(CampaignEngineTest, AModelCampaignIsRefusedWhereItsP99ExceedsTheBudget) {
                                  "tree model bytes", "alice");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto bench = [&](const std::string& dev, const std::string& hw, int p99) {
-    json b = {{"device", dev}, {"hardware_model", hw}, {"model", "bearing-wear"},
-              {"model_version", "3"}, {"p50_us", p99 / 3}, {"p99_us", p99}, {"samples", 200}};
+    json b = {{"device", dev},        {"hardware_model", hw}, {"model", "bearing-wear"},
+              {"model_version", "3"}, {"p50_us", p99 / 3},    {"p99_us", p99},
+              {"samples", 200}};
     ASSERT_TRUE(ota_->HandleMessage("weft/v1/edge/" + dev + "/bench", b.dump()).ok());
   };
   bench("a1", "gw-100", 2600);
