@@ -23,7 +23,8 @@ timeout 180 "$weft" demo --dir "$tmp/d1" --duration 20 --broker-port "$port" >"$
 code=$?
 check "weft demo --duration exits 0" test "$code" -eq 0
 check "it says what runs where" grep -q "weft-core  http://127.0.0.1:" "$tmp/d1.out"
-check "it simulated the plant's history first" grep -q "weft demo: history .* its KPIs, and bearing_risk versions 1 and 2" "$tmp/d1.out"
+check "it simulated the plant's history first" grep -q "weft demo: history .* its KPIs, bearing_risk versions 1 and 2 .* monitoring on 14 motors" "$tmp/d1.out"
+check "and its small device fleet" grep -q "fleet      26 devices" "$tmp/d1.out"
 check "the KPI table holds the history's KPIs" test "$("$weft" lake count "$tmp/d1/lake/kpi" 2>/dev/null)" -gt 100
 check "the edge ran the production model: predictions in the lake" \
   test "$(awk '$1 == "predictions:" {print $2}' "$tmp/d1.out")" -gt 0

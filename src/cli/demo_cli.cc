@@ -25,6 +25,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/demo_fleet.h"
 #include "cli/embedded_examples.h"
 #include "common/diagnostic.h"
 #include "common/time_format.h"
@@ -209,8 +210,10 @@ Status RunOk(const std::string& name, const std::vector<std::string>& argv, cons
 constexpr std::string_view kDemoModel = "bearing_risk";
 
 struct DemoModels {
-  std::string inference;  //!< the `inference:` section running version 1
-  Child retrain;          //!< version 2's training, still running
+  std::string inference;  //!< the `inference:` section running version 1 (the live edge)
+  //! The same for the history: every score (threshold 0) once a minute, as the monitor reads.
+  std::string history_inference;
+  Child retrain;  //!< version 2's training, still running
 };
 
 Result<DemoModels> TrainDemoModels(const fs::path& self, const fs::path& dir,
@@ -245,25 +248,29 @@ Result<DemoModels> TrainDemoModels(const fs::path& self, const fs::path& dir,
   }
   const std::string sha = v1["artifact_sha256"].get<std::string>();
   const fs::path artifact = state / "artifacts" / "sha256" / sha.substr(0, 2) / sha;
-  std::ostringstream section;
-  section << "inference:\n"
-          << "  constraints: " << constraints.string() << "\n"
-          << "  models:\n"
-          << "    - name: " << kDemoModel << "\n"
-          << "      artifact: " << artifact.string() << "\n"
-          << "      sha256: \"" << sha << "\"\n"
-          << "      version: \"" << v1["version"].get<std::string>() << "\"\n"
-          << "      asset_type: motor\n"
-          << "      output: failure_risk\n"
-          << "      window: 32\n"
-          << "      threshold: 0.5\n"
-          << "      period: 10s\n"
-          << "      features:\n"
-          << "        - {signal: vibration_rms, stats: [last, mean, max, slope]}\n"
-          << "        - {signal: bearing_temp_de, stats: [last, mean, slope]}\n"
-          << "        - {signal: winding_temp, stats: [last]}\n"
-          << "        - {signal: current, stats: [mean]}\n";
-  m.inference = section.str();
+  auto section = [&](std::string_view threshold, std::string_view period) {
+    std::ostringstream o;
+    o << "inference:\n"
+      << "  constraints: " << constraints.string() << "\n"
+      << "  models:\n"
+      << "    - name: " << kDemoModel << "\n"
+      << "      artifact: " << artifact.string() << "\n"
+      << "      sha256: \"" << sha << "\"\n"
+      << "      version: \"" << v1["version"].get<std::string>() << "\"\n"
+      << "      asset_type: motor\n"
+      << "      output: failure_risk\n"
+      << "      window: 32\n"
+      << "      threshold: " << threshold << "\n"
+      << "      period: " << period << "\n"
+      << "      features:\n"
+      << "        - {signal: vibration_rms, stats: [last, mean, max, slope]}\n"
+      << "        - {signal: bearing_temp_de, stats: [last, mean, slope]}\n"
+      << "        - {signal: winding_temp, stats: [last]}\n"
+      << "        - {signal: current, stats: [mean]}\n";
+    return o.str();
+  };
+  m.inference = section("0.5", "10s");
+  m.history_inference = section("0", "60s");
   return m;
 }
 
@@ -272,11 +279,13 @@ Result<DemoModels> TrainDemoModels(const fs::path& self, const fs::path& dir,
 // and the model), then the KPIs over them. Trains the demo's model first (versions 1 and 2 into
 // DIR/core-state's registry); returns the `inference:` section that runs version 1. About 25 s.
 Result<std::string> SeedHistory(const fs::path& self, const fs::path& dir,
-                                const fs::path& plant_file, const fs::path& logs, int history_days,
-                                const Clock& clock, std::ostream& out) {
+                                const fs::path& plant_file, const model::Plant& plant,
+                                const fs::path& logs, int history_days, const Clock& clock,
+                                std::ostream& out) {
   WEFT_ASSIGN_OR_RETURN(DemoModels models, TrainDemoModels(self, dir, plant_file, logs));
-  const fs::path inference_file = dir / "inference.yaml";
-  std::ofstream(inference_file) << models.inference;
+  std::ofstream(dir / "inference.yaml") << models.inference;
+  const fs::path history_inference = dir / "inference-history.yaml";
+  std::ofstream(history_inference) << models.history_inference;
   const auto today = std::chrono::floor<std::chrono::days>(clock.Now());
   const int baseline = history_days / 2;
   const int live = history_days - baseline;
@@ -295,43 +304,34 @@ Result<std::string> SeedHistory(const fs::path& self, const fs::path& dir,
                                     "--days",
                                     std::to_string(live),
                                     "--baseline-days",
-                                    std::to_string(baseline)};
+                                    std::to_string(baseline),
+                                    "--inference",
+                                    history_inference.string()};
   const Status history = RunOk("history", month, logs);
   WEFT_RETURN_IF_ERROR(WaitOk(models.retrain));
   WEFT_RETURN_IF_ERROR(history);
-  WEFT_RETURN_IF_ERROR(RunOk("kpi",
-                             {self.string(), "kpi", "compute", "--lake", (dir / "lake").string(),
-                              "--plant", plant_file.string(), "--from", first, "--to", end},
-                             logs));
-  out << "weft demo: history " << first << " .. " << end << " (pilots live from " << start
-      << "), its KPIs, and " << kDemoModel << " versions 1 and 2 in the registry\n";
-  return models.inference;
-}
-
-// A demo principal with one role on every scope, and a new token for it (kept in
-// DIR/tokens/<id>.token, mode 0600, never printed). Idempotent on the principal and its grant.
-Result<std::string> DemoPrincipal(const ApiTarget& admin, const fs::path& dir,
-                                  const std::string& id, const std::string& role,
-                                  std::ostream& err) {
-  nlohmann::json p = {{"id", id}, {"kind", "user"}};
-  WEFT_ASSIGN_OR_RETURN(ApiAnswer made,
-                        CallApi(admin, "POST", "/api/v1/principals", p.dump(), err));
-  if (!made.ok() && made.status != 409) return FailedPreconditionError(ApiErrorText(made));
-  if (made.ok()) {
-    nlohmann::json g = {{"principal_id", id}, {"role", role}, {"scope", "*"}};
-    WEFT_RETURN_IF_ERROR(CallApiOk(admin, "POST", "/api/v1/grants", g.dump(), err).status());
-  }
+  // The KPIs, and the model's reliability on every motor (model_monitoring), two at a time.
   WEFT_ASSIGN_OR_RETURN(
-      ApiAnswer t,
-      CallApiOk(admin, "POST", "/api/v1/principals/" + PathSegment(id) + "/tokens", "{}", err));
-  nlohmann::json tj = nlohmann::json::parse(t.body, nullptr, false);
-  if (!tj.is_object() || !tj.contains("token")) return InternalError("no token for " + id);
-  const std::string token = tj["token"].get<std::string>();
-  fs::create_directories(dir / "tokens");
-  const fs::path file = dir / "tokens" / (id + ".token");
-  std::ofstream(file) << token << "\n";
-  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-  return token;
+      Child kpi, Child::Spawn("kpi",
+                              {self.string(), "kpi", "compute", "--lake", (dir / "lake").string(),
+                               "--plant", plant_file.string(), "--from", first, "--to", end},
+                              logs));
+  int monitored = 0;
+  for (const model::Asset* a : plant.AllAssets()) {
+    if (!plant.IsA(a->type, "motor")) continue;
+    WEFT_RETURN_IF_ERROR(RunOk(
+        "monitor-" + a->id,
+        {self.string(), "model", "monitor", std::string(kDemoModel), "--version", "1", "--asset",
+         a->id, "--from", start + "T00:00:00Z", "--to", end + "T00:00:00Z", "--lake",
+         (dir / "lake").string(), "--state", (dir / "core-state").string(), "--append"},
+        logs));
+    ++monitored;
+  }
+  WEFT_RETURN_IF_ERROR(WaitOk(kpi));
+  out << "weft demo: history " << first << " .. " << end << " (pilots live from " << start
+      << "), its KPIs, " << kDemoModel << " versions 1 and 2 in the registry, version 1's "
+      << "predictions and its monitoring on " << monitored << " motors\n";
+  return models.inference;
 }
 
 // Version 1 of the demo's model goes to production as the board requires: approved by a data
@@ -341,9 +341,10 @@ Status PromoteDemoModel(const ApiTarget& admin, const fs::path& dir, std::ostrea
   const std::string model = "/api/v1/models/" + std::string(kDemoModel);
   WEFT_ASSIGN_OR_RETURN(ApiAnswer now, CallApiOk(admin, "GET", model, "", err));
   if (now.body.find("\"production\"") != std::string::npos) return Status::Ok();
+  WEFT_ASSIGN_OR_RETURN(auto tokens, EnsureDemoPeople(admin, dir / "tokens"));
   ApiTarget ds = admin, ot = admin;
-  WEFT_ASSIGN_OR_RETURN(ds.token, DemoPrincipal(admin, dir, "dana", "data_scientist", err));
-  WEFT_ASSIGN_OR_RETURN(ot.token, DemoPrincipal(admin, dir, "otto", "ot_engineer", err));
+  ds.token = tokens.at("dana");
+  ot.token = tokens.at("otto");
   const std::string v1 = model + "/versions/1/approve";
   WEFT_RETURN_IF_ERROR(
       CallApiOk(ds, "POST", v1,
@@ -367,6 +368,8 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
   cmd->add_option("--speed", args->speed, "simulated time per real time")->capture_default_str();
   cmd->add_option("--broker-port", args->broker_port, "MQTT port on 127.0.0.1")
       ->capture_default_str();
+  cmd->add_flag("!--no-fleet", args->fleet,
+                "no device fleet (its mTLS broker, devices, gateways, OTA campaigns)");
   cmd->add_option("--history-days", args->history_days,
                   "days of plant history (half before the pilots, half after), the KPIs over "
                   "them and the demo's model, made once per --dir (0: none)")
@@ -428,8 +431,9 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
     out << "weft demo: history, KPIs and model kept from the last run in " << dir.string() << "\n";
   } else if (args.history_days > 0) {
     out << "weft demo: training " << kDemoModel << " and simulating " << args.history_days
-        << " days of history (once per --dir, about 25 s)" << std::endl;
-    Result<std::string> s = SeedHistory(self, dir, plant_file, logs, args.history_days, clock, out);
+        << " days of history (once per --dir, about 40 s)" << std::endl;
+    Result<std::string> s =
+        SeedHistory(self, dir, plant_file, *plant, logs, args.history_days, clock, out);
     if (!s.ok()) {
       err << "weft demo: " << s.status().message() << "\n";
       return kExitInvalidInput;
@@ -491,6 +495,30 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
                                         rules_file.string(),
                                         "--plant",
                                         plant_file.string()};
+  // The fleet's factory identities and weft-core's arguments for it (manufacturer CA, broker).
+  DemoFleetContext fleet{
+      .dir = dir,
+      .bin = bin,
+      .core_state = dir / "core-state",
+      .plant_broker = "127.0.0.1:" + std::to_string(args.broker_port),
+      .plant = plant_file,
+      .inference = inference,
+      .model = std::string(kDemoModel),
+      .install_seconds = 10,
+      .run = [&](const std::string& name, const std::vector<std::string>& argv) -> Result<int> {
+        WEFT_RETURN_IF_ERROR(RunOk(name, argv, logs));
+        return 0;
+      },
+      .start = [&](const std::string& name, const std::vector<std::string>& argv) -> Status {
+        WEFT_ASSIGN_OR_RETURN(Child c, Child::Spawn(name, argv, logs));
+        children.push_back(c);
+        return Status::Ok();
+      }};
+  if (args.fleet) {
+    Result<std::vector<std::string>> extra = PrepareDemoFleet(fleet);
+    if (!extra.ok()) return fail("preparing the fleet: " + extra.status().message(), nullptr);
+    core_argv.insert(core_argv.end(), extra->begin(), extra->end());
+  }
   const fs::path web_root = bin.parent_path() / "web";
   const bool dashboard = fs::exists(web_root / "index.html", ec);
   if (dashboard) core_argv.insert(core_argv.end(), {"--web-root", web_root.string()});
@@ -516,6 +544,16 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
       return fail("promoting the demo's model: " + promoted.message() + " " + api_err.str(),
                   &children.back());
     }
+  }
+
+  std::ostringstream fleet_out;
+  if (args.fleet && api_url) {
+    const ApiTarget api{.api = *api_url,
+                        .ca = (dir / "core-state" / "tls" / "cert.pem").string(),
+                        .insecure = false,
+                        .token = {}};
+    Result<DemoFleetSummary> f = StartDemoFleet(fleet, api, admin_token, fleet_out);
+    if (!f.ok()) return fail("starting the fleet: " + f.status().message(), nullptr);
   }
 
   // 3. The simulator, with its PLCs on free local ports.
@@ -604,7 +642,7 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
                      : *api_url + "/#token=" + admin_token +
                            " (admin; self-signed certificate: accept it in the browser)")
       << "\n"
-      << "  lake       " << (dir / "lake").string()
+      << fleet_out.str() << "  lake       " << (dir / "lake").string()
       << "/{telemetry,aggregates,events,predictions} (Delta tables)\n"
       << "  logs       " << logs.string() << "\n"
       << (args.duration_s > 0 ? "running for " + FormatSeconds(args.duration_s)

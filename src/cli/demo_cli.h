@@ -3,14 +3,17 @@
 //   weft demo [--dir DIR] [--duration SECONDS] [--speed X] [--broker-port N] [--history-days N]
 //   weft demo month ...      (a simulated month into a lake, in-process: scenario_cli.h)
 //
-// First, once per DIR (--history-days, default 28; 0: none): trains the example model
-// bearing_risk into DIR/core-state's registry (version 1, and version 2 from other twin runs),
-// simulates the plant's last 28 days into DIR/lake with `weft demo month` (half before the
-// pilots, half with PdM and the HVAC optimiser) and computes their KPIs (`weft kpi compute`);
-// about 25 s. After weft-core starts, demo principals dana (data_scientist) and otto
-// (ot_engineer) approve version 1 and otto promotes it to production (their tokens in
-// DIR/tokens/, mode 0600); version 2 stays a candidate pending approval. The edge runs version 1
-// on every motor (edge.yaml's inference: section), so predictions reach the lake.
+// First, once per DIR (--history-days, default 28; 0: none; about 40 s): trains the example
+// model bearing_risk into DIR/core-state's registry (version 1, and version 2 from other twin
+// runs), simulates the plant's last 28 days into DIR/lake with `weft demo month` (half before the
+// pilots, half with PdM, the HVAC optimiser and version 1 scoring every motor once a minute),
+// computes their KPIs (`weft kpi compute`) and version 1's reliability on every motor (`weft
+// model monitor --append`). After weft-core starts, demo people (demo_fleet.h EnsureDemoPeople:
+// dana data_scientist, otto ot_engineer, ...; tokens in DIR/tokens/, mode 0600) approve version
+// 1 and otto promotes it to production; version 2 stays a candidate pending approval. The edge
+// runs version 1 on every motor (edge.yaml's inference: section). Unless --no-fleet, a small
+// real device fleet joins (demo_fleet.h: mTLS broker, 24 simulated devices, two weft-edge
+// gateways, firmware campaigns, a revoked device, a release pending approval).
 // Starts mosquitto on 127.0.0.1:<broker-port> (1883) unless a broker already listens there,
 // then weft-sim (Sparkplug B, JSON and Modbus PLCs of the example plant), weft-edge (edge.yaml
 // generated in DIR, the PLCs' plant addresses mapped to the simulator's local ports, ack: core)
@@ -38,6 +41,8 @@ struct DemoArgs {
   int broker_port = 1883;
   //! Days of history simulated into the lake before the demo starts (once per dir; 0: none).
   int history_days = 28;
+  //! A small real device fleet (demo_fleet.h): mTLS broker, devices, gateways, OTA campaigns.
+  bool fleet = true;
   //! `weft demo month` (scenario_cli.h): its arguments, and its subcommand once added.
   DemoMonthArgs month;
   CLI::App* month_cmd = nullptr;

@@ -33,6 +33,9 @@ CLI::App* AddDemoMonthCommand(CLI::App& demo, DemoMonthArgs* args) {
                 "simulate and upload every fitted signal (default: those the KPIs and PdM read)");
   cmd->add_flag("--no-optimiser", args->no_optimiser, "leave the HVAC zones on their schedule");
   cmd->add_flag("--no-pdm", args->no_pdm, "no vibration detector, alerts or work orders");
+  cmd->add_option("--inference", args->inference,
+                  "run local inference from --start: an edge.yaml (or any YAML file) with an "
+                  "`inference:` section; its predictions go to the lake's predictions table");
   cmd->add_flag("--json", args->json, "print the report as JSON");
   return cmd;
 }
@@ -70,10 +73,24 @@ int RunDemoMonth(const DemoMonthArgs& args, std::ostream& out, std::ostream& err
     if (!diags.all().empty()) err << diags.ToString();
     return diags.all().empty() ? kExitUsage : kExitInvalidInput;
   }
+  if (!args.inference.empty()) {
+    Diagnostics inference_diags;
+    Result<edge::inference::InferenceConfig> inference =
+        core::scenario::LoadInferenceFile(args.inference, &inference_diags);
+    if (!inference.ok()) {
+      err << "weft demo month: --inference: " << inference.status().message() << "\n";
+      if (!inference_diags.all().empty()) err << inference_diags.ToString();
+      return inference.status().code() == StatusCode::kNotFound ? kExitUsage : kExitInvalidInput;
+    }
+    o.inference = std::move(inference).value();
+  }
   Result<core::scenario::ScenarioReport> r = core::scenario::RunScenario(*plant, o);
   if (!r.ok()) {
     err << "weft demo month: " << r.status().ToString() << "\n";
-    return r.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+    // The inference's models are checked against the plant in the run: bad input, not usage.
+    const bool inference = r.status().message().starts_with("scenario: local inference");
+    return r.status().code() == StatusCode::kInvalidArgument && !inference ? kExitUsage
+                                                                           : kExitInvalidInput;
   }
   if (!args.json) {
     out << "lake: " << o.lake_root << "\n" << core::scenario::ScenarioReportText(*r);
@@ -124,6 +141,22 @@ int RunDemoMonth(const DemoMonthArgs& args, std::ostream& out, std::ostream& err
                                : nlohmann::ordered_json()}});
   }
   doc["faults"] = faults;
+  if (o.inference) {
+    nlohmann::ordered_json models = nlohmann::ordered_json::array();
+    for (const core::scenario::ScenarioModelReport& m : r->models) {
+      models.push_back({{"name", m.name},
+                        {"version", m.version},
+                        {"assets", m.assets},
+                        {"predictions", m.predictions}});
+    }
+    doc["inference"] = {
+        {"models", models},
+        {"model_runs", r->model_runs},
+        {"predictions", r->rows[static_cast<size_t>(core::LakeTableId::kPredictions)]},
+        {"physics_violations", r->physics_violations},
+        {"out_of_envelope", r->out_of_envelope},
+        {"detector_events", r->inference_detector_events}};
+  }
   doc["wall_seconds"] = r->wall_seconds;
   out << doc.dump(2) << "\n";
   return kExitOk;

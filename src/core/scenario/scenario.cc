@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include "core/scenario/pdm.h"
 #include "core/scenario/plant_schedule.h"
 #include "core/scenario/sim_plc_io.h"
+#include "edge/inference/inference_engine.h"
 #include "edge/pipeline/pipeline.h"
 #include "fleet/pki.h"
 #include "sim/simulator.h"
@@ -28,6 +30,8 @@ namespace {
 
 constexpr int64_t kDayUs = int64_t{86'400'000'000};
 constexpr int64_t kMinuteUs = 60'000'000;
+// The inference's inputs go up once a minute (see the file comment of scenario.h).
+constexpr Micros kInferenceInputInterval = std::chrono::seconds(60);
 
 // The built-in twin model an asset type is or extends ("" for none), in the order that
 // resolves a type extending several (none in practice).
@@ -94,6 +98,8 @@ class MonthRun final : public sim::SampleSink, public edge::PipelineSink {
 
  private:
   Status InitLoops();
+  Status InitInference();
+  void OnInferenceEvent(const edge::Event& e);
   void OnAction(const control::ActionRecord& a, const ZoneLoop& zone);
   Status ApplyGrants(TimePoint now);
   //! Repairs due by `t`; failures since the last look answered reactively.
@@ -112,6 +118,8 @@ class MonthRun final : public sim::SampleSink, public edge::PipelineSink {
   std::unique_ptr<edge::Pipeline> pipeline_;
   std::unique_ptr<VibrationWatch> watch_;
   std::unique_ptr<LatestSamples> latest_;
+  std::unique_ptr<edge::inference::InferenceEngine> engine_;  //!< null without inference
+  std::map<std::string, uint64_t> predictions_;  //!< "prediction" events by "<model>@<version>"
 
   std::vector<std::optional<edge::SignalId>> to_edge_;  //!< by simulator signal index
   std::vector<std::vector<uint32_t>> device_peers_;     //!< by asset index: same Modbus device
@@ -170,6 +178,8 @@ Status MonthRun::Init() {
           : start_us_ + int64_t{options_.days / 2} * kDayUs;  // a UTC midnight when start is one
   WEFT_ASSIGN_OR_RETURN(edge::SignalTable table, edge::SignalTable::FromPlant(plant_, {}));
   table_.emplace(std::move(table));
+  // Before anything is written: a model that does not load leaves the lake as it was.
+  WEFT_RETURN_IF_ERROR(InitInference());
 
   PlantScheduleOptions so;
   so.weather.seed = options_.seed;
@@ -198,7 +208,8 @@ Status MonthRun::Init() {
 
   WEFT_ASSIGN_OR_RETURN(writer_,
                         EdgeLakeWriter::Open(options_.lake_root, options_.edge_id, *table_, wall_));
-  pipeline_ = std::make_unique<edge::Pipeline>(*table_, EdgePolicies(*table_), *this);
+  pipeline_ = std::make_unique<edge::Pipeline>(
+      *table_, EdgePolicies(*table_, options_.inference ? &*options_.inference : nullptr), *this);
   if (options_.pdm) {
     VibrationWatchOptions vo;
     vo.cooldown = options_.alert_cooldown;
@@ -253,6 +264,22 @@ Status MonthRun::Init() {
   next_maintain_us_ = run_start_us_;
   if (options_.optimiser) WEFT_RETURN_IF_ERROR(InitLoops());
   return Status::Ok();
+}
+
+Status MonthRun::InitInference() {
+  if (!options_.inference) return Status::Ok();
+  Result<std::unique_ptr<edge::inference::InferenceEngine>> engine =
+      edge::inference::InferenceEngine::Create(
+          *options_.inference, *table_, [this](const edge::Event& e) { OnInferenceEvent(e); });
+  if (!engine.ok()) return engine.status().WithContext("scenario: local inference");
+  engine_ = std::move(engine).value();
+  return Status::Ok();
+}
+
+void MonthRun::OnInferenceEvent(const edge::Event& e) {
+  if (e.kind == "prediction") ++predictions_[e.source];
+  // As weft-edge sends its inference events (edge/runtime.cc: the high stream).
+  writer_->AddEvent(e, edge::Priority::kHigh);
 }
 
 Status MonthRun::InitLoops() {
@@ -484,6 +511,8 @@ Status MonthRun::OnTick(TimePoint now, std::span<const sim::Sample> samples) {
   }
   samples_to_edge_ += edge_samples_.size();
   pipeline_->Push(edge_samples_);
+  // Local inference from go-live on, on the samples the connectors received (as weft-edge).
+  if (engine_ && t >= start_us_) engine_->OnSamples(edge_samples_);
 
   // 3. Control: from go-live, the loops in shadow, then (granted) autonomous.
   if (!loops_.empty() && t >= start_us_) {
@@ -565,20 +594,68 @@ ScenarioReport MonthRun::Report() const {
     r.optimised_days =
         static_cast<double>(end_us_ - optimise_from_us_) / static_cast<double>(kDayUs);
   }
+  if (options_.inference) {
+    for (const edge::inference::ModelConfig& m : options_.inference->models) {
+      ScenarioModelReport mr;
+      mr.name = m.name;
+      mr.version = m.version;
+      for (const model::Asset* a : plant_.AllAssets()) {
+        if (!plant_.IsA(a->type, m.asset_type)) continue;
+        const bool reads = std::any_of(
+            m.features.begin(), m.features.end(),
+            [&](const edge::inference::FeatureConfig& f) { return a->HasSignal(f.signal); });
+        if (reads) ++mr.assets;
+      }
+      const auto p = predictions_.find(m.name + "@" + m.version);
+      mr.predictions = p == predictions_.end() ? 0 : p->second;
+      r.models.push_back(std::move(mr));
+    }
+  }
+  if (engine_) {
+    const edge::inference::InferenceEngine::Stats st = engine_->stats();
+    r.model_runs = st.predictions;
+    uint64_t predictions = 0;
+    for (const auto& [source, n] : predictions_) predictions += n;
+    r.inference_detector_events = st.events - predictions;
+    r.physics_violations = st.physics_violations;
+    r.out_of_envelope = st.out_of_envelope;
+  }
   r.labels = labels_;
   return r;
 }
 
 }  // namespace
 
-model::Plant ScenarioPlant(const model::Plant& plant, bool all_signals) {
+std::vector<std::string> InferenceSignals(const model::Plant& plant, const model::Asset& asset,
+                                          const edge::inference::InferenceConfig& inference) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& signal) {
+    if (asset.HasSignal(signal) && std::find(out.begin(), out.end(), signal) == out.end()) {
+      out.push_back(signal);
+    }
+  };
+  for (const edge::inference::ModelConfig& m : inference.models) {
+    if (!plant.IsA(asset.type, m.asset_type)) continue;
+    for (const edge::inference::FeatureConfig& f : m.features) add(f.signal);
+  }
+  for (const edge::inference::DetectorConfig& d : inference.detectors) {
+    if (plant.IsA(asset.type, d.asset_type)) add(d.signal);
+  }
+  return out;
+}
+
+model::Plant ScenarioPlant(const model::Plant& plant, bool all_signals,
+                           const edge::inference::InferenceConfig* inference) {
   model::Plant out = plant;
   if (all_signals) return out;
   for (model::Site& site : out.sites) {
     for (model::Area& area : site.areas) {
       for (model::Line& line : area.lines) {
         for (model::Asset& a : line.assets) {
-          const std::set<std::string>& keep = NeededSignals(ModelOf(plant, a.type));
+          std::set<std::string> keep = NeededSignals(ModelOf(plant, a.type));
+          if (inference != nullptr) {
+            for (std::string& s : InferenceSignals(plant, a, *inference)) keep.insert(std::move(s));
+          }
           std::erase_if(a.signals,
                         [&](const model::Signal& s) { return !keep.contains(s.spec.name); });
         }
@@ -588,8 +665,11 @@ model::Plant ScenarioPlant(const model::Plant& plant, bool all_signals) {
   return out;
 }
 
-std::vector<edge::SignalPolicy> EdgePolicies(const edge::SignalTable& table) {
+std::vector<edge::SignalPolicy> EdgePolicies(const edge::SignalTable& table,
+                                             const edge::inference::InferenceConfig* inference) {
   std::vector<edge::SignalPolicy> policies = edge::DefaultPolicies(table);
+  // The signals the inference reads, by asset (computed once per asset).
+  std::map<std::string_view, std::vector<std::string>> inputs;
   for (const edge::SignalInfo& s : table.signals()) {
     edge::SignalPolicy& p = policies[s.id];
     const bool hvac =
@@ -611,8 +691,43 @@ std::vector<edge::SignalPolicy> EdgePolicies(const edge::SignalTable& table) {
       p.window = std::chrono::minutes(15);
       p.stats = edge::stat::kAll;
     }
+    if (inference == nullptr || s.asset_model == nullptr) continue;
+    auto in = inputs.find(s.asset);
+    if (in == inputs.end()) {
+      in = inputs.emplace(s.asset, InferenceSignals(table.plant(), *s.asset_model, *inference))
+               .first;
+    }
+    if (std::find(in->second.begin(), in->second.end(), s.signal) == in->second.end()) continue;
+    // Raw once a minute, every input of the asset on the same ticks (the monitor aligns them).
+    p.deadband = 0;
+    p.deadband_percent = false;
+    p.min_interval = kInferenceInputInterval;
+    p.max_interval = Micros(0);
+    p.route = edge::RouteHasAggregate(p.route) ? edge::Route::kRawAndAggregate : edge::Route::kRaw;
   }
   return policies;
+}
+
+Result<edge::inference::InferenceConfig> LoadInferenceFile(const std::string& path,
+                                                           Diagnostics* diags) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("inference file " + path + ": cannot be read");
+  std::string text;
+  std::array<char, 65536> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    if (text.size() > edge::inference::kMaxEdgeConfigBytes) {
+      return InvalidArgumentError("inference file " + path + ": larger than " +
+                                  std::to_string(edge::inference::kMaxEdgeConfigBytes) + " bytes");
+    }
+  }
+  if (in.bad()) return NotFoundError("inference file " + path + ": read error");
+  WEFT_ASSIGN_OR_RETURN(edge::inference::InferenceConfig config,
+                        edge::inference::ParseInferenceConfig(text, path, diags));
+  if (config.models.empty() && config.detectors.empty()) {
+    return InvalidArgumentError(path + ": no `inference:` section with models or detectors to run");
+  }
+  return config;
 }
 
 std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int days,
@@ -699,7 +814,8 @@ Result<ScenarioReport> RunScenario(const model::Plant& plant, const ScenarioOpti
   }
   const auto wall_start = std::chrono::steady_clock::now();
   const Clock* wall = options.wall_clock ? options.wall_clock : &SystemClock::Default();
-  const model::Plant scenario_plant = ScenarioPlant(plant, options.all_signals);
+  const model::Plant scenario_plant =
+      ScenarioPlant(plant, options.all_signals, options.inference ? &*options.inference : nullptr);
   MonthRun run(scenario_plant, options, wall);
   WEFT_RETURN_IF_ERROR(run.Init());
   WEFT_RETURN_IF_ERROR(run.Run());
@@ -740,6 +856,23 @@ std::string ScenarioReportText(const ScenarioReport& r) {
       << Fixed(r.optimised_days, 1) << " days)\n";
   } else {
     o << "not optimised\n";
+  }
+  if (!r.models.empty()) {
+    o << "inference: " << r.model_runs << " model runs from "
+      << FormatTimestampMicros(r.live_from_us) << ", "
+      << r.rows[static_cast<size_t>(LakeTableId::kPredictions)] << " predictions";
+    if (r.physics_violations + r.out_of_envelope > 0) {
+      o << " (" << r.physics_violations << " physics violations, " << r.out_of_envelope
+        << " out of envelope)";
+    }
+    if (r.inference_detector_events > 0) {
+      o << ", " << r.inference_detector_events << " detector events";
+    }
+    o << "\n";
+    for (const ScenarioModelReport& m : r.models) {
+      o << "  " << m.name << "@" << m.version << " on " << m.assets << " assets: " << m.predictions
+        << " predictions\n";
+    }
   }
   o << "faults (ground truth):\n";
   for (const sim::FaultLabel& l : r.labels) {

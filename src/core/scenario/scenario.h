@@ -7,6 +7,7 @@
 //   o.lake_root = "/tmp/lake";
 //   o.start = TimeFromUnixMicros(1'793'491'200'000'000);     // 2026-11-01T00:00:00Z
 //   o.days = 30;
+//   WEFT_ASSIGN_OR_RETURN(o.inference, LoadInferenceFile("edge.yaml", &diags));  // optional
 //   WEFT_ASSIGN_OR_RETURN(ScenarioReport r, RunScenario(plant, o));
 //   std::cout << ScenarioReportText(r);
 //
@@ -84,6 +85,20 @@
 // with a PLC program hand_mode (73 %, 3 h), comm_loss (80 %, 10 min, the last zone) and
 // heat_pump_fault (83 %, 4 h). In plant order; a fault without a fitting asset is left out.
 //
+// Local inference (`inference`, the `inference:` section of edge.yaml; LoadInferenceFile): an
+// edge::inference::InferenceEngine built over the scenario's SignalTable, as weft-edge builds it,
+// gets the samples that go into the pipeline (step 2) from `start` on (the model is a pilot: it
+// does not run in the baseline period). Its events go up the high stream as weft-edge sends
+// them: "prediction" events (at or above the model's threshold, or flagged by the physics guard)
+// become rows of `predictions` (model and model_version from the event's "<name>@<version>"),
+// detector firings rows of `events`. The signals it reads (the models' features and the
+// detectors' signals, on the assets whose type IsA the entry's asset_type) are simulated and
+// uploaded for the whole run: each goes up raw, one value a minute (deadband 0, min_interval
+// 60 s, no heartbeat; an aggregate route keeps its windows), so that all the inputs of an asset
+// land on the same ticks and `weft model monitor` (mlops/monitoring/lake_monitor.h) finds them
+// aligned in `telemetry` (drift, envelope, the thermal twin's measured and input signals).
+// Without `inference` nothing of this runs and the rows are those of a run without it.
+//
 // Determinism: the same plant, options and seed give the same rows (the Delta commit stamps
 // are the wall clock's).
 //
@@ -98,9 +113,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/diagnostic.h"
 #include "common/status.h"
 #include "core/ingest/tables.h"
 #include "core/scenario/pdm.h"
+#include "edge/inference/inference_config.h"
 #include "edge/pipeline/policy.h"
 #include "edge/signal_table.h"
 #include "model/plant.h"
@@ -132,9 +149,19 @@ struct ScenarioOptions {
   //! 15-min vibration windows the PdM detector learns from before it judges (96 = a day).
   uint32_t pdm_warmup = 96;
   Micros loop_period = std::chrono::seconds(60);
+  //! Local inference from `start` on (see the file comment); none = no model runs. Its
+  //! artifacts are loaded by RunScenario (paths as LoadInferenceFile resolved them).
+  std::optional<edge::inference::InferenceConfig> inference;
   //! Stamps the Delta commits; null = the system clock.
   const Clock* wall_clock = nullptr;
   std::string zoneinfo_dir;  //!< "" = the system's time zone database
+};
+
+//! A model of the inference configuration, and what it did in the run.
+struct ScenarioModelReport {
+  std::string name, version;
+  uint64_t assets = 0;       //!< assets it runs on (its asset type, one feature signal at least)
+  uint64_t predictions = 0;  //!< "prediction" events, i.e. rows of `predictions`
 };
 
 struct ScenarioReport {
@@ -156,13 +183,20 @@ struct ScenarioReport {
   uint64_t loops = 0, loop_writes = 0, loop_refusals = 0, shadow_records = 0;
   int64_t optimise_from_us = 0;  //!< 0 = the optimiser did not run
   double optimised_days = 0;     //!< days from optimise_from to the end
+  //! Local inference (empty without ScenarioOptions::inference).
+  std::vector<ScenarioModelReport> models;
+  uint64_t model_runs = 0;                               //!< predictions computed by every model
+  uint64_t inference_detector_events = 0;                //!< firings of the inference's detectors
+  uint64_t physics_violations = 0, out_of_envelope = 0;  //!< predictions the guard flagged
   std::vector<sim::FaultLabel> labels;
   double wall_seconds = 0;
 };
 
 //! See the file comment. InvalidArgument for bad options (no lake root, days outside 1..366,
 //! baseline_days outside 0..366, a tick outside [100 ms, 10 min]); the first error of the
-//! simulator, the loops' configuration or the lake otherwise, with its context.
+//! simulator, the loops' configuration, the inference (a model's artifact that does not load, an
+//! asset type or signal the plant does not define: InferenceEngine::Create's error, whose message
+//! starts with the inference file's file:line:column) or the lake otherwise, with its context.
 Result<ScenarioReport> RunScenario(const model::Plant& plant, const ScenarioOptions& options);
 
 //! The default fault schedule for a run of `days` after `baseline_days` (see the file
@@ -173,11 +207,28 @@ std::vector<sim::ScheduledFault> DefaultFaults(const model::Plant& plant, int da
 //! Technician minutes a failure of `asset` costs when found reactively (see the file comment).
 double ReactiveMinutes(const model::Plant& plant, const model::Asset& asset);
 
-//! The scenario's copy of the plant: only the uploaded signals (plus the PLC's heartbeat).
-model::Plant ScenarioPlant(const model::Plant& plant, bool all_signals);
+//! The scenario's copy of the plant: only the uploaded signals (plus the PLC's heartbeat), and
+//! the signals `inference` reads (when given).
+model::Plant ScenarioPlant(const model::Plant& plant, bool all_signals,
+                           const edge::inference::InferenceConfig* inference = nullptr);
 
-//! The scenario's pipeline policies for `table` (see the file comment).
-std::vector<edge::SignalPolicy> EdgePolicies(const edge::SignalTable& table);
+//! The scenario's pipeline policies for `table` (see the file comment); the signals `inference`
+//! reads (when given) go up raw once a minute.
+std::vector<edge::SignalPolicy> EdgePolicies(
+    const edge::SignalTable& table, const edge::inference::InferenceConfig* inference = nullptr);
+
+//! The signals of `asset` that `inference` reads (its models' features and detectors' signals
+//! for the asset's type) and the asset has.
+std::vector<std::string> InferenceSignals(const model::Plant& plant, const model::Asset& asset,
+                                          const edge::inference::InferenceConfig& inference);
+
+//! Reads the `inference:` section of an edge.yaml (or of any YAML file that has one) as
+//! weft-edge does: relative `artifact:` and `constraints:` paths are resolved against the file's
+//! directory. NotFound when the file cannot be read; InvalidArgument when it is too large, has
+//! errors (every one in `diags`, file:line:column and field path; the first in the message) or
+//! runs no model and no detector.
+Result<edge::inference::InferenceConfig> LoadInferenceFile(const std::string& path,
+                                                           Diagnostics* diags);
 
 //! What the run wrote, for people: rows per table, alerts, work orders, optimised days, time.
 std::string ScenarioReportText(const ScenarioReport& report);
