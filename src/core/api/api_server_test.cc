@@ -2,11 +2,6 @@
 // telemetry lake with two lines of the example plant. The RBAC matrix below is written from the
 // role table in src/core/registry/README.md, independently of access.cc.
 #include "core/api/api_server.h"
-#include "core/fleet/fleet_routes.h"
-#include "core/governance/governance_routes.h"
-#include "core/kpi/kpi_routes.h"
-#include "core/ota/ota_routes.h"
-#include "core/web/web_routes.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -24,9 +19,14 @@
 #include "core/api/control_routes.h"
 #include "core/api/work_orders.h"
 #include "core/audit/audit_log.h"
+#include "core/fleet/fleet_routes.h"
+#include "core/governance/governance_routes.h"
 #include "core/ingest/tables.h"
+#include "core/kpi/kpi_routes.h"
+#include "core/ota/ota_routes.h"
 #include "core/registry/sqlite_registry_store.h"
 #include "core/registry/tokens.h"
+#include "core/web/web_routes.h"
 #include "mlops/registry/model_registry.h"
 #include "testing/test_env.h"
 
@@ -253,20 +253,31 @@ class ApiServerTest : public ::testing::Test {
   //! A route module as a subsystem would add one: an audited global mutation that echoes its
   //! path parameter, and a public route with a larger body limit that reports the body's size.
   static std::vector<ModuleRoute> TestModule() {
-    ModuleRoute echo{"POST", "/api/v1/test/things/{id}/poke", Access::kGlobal,
-                     registry::Permission::kManageFleet, true, true, true, "test.poke",
+    ModuleRoute echo{"POST",
+                     "/api/v1/test/things/{id}/poke",
+                     Access::kGlobal,
+                     registry::Permission::kManageFleet,
+                     true,
+                     true,
+                     true,
+                     "test.poke",
                      [](RouteCall& c) -> Result<Reply> {
                        WEFT_RETURN_IF_ERROR(OnlyFields(c.body, {"note"}));
                        c.outcome = {{"id", c.params.at(0)}};
-                       return JsonReply(200, json{{"id", c.params.at(0)},
-                                                  {"by", c.principal.id}});
+                       return JsonReply(200, json{{"id", c.params.at(0)}, {"by", c.principal.id}});
                      }};
-    ModuleRoute upload{"POST", "/api/v1/test/upload", Access::kPublic,
-                       registry::Permission::kAdmin, false, false, false, "test.upload",
-                       [](RouteCall& c) -> Result<Reply> {
-                         return JsonReply(200, json{{"bytes", c.req.body.size()},
-                                                    {"resource", c.resource}});
-                       }};
+    ModuleRoute upload{
+        "POST",
+        "/api/v1/test/upload",
+        Access::kPublic,
+        registry::Permission::kAdmin,
+        false,
+        false,
+        false,
+        "test.upload",
+        [](RouteCall& c) -> Result<Reply> {
+          return JsonReply(200, json{{"bytes", c.req.body.size()}, {"resource", c.resource}});
+        }};
     upload.max_body_bytes = size_t{1} << 20;
     return {echo, upload};
   }
@@ -641,6 +652,28 @@ TEST_F(ApiServerTest, RbacMatrixEveryRouteRoleAndScope) {
   const auto report = audit::AuditLog::Verify(dir_->path() + "/state/audit");
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok) << report->ToString();
+}
+
+// httplib would answer "br" with brotli at quality 11 (seconds for a few MB); the API answers
+// with gzip, or uncompressed for a client that takes only brotli.
+TEST_F(ApiServerTest, AnswersAreGzipNeverBrotli) {
+  auto get = [](const std::string& accept) {
+    httplib::SSLClient cli("127.0.0.1", api_->port());
+    cli.set_ca_cert_path(pki_->ca_cert.c_str());
+    cli.enable_server_certificate_verification(true);
+    httplib::Headers h{{"Authorization", "Bearer " + AdminToken()}, {"Accept-Encoding", accept}};
+    return cli.Get("/api/v1/principals", h);
+  };
+  httplib::Result both = get("gzip, deflate, br");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->status, 200);
+  EXPECT_EQ(both->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_TRUE(json::parse(both->body).contains("principals")) << "decompressed by the client";
+  httplib::Result br = get("br");
+  ASSERT_TRUE(br);
+  EXPECT_EQ(br->status, 200);
+  EXPECT_EQ(br->get_header_value("Content-Encoding"), "");
+  EXPECT_TRUE(json::parse(br->body).contains("principals"));
 }
 
 TEST_F(ApiServerTest, AuthenticationFailuresAre401WithoutEchoingTheToken) {
