@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "mlops/monitoring/lake_monitor.h"
 #include "mlops/monitoring/monitor.h"
+#include "mlops/training/dataset.h"
 #include "mlops/training/test_spec.h"
 #include "mlops/training/train_spec.h"
 #include "mlops/training/trainer.h"
@@ -64,16 +65,64 @@ TEST(CardMonitorTest, CardParsesAsMonitorConfig) {
   }
   const auto& vib = card["reference"]["vibration_rms"];
   EXPECT_EQ(vib["source"], "vibration_rms.last");
-  // The sample (sorted, evenly spaced order statistics) spans the feature's training range.
+  EXPECT_EQ(vib["rows"], "normal_operation");
+  // The drift sample (sorted, evenly spaced order statistics) spans normal operation: no bearing
+  // wear yet and no drifting sensor. The small spec's motors vibrate at a baseline drawn in
+  // [0.9, 1.6] mm/s with noise σ 0.05, so their healthy readings stay within 0.9 - 4·0.05 = 0.7
+  // and 1.6 + 4·0.05 = 1.8; the worn bearings and drifting sensors of the training rows go far
+  // beyond (their p99 is above 5 mm/s).
   const auto& last = card["reference"]["vibration_rms.last"];
   const double lo = vib["sample"].front().get<double>();
   const double hi = vib["sample"].back().get<double>();
-  EXPECT_GE(lo, last["p0"].get<double>());
-  EXPECT_LE(lo, last["p1"].get<double>());
-  EXPECT_LE(hi, last["p100"].get<double>());
-  EXPECT_GE(hi, last["p99"].get<double>());
+  EXPECT_GE(lo, 0.7);
+  EXPECT_LE(lo, 1.0);
+  EXPECT_GE(hi, 1.5);
+  EXPECT_LE(hi, 1.8);
+  EXPECT_GT(last["p99"].get<double>(), 5.0);
   EXPECT_EQ(vib["sample"].size(), 2000u);  // capped: far more training rows
+  // The envelope is all training rows' [p0.5, p99.5]: where the model was trained, worn
+  // bearings included.
+  ASSERT_TRUE(vib["envelope"].is_array());
+  const double env_lo = vib["envelope"][0].get<double>();
+  const double env_hi = vib["envelope"][1].get<double>();
+  EXPECT_GE(env_lo, last["p0"].get<double>());
+  EXPECT_LE(env_lo, last["p1"].get<double>());
+  EXPECT_GE(env_hi, last["p99"].get<double>());
+  EXPECT_LE(env_hi, last["p100"].get<double>());
   EXPECT_EQ(card["monitoring"]["signals"].size(), 3u);
+  const auto& rows = card["monitoring"]["reference_rows"];
+  EXPECT_EQ(rows["rows"], "normal_operation");
+  EXPECT_GT(rows["count"].get<size_t>(), 1000u);
+  EXPECT_LT(rows["count"].get<size_t>(), rows["of"].get<size_t>());
+}
+
+// A run is in normal operation until its fault starts (or, start unknown, until 3 x horizon
+// before its failure) and until its sensor starts drifting.
+TEST(CardMonitorTest, NormalOperationRows) {
+  Dataset ds;
+  ds.runs.resize(4);
+  ds.runs[1].fault = true;
+  ds.runs[1].fault_start_us = 5'000'000;  // wear from t = 5 s
+  ds.runs[2].fault = true;                // a work order's failure: start unknown
+  ds.runs[3].sensor_drift_start_us = 7'000'000;
+  auto row = [&](uint32_t run, int64_t ts_s, double ttf_s) {
+    DatasetRow r;
+    r.run = run;
+    r.ts_us = ts_s * 1'000'000;
+    r.time_to_failure_s = ttf_s;
+    ds.rows.push_back(r);
+  };
+  row(0, 100, kNoFailure);  // 0: healthy run
+  row(1, 4, 1e6);           // 1: before the wear started
+  row(1, 6, 1e6);           // 2: after
+  row(2, 0, 3 * 3600 + 1);  // 3: horizon 1 h: more than 3 h before the failure
+  row(2, 0, 3 * 3600);      // 4: 3 h before it: within the credited lead
+  row(3, 7, kNoFailure);    // 5: drift starts at 7 s: not yet (strictly after)
+  row(3, 8, kNoFailure);    // 6: drifting
+  const std::vector<bool> want = {true, true, false, true, false, true, false};
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(IsNormalOperation(ds, i, std::chrono::hours(1)), want[i]) << "row " << i;
+  }
 }
 
 TEST(CardMonitorTest, MakeCardIsDeterministic) {

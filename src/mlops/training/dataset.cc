@@ -23,10 +23,7 @@ namespace {
 using edge::inference::FeatureWindow;
 using edge::inference::Stat;
 
-// Every scenario run starts at this instant (2026-01-01T00:00:00Z).
-constexpr int64_t kScenarioEpochUs = int64_t{1'767'225'600} * 1'000'000;
 constexpr double kCoarseStepS = 60;
-constexpr double kWarmupS = 2 * 3600;
 constexpr double kLoadSegmentS = 6 * 3600;
 constexpr double kAmbientSwingK = 4;
 
@@ -145,6 +142,15 @@ std::vector<float> Dataset::Matrix(const std::vector<size_t>& which) const {
   return x;
 }
 
+bool IsNormalOperation(const Dataset& ds, size_t i, Micros horizon) {
+  const DatasetRow& row = ds.rows[i];
+  const RunInfo& run = ds.runs[row.run];
+  if (run.sensor_drift_start_us && row.ts_us > *run.sensor_drift_start_us) return false;
+  if (!run.fault) return true;
+  if (run.fault_start_us) return row.ts_us < *run.fault_start_us;
+  return row.time_to_failure_s > 3 * static_cast<double>(horizon.count()) * 1e-6;
+}
+
 Result<ScenarioTwin> ResolveScenarioTwin(const TrainSpec& spec, const ScenarioOptions& options) {
   if (!spec.scenarios) return InvalidArgumentError(spec.file + ": the spec has no scenarios");
   const ScenarioSpec& sc = *spec.scenarios;
@@ -196,90 +202,117 @@ Result<ScenarioTwin> ResolveScenarioTwin(const TrainSpec& spec, const ScenarioOp
   return out;
 }
 
+uint32_t ScenarioFaultRuns(const ScenarioSpec& sc) {
+  return static_cast<uint32_t>(std::llround(sc.fault_fraction * sc.runs));
+}
+
+Result<ScenarioRun> ScenarioRun::Make(const TrainSpec& spec, const ScenarioTwin& resolved,
+                                      uint32_t index) {
+  const ScenarioSpec& sc = *spec.scenarios;
+  const double duration_s = static_cast<double>(sc.duration.count()) * 1e-6;
+  ScenarioRun r;
+  // The draws come in a fixed order from the run's own stream: the same spec gives the same runs
+  // (and the same model bytes) on every platform.
+  twin::Rng draw(SplitMix64(sc.seed * 0x100000001b3ULL + index));
+  r.noise_ = twin::Rng(SplitMix64(~sc.seed * 0x100000001b3ULL + index));
+  std::map<std::string, double> params = resolved.parameters;
+  for (const auto& [name, value] : sc.twin_params) params[name] = value;
+  for (const auto& [name, range] : sc.twin_vary) params[name] = draw.Uniform(range.lo, range.hi);
+  auto made = twin::MakeTwin(resolved.base_model, params);
+  if (!made.ok()) {
+    return InvalidArgumentError(spec.file + ": scenarios.twin: " + made.status().message());
+  }
+  r.twin_ = std::move(made).value();
+  r.fault_ = index < ScenarioFaultRuns(sc);
+  r.severity_ = r.fault_ ? draw.Uniform(sc.severity.lo, sc.severity.hi) : 0;
+  r.fault_start_ = draw.Uniform(sc.fault_start_s.lo, sc.fault_start_s.hi);
+  const double base_load = draw.Uniform(sc.load.lo, sc.load.hi);
+  r.base_ambient_ = draw.Uniform(sc.ambient_temp.lo, sc.ambient_temp.hi);
+  r.phase_ = draw.Uniform(0, 2 * std::numbers::pi);
+  r.drift_ = sc.sensor_drift && draw.Bernoulli(sc.sensor_drift->fraction);
+  r.drift_rate_ =
+      r.drift_ ? draw.Uniform(sc.sensor_drift->rate_per_day.lo, sc.sensor_drift->rate_per_day.hi)
+               : 0;
+  r.drift_start_ = r.drift_ ? draw.Uniform(0, duration_s / 2) : 0;
+  r.loads_.resize(static_cast<size_t>(duration_s / kLoadSegmentS) + 2);
+  for (double& l : r.loads_) {
+    l = std::clamp(base_load + draw.Uniform(-0.1, 0.1), sc.load.lo, sc.load.hi);
+  }
+  return r;
+}
+
+Status ScenarioRun::SetInputs(double t) {
+  const double seg = std::max(0.0, std::floor(t / kLoadSegmentS));
+  load_ = loads_[std::min(loads_.size() - 1, static_cast<size_t>(seg))];
+  WEFT_RETURN_IF_ERROR(twin_->SetInput("load", load_));
+  ambient_ = std::clamp(
+      base_ambient_ + kAmbientSwingK * std::sin(2 * std::numbers::pi * t / 86400 + phase_), -40.0,
+      60.0);
+  return twin_->SetInput("ambient_temp", ambient_);
+}
+
+Result<bool> ScenarioRun::Step(double dt_s) {
+  if (fault_ && !injected_ && t_ >= fault_start_) {
+    WEFT_RETURN_IF_ERROR(twin_->InjectFault(twin::FaultKind::kBearingWear, severity_));
+    injected_ = true;
+    fault_at_ = t_;
+  }
+  WEFT_RETURN_IF_ERROR(SetInputs(t_));
+  stepped_ = true;
+  twin_->Step(dt_s, noise_);
+  t_ += dt_s;
+  if (twin_->failed()) {
+    failure_at_ = t_;
+    return false;
+  }
+  return true;
+}
+
+std::optional<double> ScenarioRun::Input(std::string_view name) const {
+  if (!stepped_) return std::nullopt;
+  if (name == "load") return load_;
+  if (name == "ambient_temp") return ambient_;
+  return std::nullopt;
+}
+
 Result<Dataset> BuildScenarioDataset(const TrainSpec& spec, const ScenarioOptions& options) {
   WEFT_ASSIGN_OR_RETURN(ScenarioTwin resolved, ResolveScenarioTwin(spec, options));
   const ScenarioSpec& sc = *spec.scenarios;
   Dataset ds;
   ds.feature_names = spec.FeatureNames();
   const size_t nf = spec.num_features();
-  const auto n_fault = static_cast<uint32_t>(std::llround(sc.fault_fraction * sc.runs));
   const double duration_s = static_cast<double>(sc.duration.count()) * 1e-6;
   const double row_every_s = static_cast<double>(sc.row_every.count()) * 1e-6;
   const double window_s = spec.window;
   std::string twin_version;
 
   for (uint32_t run = 0; run < sc.runs; ++run) {
-    twin::Rng draw(SplitMix64(sc.seed * 0x100000001b3ULL + run));
-    twin::Rng noise(SplitMix64(~sc.seed * 0x100000001b3ULL + run));
-    std::map<std::string, double> params = resolved.parameters;
-    for (const auto& [name, value] : sc.twin_params) params[name] = value;
-    for (const auto& [name, range] : sc.twin_vary) params[name] = draw.Uniform(range.lo, range.hi);
-    auto made = twin::MakeTwin(resolved.base_model, params);
-    if (!made.ok()) {
-      return InvalidArgumentError(spec.file + ": scenarios.twin: " + made.status().message());
-    }
-    std::unique_ptr<twin::Twin> tw = std::move(made).value();
-    twin_version = tw->info().version;
+    WEFT_ASSIGN_OR_RETURN(ScenarioRun sr, ScenarioRun::Make(spec, resolved, run));
+    twin_version = sr.twin().info().version;
     for (const auto& f : spec.features) {
-      if (!tw->Output(f.signal)) {
-        return InvalidArgumentError(spec.file + ": feature signal '" + f.signal +
-                                    "' is not an output of twin '" + resolved.base_model + "'; " +
-                                    UnknownNameMessage("output", f.signal, tw->OutputNames()));
+      if (!sr.twin().Output(f.signal)) {
+        return InvalidArgumentError(
+            spec.file + ": feature signal '" + f.signal + "' is not an output of twin '" +
+            resolved.base_model + "'; " +
+            UnknownNameMessage("output", f.signal, sr.twin().OutputNames()));
       }
     }
-    const bool fault = run < n_fault;
-    const double severity = fault ? draw.Uniform(sc.severity.lo, sc.severity.hi) : 0;
-    const double fault_start = draw.Uniform(sc.fault_start_s.lo, sc.fault_start_s.hi);
-    const double base_load = draw.Uniform(sc.load.lo, sc.load.hi);
-    const double base_ambient = draw.Uniform(sc.ambient_temp.lo, sc.ambient_temp.hi);
-    const double phase = draw.Uniform(0, 2 * std::numbers::pi);
-    const bool drift = sc.sensor_drift && draw.Bernoulli(sc.sensor_drift->fraction);
-    const double drift_rate =
-        drift ? draw.Uniform(sc.sensor_drift->rate_per_day.lo, sc.sensor_drift->rate_per_day.hi)
-              : 0;
-    const double drift_start = drift ? draw.Uniform(0, duration_s / 2) : 0;
     size_t drift_slot = spec.features.size();
-    for (size_t s = 0; drift && s < spec.features.size(); ++s) {
+    for (size_t s = 0; sr.sensor_drift() && s < spec.features.size(); ++s) {
       if (spec.features[s].signal == sc.sensor_drift->signal) drift_slot = s;
     }
-    std::vector<double> loads(static_cast<size_t>(duration_s / kLoadSegmentS) + 2);
-    for (double& l : loads) {
-      l = std::clamp(base_load + draw.Uniform(-0.1, 0.1), sc.load.lo, sc.load.hi);
-    }
-
-    auto set_inputs = [&](double t) -> Status {
-      const double seg = std::max(0.0, std::floor(t / kLoadSegmentS));
-      WEFT_RETURN_IF_ERROR(
-          tw->SetInput("load", loads[std::min(loads.size() - 1, static_cast<size_t>(seg))]));
-      const double amb =
-          base_ambient + kAmbientSwingK * std::sin(2 * std::numbers::pi * t / 86400 + phase);
-      return tw->SetInput("ambient_temp", std::clamp(amb, -40.0, 60.0));
-    };
-    bool injected = false;
-    std::optional<double> fault_at, failure_at;
-    double t = -kWarmupS;
     // Steps to `until` (seconds) at most `dt_max` at a time; false when the twin failed.
     auto advance = [&](double until, double dt_max, FeatureWindow* w) -> Result<bool> {
-      while (t < until - 1e-9) {
-        if (fault && !injected && t >= fault_start) {
-          WEFT_RETURN_IF_ERROR(tw->InjectFault(twin::FaultKind::kBearingWear, severity));
-          injected = true;
-          fault_at = t;
-        }
-        WEFT_RETURN_IF_ERROR(set_inputs(t));
-        const double dt = std::min(dt_max, until - t);
-        tw->Step(dt, noise);
-        t += dt;
-        if (tw->failed()) {
-          failure_at = t;
-          return false;
-        }
+      while (sr.t() < until - 1e-9) {
+        WEFT_ASSIGN_OR_RETURN(bool alive, sr.Step(std::min(dt_max, until - sr.t())));
+        if (!alive) return false;
         if (w != nullptr) {
+          const double t = sr.t();
           const int64_t ts = kScenarioEpochUs + std::llround(t * 1e6);
           for (size_t s = 0; s < spec.features.size(); ++s) {
-            double value = *tw->Output(spec.features[s].signal);
-            if (s == drift_slot && t > drift_start) {
-              value += drift_rate * (t - drift_start) / 86400;
+            double value = *sr.twin().Output(spec.features[s].signal);
+            if (s == drift_slot && t > sr.sensor_drift_start()) {
+              value += sr.sensor_drift_per_day() * (t - sr.sensor_drift_start()) / 86400;
             }
             w->Push(s, ts, value);
           }
@@ -293,9 +326,12 @@ Result<Dataset> BuildScenarioDataset(const TrainSpec& spec, const ScenarioOption
     info.id = "twin-" + std::to_string(run);
     info.asset = info.id;
     info.source = "twin";
-    info.fault = fault;
-    info.severity = severity;
-    info.sensor_drift_per_day = drift_rate;
+    info.fault = sr.fault();
+    info.severity = sr.severity();
+    info.sensor_drift_per_day = sr.sensor_drift_per_day();
+    if (sr.sensor_drift()) {
+      info.sensor_drift_start_us = kScenarioEpochUs + std::llround(sr.sensor_drift_start() * 1e6);
+    }
     const size_t first_row = ds.rows.size();
     const auto run_index = static_cast<uint32_t>(ds.runs.size());
     for (double row_t = row_every_s; row_t <= duration_s + 1e-9; row_t += row_every_s) {
@@ -311,8 +347,10 @@ Result<Dataset> BuildScenarioDataset(const TrainSpec& spec, const ScenarioOption
       window.Extract(row.features);
       ds.rows.push_back(std::move(row));
     }
-    if (fault_at) info.fault_start_us = kScenarioEpochUs + std::llround(*fault_at * 1e6);
-    if (failure_at) info.failure_us = kScenarioEpochUs + std::llround(*failure_at * 1e6);
+    if (sr.fault_at()) info.fault_start_us = kScenarioEpochUs + std::llround(*sr.fault_at() * 1e6);
+    if (sr.failure_at()) {
+      info.failure_us = kScenarioEpochUs + std::llround(*sr.failure_at() * 1e6);
+    }
     LabelRun(spec, info.failure_us, ds.rows.data() + first_row, ds.rows.size() - first_row);
     if (ds.rows.size() == first_row) continue;  // failed before its first row
     info.start_us = ds.rows[first_row].ts_us;

@@ -54,14 +54,17 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
 #include "mlops/training/train_spec.h"
+#include "twin/twin.h"
 
 namespace weft::mlops {
 
@@ -86,8 +89,9 @@ struct RunInfo {
   std::optional<int64_t> fault_start_us;  //!< when it started
   std::optional<int64_t> failure_us;      //!< when the run ended in failure
   double severity = 0;
-  double sensor_drift_per_day = 0;   //!< scenario runs with a drifting sensor
-  int64_t start_us = 0, end_us = 0;  //!< first and last row
+  double sensor_drift_per_day = 0;               //!< scenario runs with a drifting sensor
+  std::optional<int64_t> sensor_drift_start_us;  //!< when that sensor starts drifting
+  int64_t start_us = 0, end_us = 0;              //!< first and last row
 };
 
 struct Dataset {
@@ -104,6 +108,12 @@ struct Dataset {
   //! The feature values of `rows` (indices), row-major.
   std::vector<float> Matrix(const std::vector<size_t>& rows) const;
 };
+
+//! Whether row `i` of `ds` shows normal operation: its run carries no fault, or the row is before
+//! the fault's start (start unknown, as for a work order: the failure is more than 3 x `horizon`
+//! away, the evaluation's earliest credited alarm), and no drifting sensor of its run has
+//! started. REQUIRES: i < ds.rows.size().
+bool IsNormalOperation(const Dataset& ds, size_t i, Micros horizon);
 
 //! Where registered twins are looked up (scenarios.twin.registry).
 struct ScenarioOptions {
@@ -124,6 +134,77 @@ struct ScenarioTwin {
 //! holds no twins.db; NotFound naming scenarios.twin.registry and the registered names when the
 //! name is not registered, or scenarios.twin.version and the existing versions.
 Result<ScenarioTwin> ResolveScenarioTwin(const TrainSpec& spec, const ScenarioOptions& options);
+
+//! The number of scenario runs with bearing wear: round(fault_fraction·runs); they are the first
+//! ones, runs [ScenarioFaultRuns(sc), sc.runs) are healthy.
+uint32_t ScenarioFaultRuns(const ScenarioSpec& sc);
+
+//! Every scenario run's t = 0 (2026-01-01T00:00:00Z), µs since the Unix epoch.
+inline constexpr int64_t kScenarioEpochUs = int64_t{1'767'225'600} * 1'000'000;
+//! Seconds a scenario run warms up before its t = 0 (no rows).
+inline constexpr double kScenarioWarmupS = 2 * 3600;
+
+//! One scenario run, drawn exactly as BuildScenarioDataset draws run `index` (so other users,
+//! like the thermal residual's healthy statistics, see the very runs the model is trained on):
+//! the twin (MakeTwin(base model, parameters, then `params`, then the `vary` draws)), bearing
+//! wear (index < ScenarioFaultRuns) with its severity and start, the base load and ambient, the
+//! load per 6 h segment, the ambient's daily phase and the sensor drift. Step() drives the twin
+//! with those inputs and the run's own noise.
+//!
+//!   WEFT_ASSIGN_OR_RETURN(ScenarioRun run, ScenarioRun::Make(spec, resolved, 3));
+//!   while (run.t() < 0) WEFT_RETURN_IF_ERROR(run.Step(60).status());   // the warm-up
+//!   WEFT_ASSIGN_OR_RETURN(bool alive, run.Step(60));
+//!   double w = *run.twin().Output("winding_temp");
+//!
+//! Thread-safety: not thread-safe (one thread steps a run); distinct runs are independent.
+class ScenarioRun {
+ public:
+  //! REQUIRES: spec.scenarios, index < runs. InvalidArgument naming scenarios.twin for an unknown
+  //! model or parameter.
+  static Result<ScenarioRun> Make(const TrainSpec& spec, const ScenarioTwin& twin, uint32_t index);
+
+  //! Advances dt_s (> 0) seconds from t(): first injects the bearing wear once t() >= its start
+  //! (faulty runs), then sets the load and ambient of t(), steps the twin and t() by dt_s. False
+  //! when the twin failed within the step (the run ends there); errors from the twin's inputs.
+  Result<bool> Step(double dt_s);
+
+  //! Seconds since the run's start: -kScenarioWarmupS before the first Step.
+  double t() const { return t_; }
+  twin::Twin& twin() { return *twin_; }
+  const twin::Twin& twin() const { return *twin_; }
+  //! The value the run gave a driven twin input at the last Step ("load", "ambient_temp");
+  //! nullopt for another name or before the first Step.
+  std::optional<double> Input(std::string_view name) const;
+
+  bool fault() const { return fault_; }
+  double severity() const { return severity_; }
+  std::optional<double> fault_at() const { return fault_at_; }      //!< t when wear was injected
+  std::optional<double> failure_at() const { return failure_at_; }  //!< t at the failure
+  bool sensor_drift() const { return drift_; }
+  double sensor_drift_per_day() const { return drift_rate_; }  //!< added per day after start
+  double sensor_drift_start() const { return drift_start_; }   //!< t
+
+ private:
+  ScenarioRun() = default;
+  Status SetInputs(double t);
+
+  std::unique_ptr<twin::Twin> twin_;
+  twin::Rng noise_{0};
+  bool fault_ = false;
+  double severity_ = 0;
+  double fault_start_ = 0;
+  double base_ambient_ = 0;
+  double phase_ = 0;
+  bool drift_ = false;
+  double drift_rate_ = 0;
+  double drift_start_ = 0;
+  std::vector<double> loads_;  //!< per 6 h segment
+  double t_ = -kScenarioWarmupS;
+  bool injected_ = false;
+  bool stepped_ = false;
+  double load_ = 0, ambient_ = 0;  //!< last set
+  std::optional<double> fault_at_, failure_at_;
+};
 
 //! Rows from the spec's scenario runs. InvalidArgument for an unknown twin model, parameter or
 //! output (a feature signal the twin does not produce); ResolveScenarioTwin's errors.

@@ -1,5 +1,6 @@
 #include "mlops/training/train_spec.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -9,8 +10,10 @@
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "edge/inference/tree_model.h"
+#include "mlops/training/dataset.h"
 #include "mlops/twins/twin_registry.h"
 #include "model/yaml_reader.h"
+#include "twin/twin.h"
 
 namespace weft::mlops {
 
@@ -322,6 +325,200 @@ void ParseFieldData(YamlReader& r, const YamlValue& v, FieldDataSpec* fd) {
   }
 }
 
+// One entry of thermal_residual.inputs: {input, signal, scale, offset, min, max} or
+// {input, constant}.
+std::optional<TwinInputMap> ParseTwinInput(YamlReader& r, const YamlValue& v) {
+  YamlFields f = r.OpenMap(v, {"input", "signal", "scale", "offset", "constant", "min", "max"});
+  if (!f.ok()) return std::nullopt;
+  const size_t before = r.diags()->error_count();
+  TwinInputMap m;
+  if (auto x = r.Required(f, "input")) m.input = r.Id(*x, "twin input").value_or("");
+  if (f.Has("signal") && f.Has("constant")) {
+    r.Err(ye::kInvalidValue, *f.Get("constant"),
+          "give either 'signal' (the input follows a measured signal) or 'constant', not both");
+  } else if (f.Has("constant")) {
+    for (const char* key : {"scale", "offset", "min", "max"}) {
+      if (auto x = f.Get(key)) {
+        r.Err(ye::kInvalidValue, *x,
+              std::string("'") + key + "' maps a signal; a constant input takes only 'constant'");
+      }
+    }
+    m.constant = NumIn(r, *f.Get("constant"), -1e12, 1e12).value_or(0);
+  } else if (auto x = f.Get("signal")) {
+    m.signal = r.Id(*x, "signal name").value_or("");
+    if (auto y = f.Get("scale")) m.scale = NumIn(r, *y, -1e12, 1e12).value_or(1);
+    if (auto y = f.Get("offset")) m.offset = NumIn(r, *y, -1e12, 1e12).value_or(0);
+    if (auto y = f.Get("min")) m.min = NumIn(r, *y, -1e12, 1e12).value_or(m.min);
+    if (auto y = f.Get("max")) {
+      m.max = NumIn(r, *y, -1e12, 1e12).value_or(m.max);
+      if (m.max < m.min) {
+        r.Err(ye::kInvalidValue, *y,
+              "max (" + FormatDouble(m.max) + ") must be >= min (" + FormatDouble(m.min) + ")");
+      }
+    }
+  } else {
+    r.Err(ye::kMissingField, v.loc, v.path,
+          "a twin input needs 'signal' (with optional scale, offset, min, max) or 'constant'");
+  }
+  if (r.diags()->error_count() != before) return std::nullopt;
+  return m;
+}
+
+// Checks thermal_residual's names against the twin that the scenarios run (when it is a
+// built-in model; a registered twin is resolved at train time).
+void CheckThermalTwin(YamlReader& r, const YamlFields& f, const TrainSpec& spec,
+                      const ThermalResidualSpec& s, const std::vector<YamlValue>& input_items) {
+  const ScenarioSpec& sc = *spec.scenarios;
+  if (!sc.twin_registry.empty() || sc.twin_model.empty()) return;
+  if (!s.twin_model.empty() && s.twin_model != sc.twin_model) {
+    r.Err(ye::kInvalidValue, *f.Get("twin"),
+          "the healthy statistics are measured on the scenarios' runs of twin '" + sc.twin_model +
+              "': thermal_residual.twin must be that model (or be left out)");
+    return;
+  }
+  // An unknown scenarios.twin model or parameter is reported at train time.
+  if (!twin::MakeTwin(sc.twin_model, sc.twin_params).ok()) return;
+  std::map<std::string, double> params = sc.twin_params;
+  for (const auto& [k, v] : s.twin_params) params[k] = v;
+  Result<std::unique_ptr<twin::Twin>> made = twin::MakeTwin(sc.twin_model, params);
+  if (!made.ok()) {
+    if (auto p = f.Get("params")) r.Err(ye::kInvalidValue, *p, made.status().message());
+    return;
+  }
+  const twin::Twin& t = **made;
+  const std::vector<std::string> outputs = t.OutputNames();
+  const std::vector<std::string> inputs = t.InputNames();
+  auto check_output = [&](const char* key, const std::string& name, const char* what) {
+    auto x = f.Get(key);
+    if (!x || t.Output(name)) return;
+    r.Err(ye::kInvalidValue, *x,
+          std::string(what) + " '" + name + "' is not an output of twin '" + sc.twin_model + "'; " +
+              model::OneOf(outputs) + model::Hint(name, outputs));
+  };
+  check_output("output", s.output, "output");
+  if (f.Has("measured")) check_output("measured", s.measured_signal, "measured signal");
+  for (size_t i = 0; i < s.inputs.size() && i < input_items.size(); ++i) {
+    const TwinInputMap& m = s.inputs[i];
+    const YamlValue& item = input_items[i];
+    if (std::find(inputs.begin(), inputs.end(), m.input) == inputs.end()) {
+      r.Err(ye::kInvalidValue, item,
+            "twin '" + sc.twin_model + "' has no input '" + m.input + "'; " + model::OneOf(inputs) +
+                model::Hint(m.input, inputs));
+    }
+    if (!m.signal.empty() && !t.Output(m.signal) && m.signal != "load" &&
+        m.signal != "ambient_temp") {
+      std::vector<std::string> known = outputs;
+      known.insert(known.end(), {"load", "ambient_temp"});
+      r.Err(ye::kInvalidValue, item,
+            "signal '" + m.signal + "' is neither an output of twin '" + sc.twin_model +
+                "' nor an input the scenario runs drive, so training cannot simulate it; " +
+                model::OneOf(known) + model::Hint(m.signal, known));
+    }
+  }
+}
+
+void ParseMonitoring(YamlReader& r, const YamlValue& v, TrainSpec* spec) {
+  YamlFields mf = r.OpenMap(v, {"thermal_residual"});
+  if (!mf.ok()) return;
+  auto x = mf.Get("thermal_residual");
+  if (!x) return;
+  YamlFields f = r.OpenMap(
+      *x, {"twin", "params", "output", "measured", "inputs", "healthy_mean", "healthy_sigma",
+           "k_sigma", "trend_windows", "trend_t_min", "warmup_s", "window", "sample_period"});
+  if (!f.ok()) return;
+  const size_t before = r.diags()->error_count();
+  ThermalResidualMonitoring m;
+  ThermalResidualSpec& s = m.residual;
+  s.twin_model.clear();
+  for (const char* key : {"healthy_mean", "healthy_sigma"}) {
+    if (auto y = f.Get(key)) {
+      r.Err(ye::kInvalidValue, *y,
+            std::string(key) +
+                " is measured by training (the window-mean residual of the scenarios' healthy "
+                "runs), not written in the spec; remove it");
+    }
+  }
+  if (auto y = f.Get("twin")) s.twin_model = r.Id(*y, "twin model").value_or("");
+  if (auto y = f.Get("params")) s.twin_params = ParseParams(r, *y);
+  if (auto y = r.Required(f, "output")) s.output = r.Id(*y, "twin output").value_or("");
+  s.measured_signal = s.output;
+  if (auto y = f.Get("measured")) s.measured_signal = r.Id(*y, "signal name").value_or("");
+  std::vector<YamlValue> items;
+  if (auto y = r.Required(f, "inputs")) {
+    items = r.OpenList(*y);
+    if (items.empty() && y->node.IsSequence()) {
+      r.Err(ye::kInvalidValue, *y, "the twin needs at least one input mapped (e.g. its load)");
+    }
+    std::set<std::string> seen;
+    for (const YamlValue& item : items) {
+      std::optional<TwinInputMap> in = ParseTwinInput(r, item);
+      if (!in) continue;
+      if (!seen.insert(in->input).second) {
+        r.Err(ye::kInvalidValue, item, "twin input '" + in->input + "' is mapped twice");
+        continue;
+      }
+      s.inputs.push_back(std::move(*in));
+    }
+  }
+  if (auto y = f.Get("k_sigma")) {
+    if (auto d = NumIn(r, *y, 0, 1e6)) {
+      if (*d <= 0) {
+        r.Err(ye::kInvalidValue, *y, "k_sigma must be > 0");
+      } else {
+        s.k_sigma = *d;
+      }
+    }
+  }
+  if (auto y = f.Get("trend_windows")) {
+    s.trend_windows = static_cast<int>(r.Int(*y, 3, 10000).value_or(3));
+  }
+  if (auto y = f.Get("trend_t_min")) s.trend_t_min = NumIn(r, *y, 0, 1e6).value_or(2.5);
+  if (auto y = f.Get("warmup_s")) {
+    if (auto d = Dur(r, *y)) s.warmup_s = static_cast<double>(d->count()) * 1e-6;
+  }
+  std::optional<YamlValue> window_at = f.Get("window");
+  if (window_at) {
+    if (auto d = Dur(r, *window_at)) {
+      if (d->count() <= 0) {
+        r.Err(ye::kInvalidValue, *window_at, "window must be > 0");
+      } else {
+        m.window = *d;
+      }
+    }
+  }
+  if (auto y = f.Get("sample_period")) {
+    if (auto d = Dur(r, *y)) {
+      if (d->count() <= 0) {
+        r.Err(ye::kInvalidValue, *y, "sample_period must be > 0");
+      } else {
+        m.sample_period = *d;
+      }
+    }
+  }
+  if (m.window < 10 * m.sample_period || m.window > 100000 * m.sample_period) {
+    r.Err(ye::kInvalidValue, window_at ? *window_at : *x,
+          "window (" + FormatDuration(m.window) + ") must hold 10 to 100000 sample periods (" +
+              FormatDuration(m.sample_period) +
+              "): the monitor skips windows of fewer than 10 samples");
+  }
+  if (!spec->scenarios) {
+    r.Err(ye::kMissingField, x->loc, x->path,
+          "thermal_residual needs 'scenarios': its healthy_mean and healthy_sigma are measured "
+          "on the scenarios' healthy runs");
+  } else {
+    const ScenarioSpec& sc = *spec->scenarios;
+    if (sc.runs > 0 && ScenarioFaultRuns(sc) >= sc.runs) {
+      r.Err(ye::kInvalidValue, x->loc, x->path,
+            "the scenarios have no healthy run (round(fault_fraction x runs) = runs), and "
+            "thermal_residual's healthy statistics are measured on them; lower "
+            "scenarios.fault_fraction");
+    }
+    if (r.diags()->error_count() == before) CheckThermalTwin(r, f, *spec, s, items);
+  }
+  if (r.diags()->error_count() != before) return;
+  spec->monitoring.thermal_residual = std::move(m);
+}
+
 }  // namespace
 
 size_t TrainSpec::num_features() const {
@@ -365,9 +562,9 @@ Result<TrainSpec> ParseTrainSpec(std::string_view text, const std::string& file,
   YamlReader r(file, diags);
   std::optional<YamlValue> root = r.ParseDocument(text, kMaxTrainSpecBytes);
   if (!root) return diags->ErrorsSince(mark, file);
-  YamlFields f =
-      r.OpenMap(*root, {"name", "asset_type", "output", "task", "horizon", "window", "features",
-                        "monotone", "scenarios", "field_data", "holdout", "xgboost", "threshold"});
+  YamlFields f = r.OpenMap(
+      *root, {"name", "asset_type", "output", "task", "horizon", "window", "features", "monotone",
+              "scenarios", "field_data", "monitoring", "holdout", "xgboost", "threshold"});
   if (!f.ok()) return diags->ErrorsSince(mark, file);
   TrainSpec spec;
   spec.file = file;
@@ -458,6 +655,7 @@ Result<TrainSpec> ParseTrainSpec(std::string_view text, const std::string& file,
     ParseFieldData(r, *x, &*spec.field_data);
     if (spec.scenarios) spec.field_data->row_every = spec.scenarios->row_every;
   }
+  if (auto x = f.Get("monitoring")) ParseMonitoring(r, *x, &spec);
   if (spec.scenarios && spec.scenarios->sensor_drift &&
       named.count(spec.scenarios->sensor_drift->signal) == 0 && !named.empty()) {
     r.Err(ye::kInvalidValue, root->loc, "scenarios.sensor_drift.signal",

@@ -70,6 +70,29 @@
 //   - any other outcome is skipped and counted (other_outcomes); no work order = no failure.
 //   Only work orders with event_ts in [from, to + horizon) are read (the ones that can label a
 //   row); the lineage records the table, its Delta version, the predicate and the counts.
+//   monitoring:                        # optional: what the card tells the reliability monitor
+//     thermal_residual:                # the twin-residual check (mlops/monitoring/monitor.h,
+//                                      # "thermal_degradation"); needs `scenarios`
+//       twin: motor                    # optional: the scenarios' twin model (the only one
+//                                      # allowed: its healthy runs give the statistics)
+//       params: {}                     # optional: over the scenarios' twin parameters (a
+//                                      # registered version's, then scenarios.twin.params)
+//       output: winding_temp           # the twin output predicted
+//       measured: winding_temp         # the signal compared with it (default: output)
+//       inputs:                        # per twin input: a signal, clamp(scale·x + offset,
+//         - {input: load, signal: current, scale: 0.0556, offset: -0.556, min: 0, max: 1.2}
+//         - {input: running, constant: 1}    # min, max), or a constant
+//       k_sigma: 4                     # optional, the monitor's defaults shown
+//       trend_windows: 4               #   (>= 3)
+//       trend_t_min: 2.5
+//       warmup_s: 600                  # a duration; a plain number is seconds [0]
+//       window: 1h                     # the monitor's window (`weft model monitor --window`)
+//       sample_period: 60s             # the telemetry's sample period the monitor sees
+//                                      # (window >= 10 periods: the monitor's minimum)
+//     No healthy_mean / healthy_sigma: training measures them (trainer.h); writing them is an
+//     error. The measured signal and the input signals must be what a scenario run produces:
+//     outputs of the twin, or the inputs the runs drive (load, ambient_temp). Checked here when
+//     the twin is a built-in model; for a registered twin at train time.
 //   holdout: {fraction: 0.3, seed: 1}  # held-out share of runs (stratified: failure / healthy)
 //   xgboost: {rounds: 150, max_depth: 4, eta: 0.1, subsample: 0.8}   # also min_child_weight
 //   threshold: 0.5                     # score >= threshold -> alarm row
@@ -90,6 +113,7 @@
 #include "common/diagnostic.h"
 #include "common/status.h"
 #include "edge/inference/inference_config.h"
+#include "mlops/monitoring/monitor.h"
 
 namespace weft::mlops {
 
@@ -154,6 +178,20 @@ struct XgboostSpec {
   double min_child_weight = 1;
 };
 
+//! monitoring.thermal_residual of a spec.
+struct ThermalResidualMonitoring {
+  //! What the card's monitoring.thermal_residual holds: twin_model "" = the scenarios' twin;
+  //! twin_params as written (training puts the scenarios' parameters under them);
+  //! healthy_mean and healthy_sigma are left at their defaults until training measures them.
+  ThermalResidualSpec residual;
+  Micros window{std::chrono::hours(1)};
+  Micros sample_period{std::chrono::seconds(60)};
+};
+
+struct MonitoringSpec {
+  std::optional<ThermalResidualMonitoring> thermal_residual;
+};
+
 enum class Monotone { kIncreasing, kDecreasing };
 
 struct TrainSpec {
@@ -167,6 +205,7 @@ struct TrainSpec {
   std::map<std::string, Monotone> monotone;  //!< by signal
   std::optional<ScenarioSpec> scenarios;
   std::optional<FieldDataSpec> field_data;
+  MonitoringSpec monitoring;
   HoldoutSpec holdout;
   XgboostSpec xgboost;
   double threshold = 0.5;

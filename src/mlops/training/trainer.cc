@@ -9,6 +9,9 @@
 
 #include "common/time_format.h"
 #include "edge/inference/tree_model.h"
+#include "mlops/monitoring/drift.h"
+#include "mlops/monitoring/monitor.h"
+#include "mlops/training/healthy_residual.h"
 #include "twin/twin.h"
 
 #ifndef WEFT_CODE_VERSION
@@ -194,27 +197,31 @@ std::vector<double> Deciles(const std::vector<double>& v) {
   return out;
 }
 
-// The default monitoring block (MonitorThresholds' defaults, mlops/monitoring/monitor.h; training
-// does not link the monitor, so they are spelled out here). No control outputs and no thermal
-// residual: training knows neither the actuators nor the healthy residual of a twin; add them to
-// the card before registering when the model should be monitored for them.
+// The default monitoring block: MonitorThresholds' defaults (mlops/monitoring/monitor.h), no
+// control outputs (training does not know the actuators; add them to the card before
+// registering when the model should be monitored for them). The thermal residual is added by
+// Train() when the spec asks for it (healthy_residual.h).
 nlohmann::json DefaultMonitoringBlock() {
-  return {
-      {"thresholds",
-       {{"psi_warn", 0.1},
-        {"psi_alert", 0.25},
-        {"ks_warn_p", 0.01},
-        {"ks_alert_p", 0.001},
-        {"ks_min_d", 0.1},
-        {"saturation_warn", 0.2},
-        {"saturation_alert", 0.5},
-        {"envelope_warn", 0.025},
-        {"envelope_alert", 0.05},
-        {"low_trust_score", 0.6},
-        {"rollback_margin", 0.1},
-        {"rollback_min_windows", 3},
-        {"weights", {{"drift", 0.3}, {"saturation", 0.15}, {"thermal", 0.25}, {"envelope", 0.3}}}}},
-      {"control_outputs", nlohmann::json::array()}};
+  const MonitorThresholds t;
+  return {{"thresholds",
+           {{"psi_warn", t.psi.warn},
+            {"psi_alert", t.psi.alert},
+            {"ks_warn_p", t.ks_warn_p},
+            {"ks_alert_p", t.ks_alert_p},
+            {"ks_min_d", t.ks_min_d},
+            {"saturation_warn", t.saturation_warn},
+            {"saturation_alert", t.saturation_alert},
+            {"envelope_warn", t.envelope_warn},
+            {"envelope_alert", t.envelope_alert},
+            {"low_trust_score", t.low_trust_score},
+            {"rollback_margin", t.rollback_margin},
+            {"rollback_min_windows", t.rollback_min_windows},
+            {"weights",
+             {{"drift", t.weight_drift},
+              {"saturation", t.weight_saturation},
+              {"thermal", t.weight_thermal},
+              {"envelope", t.weight_envelope}}}}},
+          {"control_outputs", nlohmann::json::array()}};
 }
 
 }  // namespace
@@ -255,23 +262,54 @@ nlohmann::json MakeCard(const TrainSpec& spec, const Dataset& ds,
   // is the training rows' "S.last" (the newest sample of each row's window, so a sample of the
   // signal itself). Signals without a "last" feature get none. `monitoring.signals` lists the
   // monitored signals.
+  // Drift (PSI, KS) compares an asset's window with normal operation: the training rows that
+  // IsNormalOperation (no fault started, no drifting sensor). The training set over-represents
+  // failing bearings and drifting sensors on purpose (most runs carry one), so a healthy asset
+  // measured against all rows sits in the lowest deciles of vibration, bearing temperature and
+  // score and "drifts" for being healthy. The envelope stays that of all training rows
+  // ([p0.5, p99.5], given explicitly): it is where the model was trained, degraded rows included.
+  // Without normal-operation rows (every run faulty from its start) all rows are used.
+  std::vector<size_t> normal;
+  for (size_t j = 0; j < train_rows.size(); ++j) {
+    if (IsNormalOperation(ds, train_rows[j], spec.horizon)) normal.push_back(j);
+  }
+  const bool use_normal = !normal.empty();
+  if (!use_normal) {
+    for (size_t j = 0; j < train_rows.size(); ++j) normal.push_back(j);
+  }
+  const std::string rows_used = use_normal ? "normal_operation" : "all";
   nlohmann::json monitored = nlohmann::json::array();
   for (const auto& f : spec.features) {
     auto it = values_by_feature.find(f.signal + ".last");
     if (it == values_by_feature.end() || reference.contains(f.signal)) continue;
-    std::vector<double> sample = MonitorSample(it->second);
-    if (sample.empty()) continue;  // always missing: nothing to compare with
-    reference[f.signal] = {{"quantiles", Deciles(it->second)},
+    std::vector<double> drift_values;
+    drift_values.reserve(normal.size());
+    for (size_t j : normal) drift_values.push_back(it->second[j]);
+    std::vector<double> sample = MonitorSample(drift_values);
+    std::vector<double> all = MonitorSample(it->second);
+    if (sample.empty() || all.empty()) continue;  // always missing: nothing to compare with
+    // [p0.5, p99.5] of all rows' (finite) values, as the monitor's "percentile" envelope of
+    // this sample was before drift got its own reference.
+    const std::vector<double> levels = {0.005, 0.995};
+    const std::vector<double> envelope = Quantiles(all, levels);
+    reference[f.signal] = {{"quantiles", Deciles(drift_values)},
                            {"sample", sample},
-                           {"envelope", "percentile"},
-                           {"source", f.signal + ".last"}};
+                           {"envelope", envelope},
+                           {"source", f.signal + ".last"},
+                           {"rows", rows_used}};
     monitored.push_back(f.signal);
   }
   nlohmann::json monitoring = DefaultMonitoringBlock();
   monitoring["signals"] = monitored;
+  monitoring["reference_rows"] = {
+      {"rows", rows_used}, {"count", normal.size()}, {"of", train_rows.size()}};
   if (!train_scores.empty()) {
-    const std::vector<double> v(train_scores.begin(), train_scores.end());
-    reference["score"] = {{"quantiles", Deciles(v)}, {"sample", MonitorSample(v)}};
+    std::vector<double> v;
+    for (size_t j : normal) {
+      if (j < train_scores.size()) v.push_back(train_scores[j]);
+    }
+    reference["score"] = {
+        {"quantiles", Deciles(v)}, {"sample", MonitorSample(v)}, {"rows", rows_used}};
   }
   return {
       {"name", spec.name},
@@ -345,6 +383,18 @@ Result<TrainResult> Train(const TrainSpec& spec, const TrainOptions& options) {
     train_scores.push_back(tree->PredictUnchecked(ds.rows[i].features.data()));
   }
   out.card = MakeCard(spec, ds, split.train_rows, train_scores);
+  if (spec.monitoring.thermal_residual) {
+    if (!spec.scenarios) {
+      return InvalidArgumentError(spec.file +
+                                  ": monitoring.thermal_residual needs 'scenarios' (its healthy "
+                                  "statistics are measured on their healthy runs)");
+    }
+    WEFT_ASSIGN_OR_RETURN(ScenarioTwin twin,
+                          ResolveScenarioTwin(spec, {options.state_dir, options.clock}));
+    WEFT_ASSIGN_OR_RETURN(ThermalResidualSpec residual, ResolveThermalResidual(spec, twin));
+    WEFT_ASSIGN_OR_RETURN(HealthyResidual healthy, MeasureHealthyResidual(spec, twin, residual));
+    out.card["monitoring"]["thermal_residual"] = ThermalResidualCard(spec, residual, healthy);
+  }
   out.lineage = ds.lineage;
   out.lineage["spec"] = {{"file", spec.file}, {"sha256", spec.sha256}};
   out.lineage["holdout"] = {{"fraction", spec.holdout.fraction}, {"seed", spec.holdout.seed}};

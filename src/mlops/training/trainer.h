@@ -17,9 +17,14 @@
 // feature_names, threshold, monotone_constraints, and reference: per feature name the training
 // rows' quantiles {p0, p1, p5, p10, p20, ..., p90, p95, p99, p100} (NaN-free; null when the
 // feature was always missing), for drift monitoring and the operating envelope; per signal with
-// a `last` stat its raw reference (deciles, a sample of <= 2000 values) and reference.score (the
-// training scores'), in the form mlops/monitoring's ParseMonitorConfig reads; model; and a
-// monitoring block (default thresholds, monitored signals).
+// a `last` stat its raw reference (deciles and a sample of <= 2000 values of the training rows in
+// normal operation, IsNormalOperation, for drift; the envelope [p0.5, p99.5] of all training
+// rows) and reference.score (the normal-operation rows' training scores), in the form
+// mlops/monitoring's ParseMonitorConfig reads; model; and a monitoring block (default
+// thresholds, monitored signals, reference_rows {rows: "normal_operation" or "all" (when no row
+// is), count, of} and, when the spec has
+// monitoring.thermal_residual, the thermal residual with healthy_mean and healthy_sigma measured
+// on the scenarios' healthy runs by the monitor's own check: healthy_residual.h).
 // The lineage (JSON): spec file + sha256, scenarios (twin model, version, params, seed, ...),
 // field_data (telemetry location, Delta version, from/to, labels sha256; work_orders: table
 // location, Delta version, table_rows, rows read, confirmed_faults, false_alarms,

@@ -70,6 +70,131 @@ TEST(TrainSpecTest, ParsesTheExample) {
   EXPECT_EQ(spec.num_features(), 9u);
   EXPECT_EQ(spec.MonotoneConstraints(), "(1,1,1,0,1,1,0,0,0)");
   EXPECT_EQ(spec.sha256.size(), 64u);
+  // The thermal residual the card asks the monitor to watch (its healthy stats are measured).
+  ASSERT_TRUE(spec.monitoring.thermal_residual);
+  const ThermalResidualMonitoring& t = *spec.monitoring.thermal_residual;
+  EXPECT_EQ(t.residual.twin_model, "motor");
+  EXPECT_EQ(t.residual.output, "winding_temp");
+  EXPECT_EQ(t.residual.measured_signal, "winding_temp");
+  ASSERT_EQ(t.residual.inputs.size(), 2u);
+  EXPECT_EQ(t.residual.inputs[0].input, "load");
+  EXPECT_EQ(t.residual.inputs[0].signal, "current");
+  // load = (I - 10 A)/(28 A - 10 A): 22.6 A is load 0.7.
+  EXPECT_NEAR(t.residual.inputs[0].scale * 22.6 + t.residual.inputs[0].offset, 0.7, 1e-5);
+  EXPECT_EQ(t.residual.inputs[0].max, 1.2);
+  EXPECT_EQ(t.residual.inputs[1].input, "running");
+  EXPECT_TRUE(t.residual.inputs[1].signal.empty());
+  EXPECT_EQ(t.residual.inputs[1].constant, 1);
+  EXPECT_EQ(t.residual.k_sigma, 4);
+  EXPECT_EQ(t.residual.trend_windows, 4);
+  EXPECT_EQ(t.residual.warmup_s, 600);
+  EXPECT_EQ(t.window, 1h);
+  EXPECT_EQ(t.sample_period, 60s);
+}
+
+// The head of a spec whose thermal_residual sections the next test varies (14 lines).
+constexpr char kThermalHead[] = R"(name: m
+asset_type: motor
+output: risk
+task: failure_within_horizon
+horizon: 48h
+window: 32
+features:
+  - {signal: winding_temp, stats: [last]}
+scenarios:
+  twin: {model: motor}
+  runs: 4
+  duration: 1d
+  row_every: 10m
+threshold: 0.5
+)";
+
+std::string ThermalErrors(const std::string& text) {
+  Diagnostics diags;
+  Result<TrainSpec> s = ParseTrainSpec(text, "bad.yaml", &diags);
+  EXPECT_FALSE(s.ok()) << text;
+  return diags.ToString();
+}
+
+TEST(TrainSpecTest, ThermalResidualErrorsNameTheirPlace) {
+  // Field errors, each at its line (the section starts at line 15).
+  const std::string fields = ThermalErrors(std::string(kThermalHead) + R"(monitoring:
+  thermal_residual:
+    output: winding_temp
+    inputs:
+      - {input: load, signal: current, constant: 0.7}
+      - {input: running, constant: 1, scale: 2}
+      - {signal: current}
+      - {input: ambient_temp}
+      - {input: load, signal: current, min: 1, max: 0}
+    healthy_sigma: 2.5
+    k_sigma: 0
+    trend_windows: 2
+    window: 5min
+    colour: red
+)");
+  for (const char* want :
+       {"bad.yaml:19:", "monitoring.thermal_residual.inputs[0].constant: give either 'signal'",
+        "bad.yaml:20:", "inputs[1].scale: 'scale' maps a signal",
+        "bad.yaml:21:", "inputs[2].input",
+        "bad.yaml:22:", "inputs[3]: a twin input needs 'signal'",
+        "bad.yaml:23:", "inputs[4].max: max (0) must be >= min (1)",
+        "bad.yaml:24:", "healthy_sigma: healthy_sigma is measured by training",
+        "bad.yaml:25:", "k_sigma: k_sigma must be > 0",
+        "bad.yaml:26:", "trend_windows:",
+        "bad.yaml:27:", "window: window (5min) must hold 10 to 100000 sample periods (1min)",
+        "bad.yaml:28:", "unknown field 'colour'"}) {
+    EXPECT_NE(fields.find(want), std::string::npos) << want << "\n" << fields;
+  }
+  // Names checked against the scenarios' twin, with hints.
+  const std::string names = ThermalErrors(std::string(kThermalHead) + R"(monitoring:
+  thermal_residual:
+    output: winding_temperature
+    inputs:
+      - {input: lod, signal: current}
+      - {input: running, signal: spindle_load}
+)");
+  for (const char* want :
+       {"bad.yaml:17:", "output: output 'winding_temperature' is not an output of twin 'motor'",
+        "bad.yaml:19:", "twin 'motor' has no input 'lod'", "did you mean 'load'", "bad.yaml:20:",
+        "signal 'spindle_load' is neither an output of twin 'motor' nor an input the scenario "
+        "runs drive"}) {
+    EXPECT_NE(names.find(want), std::string::npos) << want << "\n" << names;
+  }
+  // Another twin than the scenarios', no healthy run, no scenarios at all.
+  const std::string twin = ThermalErrors(std::string(kThermalHead) + R"(monitoring:
+  thermal_residual: {twin: pump, output: winding_temp, inputs: [{input: running, constant: 1}]}
+)");
+  EXPECT_NE(twin.find("bad.yaml:16:28: error: monitoring.thermal_residual.twin: the healthy "
+                      "statistics are measured on the scenarios' runs of twin 'motor'"),
+            std::string::npos)
+      << twin;
+  std::string all_faulty = std::string(kThermalHead) + R"(monitoring:
+  thermal_residual: {output: winding_temp, inputs: [{input: running, constant: 1}]}
+)";
+  all_faulty.replace(all_faulty.find("  runs: 4"), 9, "  runs: 4\n  fault_fraction: 0.9");
+  const std::string faulty = ThermalErrors(all_faulty);
+  EXPECT_NE(faulty.find("bad.yaml:17:"), std::string::npos) << faulty;
+  EXPECT_NE(faulty.find("the scenarios have no healthy run (round(fault_fraction x runs) = runs)"),
+            std::string::npos)
+      << faulty;
+  const std::string no_scenarios = ThermalErrors(R"(name: m
+asset_type: motor
+output: risk
+task: failure_within_horizon
+horizon: 48h
+window: 32
+features:
+  - {signal: winding_temp, stats: [last]}
+field_data: {telemetry: lake/telemetry, version: 1, from: 2026-01-01T00:00:00Z,
+             to: 2026-01-02T00:00:00Z, labels: labels.csv}
+monitoring:
+  thermal_residual: {output: winding_temp, inputs: [{input: running, constant: 1}]}
+threshold: 0.5
+)");
+  EXPECT_NE(no_scenarios.find("bad.yaml:12:"), std::string::npos) << no_scenarios;
+  EXPECT_NE(no_scenarios.find("thermal_residual needs 'scenarios'"), std::string::npos)
+      << no_scenarios;
 }
 
 TEST(TrainSpecTest, ErrorsNameTheFieldPath) {
