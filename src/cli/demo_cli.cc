@@ -275,21 +275,23 @@ Result<DemoModels> TrainDemoModels(const fs::path& self, const fs::path& dir,
 }
 
 // The plant's history, once per DIR: `history_days` simulated days that end at today's UTC
-// midnight (the first half before the pilots went live, the second with PdM, the HVAC optimiser
-// and the model), then the KPIs over them. Trains the demo's model first (versions 1 and 2 into
-// DIR/core-state's registry); returns the `inference:` section that runs version 1. About 25 s.
+// midnight, the pilots live from `live_from` (before: the plant as it ran without them; after:
+// PdM, the HVAC optimiser and the model), then the KPIs over them. Trains the demo's model first
+// (versions 1 and 2 into DIR/core-state's registry); returns the `inference:` section that runs
+// version 1. About 50 s.
 Result<std::string> SeedHistory(const fs::path& self, const fs::path& dir,
                                 const fs::path& plant_file, const model::Plant& plant,
-                                const fs::path& logs, int history_days, const Clock& clock,
+                                const fs::path& logs, int history_days,
+                                std::chrono::sys_days live_from, const Clock& clock,
                                 std::ostream& out) {
   WEFT_ASSIGN_OR_RETURN(DemoModels models, TrainDemoModels(self, dir, plant_file, logs));
   std::ofstream(dir / "inference.yaml") << models.inference;
   const fs::path history_inference = dir / "inference-history.yaml";
   std::ofstream(history_inference) << models.history_inference;
   const auto today = std::chrono::floor<std::chrono::days>(clock.Now());
-  const int baseline = history_days / 2;
-  const int live = history_days - baseline;
-  const std::string start = FormatDate(today - std::chrono::days(live));
+  const int live = static_cast<int>((today - live_from).count());
+  const int baseline = history_days - live;
+  const std::string start = FormatDate(live_from);
   const std::string first = FormatDate(today - std::chrono::days(history_days));
   const std::string end = FormatDate(today);
   std::vector<std::string> month = {self.string(),
@@ -401,9 +403,27 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
       return kExitInvalidInput;
     }
   }
-  // The example plant, embedded at build time.
+  // The example plant, embedded at build time. With a history, its use cases went live halfway
+  // through it (kept in DIR/history.done for later runs): their KPIs are judged against the
+  // plant's own measured baseline before that day.
+  const fs::path seeded = dir / "history.done";
+  std::optional<std::chrono::sys_days> live_from;
+  if (args.history_days > 0) {
+    std::smatch m;
+    const std::string kept = ReadFile(seeded);
+    const auto today = std::chrono::floor<std::chrono::days>(clock.Now());
+    Result<std::chrono::sys_days> day = InvalidArgumentError("none kept");
+    if (std::regex_search(kept, m, std::regex(R"(live_from: (\d{4}-\d{2}-\d{2}))"))) {
+      day = ParseDate(m[1].str());
+    }
+    live_from = day.ok() ? *day : today - std::chrono::days(args.history_days / 2);
+  }
   const fs::path plant_file = dir / "plant.yaml";
-  std::ofstream(plant_file) << kExamplePlantYaml;
+  std::ofstream(plant_file) << (live_from
+                                    ? std::regex_replace(std::string(kExamplePlantYaml),
+                                                         std::regex(R"(live_from: \S+)"),
+                                                         "live_from: " + FormatDate(*live_from))
+                                    : std::string(kExamplePlantYaml));
   const fs::path views_file = dir / "views.yaml", rules_file = dir / "tag_rules.yaml";
   std::ofstream(views_file) << kExampleViewsYaml;
   std::ofstream(rules_file) << kExampleTagRulesYaml;
@@ -425,21 +445,21 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
 
   // 0. Once per DIR: the demo's model and the plant's history with its KPIs.
   std::string inference;
-  const fs::path seeded = dir / "history.done";
   if (args.history_days > 0 && fs::exists(seeded, ec)) {
     inference = ReadFile(dir / "inference.yaml");
     out << "weft demo: history, KPIs and model kept from the last run in " << dir.string() << "\n";
   } else if (args.history_days > 0) {
     out << "weft demo: training " << kDemoModel << " and simulating " << args.history_days
-        << " days of history (once per --dir, about 40 s)" << std::endl;
+        << " days of history (once per --dir, about a minute)" << std::endl;
     Result<std::string> s =
-        SeedHistory(self, dir, plant_file, *plant, logs, args.history_days, clock, out);
+        SeedHistory(self, dir, plant_file, *plant, logs, args.history_days, *live_from, clock, out);
     if (!s.ok()) {
       err << "weft demo: " << s.status().message() << "\n";
       return kExitInvalidInput;
     }
     inference = *s;
-    std::ofstream(seeded) << "history_days: " << args.history_days << "\n";
+    std::ofstream(seeded) << "history_days: " << args.history_days
+                          << "\nlive_from: " << FormatDate(*live_from) << "\n";
   }
   std::vector<Child> children;  // started in order, stopped in reverse
   auto stop_all = [&] {

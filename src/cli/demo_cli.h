@@ -3,10 +3,12 @@
 //   weft demo [--dir DIR] [--duration SECONDS] [--speed X] [--broker-port N] [--history-days N]
 //   weft demo month ...      (a simulated month into a lake, in-process: scenario_cli.h)
 //
-// First, once per DIR (--history-days, default 28; 0: none; about 40 s): trains the example
+// First, once per DIR (--history-days, default 56; 0: none; about a minute): trains the example
 // model bearing_risk into DIR/core-state's registry (version 1, and version 2 from other twin
-// runs), simulates the plant's last 28 days into DIR/lake with `weft demo month` (half before the
-// pilots, half with PdM, the HVAC optimiser and version 1 scoring every motor once a minute),
+// runs), simulates the plant's last 56 days into DIR/lake with `weft demo month` (the first half
+// before the pilots, the second with PdM, the HVAC optimiser and version 1 scoring every motor
+// once a minute; the use cases' live_from in DIR/plant.yaml is that day, kept in
+// DIR/history.done),
 // computes their KPIs (`weft kpi compute`) and version 1's reliability on every motor (`weft
 // model monitor --append`). After weft-core starts, demo people (demo_fleet.h EnsureDemoPeople:
 // dana data_scientist, otto ot_engineer, ...; tokens in DIR/tokens/, mode 0600) approve version
@@ -40,7 +42,7 @@ struct DemoArgs {
   double speed = 1;       //!< the simulator's multiple of real time
   int broker_port = 1883;
   //! Days of history simulated into the lake before the demo starts (once per dir; 0: none).
-  int history_days = 28;
+  int history_days = 56;
   //! A small real device fleet (demo_fleet.h): mTLS broker, devices, gateways, OTA campaigns.
   bool fleet = true;
   //! `weft demo month` (scenario_cli.h): its arguments, and its subcommand once added.

@@ -13,6 +13,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as assetPredictions from './pages/asset_predictions.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
@@ -20,6 +21,7 @@ const base = args.base;
 const adminToken = fs.readFileSync(args['admin-token-file'], 'utf8').trim();
 const artifacts = args.artifacts;
 const asset = args.asset || 'l2-pr-01';
+const motor = args.motor || 'l1-sp-01'; // runs the demo's model: predictions and monitoring
 const liveWithinMs = Number(args['live-within-ms'] || 20000);
 fs.mkdirSync(artifacts, { recursive: true });
 
@@ -70,6 +72,15 @@ async function viewerToken() {
   return t.json.token;
 }
 
+// Page checks: pages/<id>.mjs exports admin(page, t) and viewer(page, t) (t: base, check, shot,
+// step, call, adminToken); the admin's page is signed in and on the page, the viewer's too.
+const PAGE_IDS = ['models', 'fleet', 'governance', 'value', 'data'];
+const pageChecks = {};
+for (const p of PAGE_IDS) {
+  const file = new URL(`./pages/${p}.mjs`, import.meta.url);
+  if (fs.existsSync(file)) pageChecks[p] = await import(file);
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -85,6 +96,7 @@ async function newPage() {
   return page;
 }
 
+const t = { base, check, shot, step, call, adminToken };
 try {
   // --- the admin ---------------------------------------------------------------------------
   const admin = await newPage();
@@ -145,12 +157,17 @@ try {
     check(`the admin sees an action button (${n})`, n > 0);
     await shot(admin, 'asset');
   });
-  for (const p of ['models', 'fleet', 'governance', 'value', 'data']) {
+  // The other pages: each has its checks in pages/<id>.mjs (admin(page, t), viewer(page, t)).
+  await step('a motor\'s asset page shows its predictions', async () => {
+    await admin.goto(`${base}/#/asset/${motor}?range=24h`);
+    await assetPredictions.admin(admin, t);
+  });
+  for (const p of PAGE_IDS) {
     await step(`the ${p} page loads`, async () => {
       await admin.click(`nav a[data-page="${p}"]`);
       await admin.waitForSelector(`main[data-page="${p}"] h1`);
-      const notBuilt = await admin.$(`[data-not-built="${p}"]`);
-      check(`the ${p} page loads${notBuilt ? ' (not built yet)' : ''}`, true);
+      check(`the ${p} page loads`, !(await admin.$(`[data-not-built="${p}"]`)), 'not built');
+      if (pageChecks[p]?.admin) await pageChecks[p].admin(admin, t);
       await shot(admin, p);
     });
   }
@@ -178,6 +195,16 @@ try {
     check('the viewer sees no action button on the asset page', (await viewer.$$('[data-action]')).length === 0);
     await shot(viewer, 'asset-viewer');
   });
+  for (const p of PAGE_IDS) {
+    if (!pageChecks[p]?.viewer) continue;
+    await step(`the viewer's ${p} page`, async () => {
+      await viewer.goto(`${base}/#/${p}`);
+      await viewer.waitForSelector(`main[data-page="${p}"] h1`);
+      await pageChecks[p].viewer(viewer, t);
+      check(`the viewer sees no action button on the ${p} page`, (await viewer.$$('[data-action]')).length === 0);
+      await shot(viewer, `${p}-viewer`);
+    });
+  }
   await step('an admin action from the viewer\'s page is refused', async () => {
     const r = await viewer.evaluate(async () => {
       const res = await fetch('/api/v1/principals', {
