@@ -1,11 +1,8 @@
 #include "cli/demo_cli.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/demo_fleet.h"
 #include "cli/embedded_examples.h"
+#include "cli/loopback.h"
 #include "common/diagnostic.h"
 #include "common/time_format.h"
 #include "core/ingest/tables.h"
@@ -46,18 +44,6 @@ void OnDemoSignal(int sig) {
   g_demo_signal.store(sig);
 }
 
-bool Listening(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
 // The first of `n` consecutive loopback ports nobody listens on, below the ephemeral range. The
 // search starts at a place that depends on the process id, so that demos started at the same
 // moment (tests run in parallel) do not pick the same ports before either binds them.
@@ -68,7 +54,7 @@ int FreePorts(int n) {
   for (int k = 0; k < span; k += n + 7) {
     const int base = 21000 + (start + k) % span;
     bool busy = false;
-    for (int i = 0; i < n && !busy; ++i) busy = Listening(base + i);
+    for (int i = 0; i < n && !busy; ++i) busy = LoopbackListening(base + i);
     if (!busy) return base;
   }
   return 0;
@@ -476,7 +462,7 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   // 1. The broker.
   const std::string broker = "mqtt://127.0.0.1:" + std::to_string(args.broker_port);
   std::string broker_note = "already running";
-  if (!Listening(args.broker_port)) {
+  if (!LoopbackListening(args.broker_port)) {
     const fs::path conf = dir / "mosquitto.conf";
     fs::create_directories(dir / "mosquitto", ec);
     // mosquitto started as root drops to its own user: let it write its persistence file.
@@ -489,7 +475,7 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
     Result<Child> c = Child::Spawn("mosquitto", {"mosquitto", "-c", conf.string()}, logs);
     if (!c.ok()) return fail(c.status().message() + " (is mosquitto installed?)", nullptr);
     children.push_back(*c);
-    if (!WaitFor([&] { return Listening(args.broker_port); }, seconds(10))) {
+    if (!WaitFor([&] { return LoopbackListening(args.broker_port); }, seconds(10))) {
       return fail("mosquitto did not start on port " + std::to_string(args.broker_port),
                   &children.back());
     }

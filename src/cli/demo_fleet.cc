@@ -1,9 +1,6 @@
 #include "cli/demo_fleet.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +15,8 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
+
+#include "cli/loopback.h"
 
 namespace weft::cli {
 namespace {
@@ -86,34 +85,6 @@ Status WriteText(const fs::path& p, std::string_view text, mode_t mode = 0644) {
   return Status::Ok();
 }
 
-bool Listening(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// As a server binds it (SO_REUSEADDR, as mosquitto does): connections of a past broker in
-// TIME_WAIT do not make the port look taken.
-bool Bindable(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // A loopback port for the fleet broker, in [18000, 21000): below the ports `weft demo` gives the
 // simulator's PLCs (21000 and up) and the kernel's ephemeral range. The start depends on the
 // process id so that demos started together do not race for one port.
@@ -122,7 +93,7 @@ int PickBrokerPort() {
   const int start = static_cast<int>((static_cast<unsigned>(::getpid()) * 7919u) % kSpan);
   for (int k = 0; k < kSpan; ++k) {
     const int port = kFirst + (start + k) % kSpan;
-    if (Bindable(port) && !Listening(port)) return port;
+    if (LoopbackBindable(port) && !LoopbackListening(port)) return port;
   }
   return 0;
 }
@@ -579,7 +550,7 @@ Result<std::vector<std::string>> PrepareDemoFleet(const DemoFleetContext& ctx) {
   int port = 0;
   if (Result<int> kept = StoredBrokerPort(fleet); kept.ok()) {
     port = *kept;
-    if (Listening(port) || !Bindable(port)) {
+    if (LoopbackListening(port) || !LoopbackBindable(port)) {
       return UnavailableError(
           "port " + std::to_string(port) + " of the fleet's broker is in use (the devices of " +
           ctx.dir.string() + " know it from their provisioning); free it, or use a new --dir");
@@ -618,7 +589,7 @@ Result<DemoFleetSummary> StartDemoFleet(const DemoFleetContext& ctx, const ApiTa
   WEFT_RETURN_IF_ERROR(WriteText(fleet / "mosquitto.conf", conf));
   WEFT_RETURN_IF_ERROR(
       ctx.start("fleet-mosquitto", {"mosquitto", "-c", (fleet / "mosquitto.conf").string()}));
-  if (!WaitFor([&] { return Listening(port); }, seconds(10), milliseconds(50))) {
+  if (!WaitFor([&] { return LoopbackListening(port); }, seconds(10), milliseconds(50))) {
     return UnavailableError("the fleet's mosquitto did not listen on port " + std::to_string(port) +
                             " (see logs/fleet-mosquitto.log and " +
                             (ctx.core_state / "broker" / "mosquitto.log").string() + ")");

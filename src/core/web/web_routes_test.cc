@@ -30,6 +30,27 @@ using registry::Role;
 
 constexpr int64_t kSecond = 1'000'000;
 
+//! The provenance and place columns of one row of a lake table: asset m1 is at
+//! lyon/machining/l1, any other at paris/press/p-line.
+void AppendPlace(lake::RecordBatch& b, const std::string& asset, const std::string& signal,
+                 int64_t ts, const char* stream) {
+  auto col = [&](const char* name) -> lake::Column& {
+    return b.column(static_cast<size_t>(b.Find(name)));
+  };
+  const bool lyon = asset == "m1";
+  col("date").AppendInt(DayOf(TimeFromUnixMicros(ts)).time_since_epoch().count());
+  col("ts").AppendInt(ts);
+  col("edge").AppendString("e1");
+  col("stream").AppendString(stream);
+  col("seq").AppendInt(1);
+  col("site").AppendString(lyon ? "lyon" : "paris");
+  col("area").AppendString(lyon ? "machining" : "press");
+  col("line").AppendString(lyon ? "l1" : "p-line");
+  col("asset").AppendString(asset);
+  col("asset_type").AppendString("motor");
+  col("signal").AppendString(signal);
+}
+
 //! One row per sample at place lyon/machining/l1 (asset m1) or paris/press/p1 (asset p1).
 lake::RecordBatch TelemetryRows(
     const std::vector<std::tuple<std::string, std::string, int64_t, double>>& samples) {
@@ -38,18 +59,7 @@ lake::RecordBatch TelemetryRows(
     return b.column(static_cast<size_t>(b.Find(name)));
   };
   for (const auto& [asset, signal, ts, value] : samples) {
-    const bool lyon = asset == "m1";
-    col("date").AppendInt(DayOf(TimeFromUnixMicros(ts)).time_since_epoch().count());
-    col("ts").AppendInt(ts);
-    col("edge").AppendString("e1");
-    col("stream").AppendString("normal");
-    col("seq").AppendInt(1);
-    col("site").AppendString(lyon ? "lyon" : "paris");
-    col("area").AppendString(lyon ? "machining" : "press");
-    col("line").AppendString(lyon ? "l1" : "p-line");
-    col("asset").AppendString(asset);
-    col("asset_type").AppendString("motor");
-    col("signal").AppendString(signal);
+    AppendPlace(b, asset, signal, ts, "normal");
     col("unit").AppendString("degC");
     col("quantity").AppendNull();
     col("value").AppendDouble(value);
@@ -86,18 +96,7 @@ class WebRoutesTest : public ::testing::Test {
         {"m1", "ewma_z", "bearing-z", now_ - 30 * kSecond},
         {"p1", "cusum", "press-cusum", now_ - 10 * kSecond}};
     for (const auto& [asset, kind, source, ts] : events) {
-      const bool lyon = asset == "m1";
-      col("date").AppendInt(DayOf(TimeFromUnixMicros(ts)).time_since_epoch().count());
-      col("ts").AppendInt(ts);
-      col("edge").AppendString("e1");
-      col("stream").AppendString("high");
-      col("seq").AppendInt(1);
-      col("site").AppendString(lyon ? "lyon" : "paris");
-      col("area").AppendString(lyon ? "machining" : "press");
-      col("line").AppendString(lyon ? "l1" : "p-line");
-      col("asset").AppendString(asset);
-      col("asset_type").AppendString("motor");
-      col("signal").AppendString("temp");
+      AppendPlace(e, asset, "temp", ts, "high");
       col("kind").AppendString(kind);
       col("source").AppendString(source);
       col("value").AppendDouble(3.5);
@@ -219,18 +218,7 @@ class WebRoutesTest : public ::testing::Test {
       return b.column(static_cast<size_t>(b.Find(name)));
     };
     for (const auto& [asset, signal, model, ts, value, message] : rows) {
-      const bool lyon = asset == "m1";
-      col("date").AppendInt(DayOf(TimeFromUnixMicros(ts)).time_since_epoch().count());
-      col("ts").AppendInt(ts);
-      col("edge").AppendString("e1");
-      col("stream").AppendString("high");
-      col("seq").AppendInt(1);
-      col("site").AppendString(lyon ? "lyon" : "paris");
-      col("area").AppendString(lyon ? "machining" : "press");
-      col("line").AppendString(lyon ? "l1" : "p-line");
-      col("asset").AppendString(asset);
-      col("asset_type").AppendString("motor");
-      col("signal").AppendString(signal);
+      AppendPlace(b, asset, signal, ts, "high");
       col("model").AppendString(model);
       col("model_version").AppendString("3");
       col("value").AppendDouble(value);
