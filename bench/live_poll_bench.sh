@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # live_poll_bench.sh [BUILD_DIR]: the CPU cost of the dashboard's live values (issue 11), with
 # DuckDB doing the same poll on the same Delta table in the same run.
-#   `weft demo --history-days 0` runs (simulator, edge, core; the lake fills at about 1 commit/s).
+#   `weft demo --history-days 0 --no-fleet` runs (simulator, edge, core; the lake fills at about 1 commit/s).
 #   After WARMUP s, weft-core's CPU time (utime + stime from /proc) is taken over three windows of
 #   SECONDS each:
 #     idle    nobody watches: the core ingests only;
@@ -26,7 +26,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
-"$build/apps/weft" demo --dir "$tmp/d" --history-days 0 --broker-port "$(free_port)" >"$tmp/demo.out" 2>"$tmp/demo.err" &
+"$build/apps/weft" demo --dir "$tmp/d" --history-days 0 --no-fleet --broker-port "$(free_port)" >"$tmp/demo.out" 2>"$tmp/demo.err" &
 demo=$!
 for _ in $(seq 600); do grep -q "Ctrl-C stops everything" "$tmp/demo.out" 2>/dev/null && break; sleep 0.1; done
 api=$(grep -o 'API https://[0-9.:]*' "$tmp/demo.out" | awk '{print $2}')
