@@ -36,7 +36,7 @@ port=$(free_port)
 "$weft" demo --dir "$tmp/d" --duration 300 --broker-port "$port" >"$tmp/demo.out" 2>"$tmp/demo.err" &
 demo=$!
 # The demo first trains its model and simulates 28 days of history (about 40 s, more under load), then starts its fleet.
-for _ in $(seq 1200); do grep -q "running for" "$tmp/demo.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1800); do grep -q "running for" "$tmp/demo.out" 2>/dev/null && break; sleep 0.1; done
 url=$(grep -o 'dashboard  https://[0-9.:]*/' "$tmp/demo.out" | awk '{print $2}')
 check "weft demo serves the dashboard ($url)" test -n "$url"
 check "and prints its link with the admin token" grep -q "dashboard  https://.*/#token=weft_" "$tmp/demo.out"

@@ -19,7 +19,7 @@ left() {  # left DIR: processes whose command line names DIR (this script and gr
 
 # --- 1. --duration ---------------------------------------------------------------------------
 port=$(free_port)
-timeout 180 "$weft" demo --dir "$tmp/d1" --duration 20 --broker-port "$port" >"$tmp/d1.out" 2>"$tmp/d1.err"
+timeout 240 "$weft" demo --dir "$tmp/d1" --duration 20 --broker-port "$port" >"$tmp/d1.out" 2>"$tmp/d1.err"
 code=$?
 check "weft demo --duration exits 0" test "$code" -eq 0
 check "it says what runs where" grep -q "weft-core  http://127.0.0.1:" "$tmp/d1.out"
