@@ -168,6 +168,9 @@ try {
       await admin.waitForSelector(`main[data-page="${p}"] h1`);
       check(`the ${p} page loads`, !(await admin.$(`[data-not-built="${p}"]`)), 'not built');
       if (pageChecks[p]?.admin) await pageChecks[p].admin(admin, t);
+      // The screenshot once the page's reads are answered (no "Loading…"/"Reading …" left).
+      await admin.waitForFunction(() => !/(Loading|Reading [a-z ]+)…/.test(document.querySelector('main').textContent),
+        null, { timeout: 10000 }).catch(() => {});
       await shot(admin, p);
     });
   }
