@@ -23,8 +23,8 @@
 #include "cli/api_client.h"
 #include "cli/cli.h"
 #include "cli/demo_fleet.h"
+#include "cli/demo_support.h"
 #include "cli/embedded_examples.h"
-#include "cli/loopback.h"
 #include "common/diagnostic.h"
 #include "common/time_format.h"
 #include "core/ingest/tables.h"
@@ -42,31 +42,6 @@ using std::chrono::seconds;
 std::atomic<int> g_demo_signal{0};
 void OnDemoSignal(int sig) {
   g_demo_signal.store(sig);
-}
-
-// The first of `n` consecutive loopback ports nobody listens on, below the ephemeral range. The
-// search starts at a place that depends on the process id, so that demos started at the same
-// moment (tests run in parallel) do not pick the same ports before either binds them.
-int FreePorts(int n) {
-  const int span = 32000 - 21000 - n;
-  const int start =
-      static_cast<int>((static_cast<unsigned>(getpid()) * 7919u) % static_cast<unsigned>(span));
-  for (int k = 0; k < span; k += n + 7) {
-    const int base = 21000 + (start + k) % span;
-    bool busy = false;
-    for (int i = 0; i < n && !busy; ++i) busy = LoopbackListening(base + i);
-    if (!busy) return base;
-  }
-  return 0;
-}
-
-bool WaitFor(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline || g_demo_signal.load() != 0) return false;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return true;
 }
 
 std::string ReadFile(const fs::path& p) {
@@ -148,7 +123,7 @@ struct Child {
           }
           return !Running();
         },
-        timeout);
+        timeout, milliseconds(50), &g_demo_signal);
     return found;
   }
 };
@@ -167,8 +142,8 @@ std::string Tail(const fs::path& p) {
 
 }  // namespace
 
-// Waits for a child to end: OK when it exited 0. Ctrl-C stops it.
-Status WaitOk(Child& c) {
+// Waits for a child to end: its exit code (-1 when a signal ended it). Ctrl-C stops it.
+Result<int> WaitExit(Child& c) {
   int status = 0;
   while (waitpid(c.pid, &status, WNOHANG) == 0) {
     if (g_demo_signal.load() != 0) {
@@ -178,7 +153,13 @@ Status WaitOk(Child& c) {
     std::this_thread::sleep_for(milliseconds(50));
   }
   c.pid = -1;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Waits for a child to end: OK when it exited 0.
+Status WaitOk(Child& c) {
+  WEFT_ASSIGN_OR_RETURN(int code, WaitExit(c));
+  if (code != 0) {
     return InternalError(c.name + " failed (" + c.log.string() + "):\n" + Tail(c.log));
   }
   return Status::Ok();
@@ -475,7 +456,8 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
     Result<Child> c = Child::Spawn("mosquitto", {"mosquitto", "-c", conf.string()}, logs);
     if (!c.ok()) return fail(c.status().message() + " (is mosquitto installed?)", nullptr);
     children.push_back(*c);
-    if (!WaitFor([&] { return LoopbackListening(args.broker_port); }, seconds(10))) {
+    if (!WaitFor([&] { return LoopbackListening(args.broker_port); }, seconds(10), milliseconds(50),
+                 &g_demo_signal)) {
       return fail("mosquitto did not start on port " + std::to_string(args.broker_port),
                   &children.back());
     }
@@ -512,8 +494,8 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
       .model = std::string(kDemoModel),
       .install_seconds = 10,
       .run = [&](const std::string& name, const std::vector<std::string>& argv) -> Result<int> {
-        WEFT_RETURN_IF_ERROR(RunOk(name, argv, logs));
-        return 0;
+        WEFT_ASSIGN_OR_RETURN(Child c, Child::Spawn(name, argv, logs));
+        return WaitExit(c);
       },
       .start = [&](const std::string& name, const std::vector<std::string>& argv) -> Status {
         WEFT_ASSIGN_OR_RETURN(Child c, Child::Spawn(name, argv, logs));
@@ -563,7 +545,7 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   }
 
   // 3. The simulator, with its PLCs on free local ports.
-  const int plc_port = FreePorts(static_cast<int>(plcs.size()) + 1);
+  const int plc_port = FreeLoopbackPorts(21000, 32000, static_cast<int>(plcs.size()) + 1);
   std::vector<std::string> sim_argv = {
       (bin / "weft-sim").string(), "--plant", plant_file.string(), "--broker", broker, "--speed",
       std::to_string(args.speed)};
@@ -586,7 +568,7 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
               }
               return n >= plcs.size() || !s.Running();
             },
-            seconds(20)) ||
+            seconds(20), milliseconds(50), &g_demo_signal) ||
         !s.Running()) {
       return fail("weft-sim did not start its PLCs", &s);
     }

@@ -16,7 +16,7 @@
 #include <thread>
 #include <tuple>
 
-#include "cli/loopback.h"
+#include "cli/demo_support.h"
 
 namespace weft::cli {
 namespace {
@@ -83,28 +83,6 @@ Status WriteText(const fs::path& p, std::string_view text, mode_t mode = 0644) {
     return UnavailableError("cannot write " + p.string() + ": " + std::strerror(errno));
   }
   return Status::Ok();
-}
-
-// A loopback port for the fleet broker, in [18000, 21000): below the ports `weft demo` gives the
-// simulator's PLCs (21000 and up) and the kernel's ephemeral range. The start depends on the
-// process id so that demos started together do not race for one port.
-int PickBrokerPort() {
-  constexpr int kFirst = 18000, kSpan = 3000;
-  const int start = static_cast<int>((static_cast<unsigned>(::getpid()) * 7919u) % kSpan);
-  for (int k = 0; k < kSpan; ++k) {
-    const int port = kFirst + (start + k) % kSpan;
-    if (LoopbackBindable(port) && !LoopbackListening(port)) return port;
-  }
-  return 0;
-}
-
-bool WaitFor(const std::function<bool()>& done, milliseconds timeout, milliseconds every) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (!done()) {
-    if (SteadyClock::now() > deadline) return false;
-    std::this_thread::sleep_for(every);
-  }
-  return true;
 }
 
 // One API call as `who`; the answer's JSON (null for an empty body). An HTTP status outside 2xx
@@ -556,7 +534,8 @@ Result<std::vector<std::string>> PrepareDemoFleet(const DemoFleetContext& ctx) {
           ctx.dir.string() + " know it from their provisioning); free it, or use a new --dir");
     }
   } else {
-    port = PickBrokerPort();
+    // Below the ports `weft demo` gives the simulator's PLCs (21000 and up).
+    port = FreeLoopbackPorts(18000, 21000, 1);
     if (port == 0) return UnavailableError("no free loopback port for the fleet's broker");
     WEFT_RETURN_IF_ERROR(WriteText(fleet / "broker.port", std::to_string(port) + "\n"));
   }
