@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "cli/demo_support.h"
+#include "common/file_io.h"
 
 namespace weft::cli {
 namespace {
@@ -55,12 +56,9 @@ std::string Fixed1(double v) {
   return buf;
 }
 
+// The demo's own small files (tokens, the broker's port and configuration, allowlists).
 Result<std::string> ReadText(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return NotFoundError("cannot read " + p.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return ReadFileUpTo(p.string(), size_t{16} << 20);
 }
 
 // Written whole or not at all (tmp + rename), with `mode` from the first byte on: a token file

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "common/diagnostic.h"
+#include "common/file_io.h"
 #include "edge/inference/tree_model.h"
 #include "mlops/registry/model_registry.h"
 #include "mlops/training/train_spec.h"
@@ -25,16 +26,6 @@ namespace {
 std::string LocalActor() {
   const char* user = std::getenv("USER");
   return std::string("cli:") + (user != nullptr && *user != '\0' ? user : std::to_string(getuid()));
-}
-
-Result<std::string> ReadSmallFile(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot read " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > limit) {
-    return InvalidArgumentError(path + ": larger than " + std::to_string(limit) + " bytes");
-  }
-  return text;
 }
 
 // The physics validation of `result` (the refusal is the report, not an error).
@@ -93,7 +84,7 @@ CLI::App* AddModelTrainCommand(CLI::App& model_command, TrainArgs* args) {
 }
 
 int RunModelTrain(const TrainArgs& args, std::ostream& out, std::ostream& err, const Clock& clock) {
-  Result<std::string> text = ReadSmallFile(args.spec, mlops::kMaxTrainSpecBytes);
+  Result<std::string> text = ReadFileUpTo(args.spec, mlops::kMaxTrainSpecBytes);
   if (!text.ok()) {
     err << "weft model train: " << text.status().message() << "\n";
     return kExitUsage;

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "common/file_io.h"
 #include "common/time_format.h"
 #include "control/core/control_config.h"
 #include "control/core/grant.h"
@@ -710,18 +711,9 @@ std::vector<edge::SignalPolicy> EdgePolicies(const edge::SignalTable& table,
 
 Result<edge::inference::InferenceConfig> LoadInferenceFile(const std::string& path,
                                                            Diagnostics* diags) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("inference file " + path + ": cannot be read");
-  std::string text;
-  std::array<char, 65536> chunk{};
-  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
-    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
-    if (text.size() > edge::inference::kMaxEdgeConfigBytes) {
-      return InvalidArgumentError("inference file " + path + ": larger than " +
-                                  std::to_string(edge::inference::kMaxEdgeConfigBytes) + " bytes");
-    }
-  }
-  if (in.bad()) return NotFoundError("inference file " + path + ": read error");
+  Result<std::string> read = ReadFileUpTo(path, edge::inference::kMaxEdgeConfigBytes);
+  if (!read.ok()) return read.status().WithContext("inference file");
+  const std::string& text = *read;
   WEFT_ASSIGN_OR_RETURN(edge::inference::InferenceConfig config,
                         edge::inference::ParseInferenceConfig(text, path, diags));
   if (config.models.empty() && config.detectors.empty()) {
