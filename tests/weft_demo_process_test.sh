@@ -43,6 +43,14 @@ check "weft query motor_health reads the demo's lake" test "$(wc -l <"$tmp/q.csv
 check "no process is left behind" test -z "$(left "$tmp/d1/")"
 if ((failures > 0)); then tail -n 5 "$tmp/d1.err" "$tmp"/d1/logs/*.log; fi
 
+# A first run stopped before its history was complete leaves a lake without history.done:
+# seeding again would mix two histories, so the demo refuses and says what to do.
+mkdir -p "$tmp/half/lake"
+"$weft" demo --dir "$tmp/half" --duration 1 --broker-port "$(free_port)" >"$tmp/half.out" 2>"$tmp/half.err"
+code=$?
+check "an interrupted first run's directory is refused (exit $code) with what to do" \
+  bash -c "test $code -eq 1 && grep -q 'use a new --dir, or --history-days 0' '$tmp/half.err'"
+
 # --- 2. Ctrl-C ------------------------------------------------------------------------------
 port=$(free_port)
 "$weft" demo --dir "$tmp/d2" --broker-port "$port" --history-days 0 >"$tmp/d2.out" 2>"$tmp/d2.err" &

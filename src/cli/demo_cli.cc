@@ -415,6 +415,14 @@ int RunDemo(const DemoArgs& args, std::ostream& out, std::ostream& err, const Cl
   if (args.history_days > 0 && fs::exists(seeded, ec)) {
     inference = ReadFile(dir / "inference.yaml");
     out << "weft demo: history, KPIs and model kept from the last run in " << dir.string() << "\n";
+  } else if (args.history_days > 0 &&
+             (fs::exists(dir / "lake", ec) || fs::exists(dir / "core-state" / "models.db", ec))) {
+    // A first run stopped before its history was complete (or a run with --history-days 0):
+    // seeding again would add model versions and mix two histories.
+    err << "weft demo: " << dir.string() << " holds a lake or registry without a finished "
+        << "history (a first run that was stopped, or --history-days 0): use a new --dir, or "
+        << "--history-days 0 to run on it as it is\n";
+    return kExitInvalidInput;
   } else if (args.history_days > 0) {
     out << "weft demo: training " << kDemoModel << " and simulating " << args.history_days
         << " days of history (once per --dir, about a minute)" << std::endl;

@@ -16,6 +16,8 @@
 // runs version 1 on every motor (edge.yaml's inference: section). Unless --no-fleet, a small
 // real device fleet joins (demo_fleet.h: mTLS broker, 24 simulated devices, two weft-edge
 // gateways, firmware campaigns, a revoked device, a release pending approval).
+// A DIR that holds a lake or registry without DIR/history.done (a first run that was stopped,
+// or one with --history-days 0) is refused with history: seeding again would mix two histories.
 // Starts mosquitto on 127.0.0.1:<broker-port> (1883) unless a broker already listens there,
 // then weft-sim (Sparkplug B, JSON and Modbus PLCs of the example plant), weft-edge (edge.yaml
 // generated in DIR, the PLCs' plant addresses mapped to the simulator's local ports, ack: core)
