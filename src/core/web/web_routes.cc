@@ -468,6 +468,14 @@ Result<Reply> Monitoring(const WebRouteOptions& o, RouteCall& c) {
     return std::any_of(schema.begin(), schema.end(),
                        [name](const lake::BatchField& f) { return f.name == name; });
   };
+  // Another tool writes this table: a time column of another type would match no range (an
+  // empty answer that hides the problem), so it is refused before the scan.
+  for (const lake::BatchField& f : schema) {
+    if ((f.name == "ts" || f.name == "start_ts") && f.type != lake::ColumnType::kTimestampMicros) {
+      return FailedPreconditionError("the " + std::string(mlops::kMonitoringTableName) +
+                                     " table's " + f.name + " is not a timestamp");
+    }
+  }
   // (end, asset, model, version) -> window. Only windows with end >= cutoff can still be among
   // the newest `limit`: older ones are dropped when too many are held (bounded memory).
   using Key = std::tuple<int64_t, std::string, std::string, std::string>;

@@ -548,6 +548,39 @@ TEST_F(WebRoutesTest, MonitoringWithoutItsTableIsAnEmptyList) {
   EXPECT_EQ(json::parse(r->body), (json{{"windows", json::array()}, {"truncated", false}}));
 }
 
+// A model_monitoring table that another tool wrote with `ts` as text: the route answers with an
+// error naming the table and the column, and the API goes on serving.
+TEST_F(WebRoutesTest, AMonitoringTableOfTheWrongShapeIsAnErrorNamingTheColumn) {
+  auto table = lake::LakeTable::Open(dir_->path() + "/lake/model_monitoring", &clock(),
+                                     /*create_location=*/true);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  std::vector<lake::BatchField> schema = mlops::MonitoringSchema();
+  for (lake::BatchField& f : schema) {
+    if (f.name == "ts") f.type = lake::ColumnType::kString;
+  }
+  ASSERT_TRUE((*table)->Create(schema, {}).ok());
+  lake::RecordBatch b(schema);
+  for (size_t i = 0; i < schema.size(); ++i) {
+    lake::Column& c = b.column(i);
+    switch (schema[i].type) {
+      case lake::ColumnType::kString: c.AppendString(schema[i].name == "asset" ? "m1" : "x"); break;
+      case lake::ColumnType::kDouble: c.AppendDouble(0.5); break;
+      default:  // date, within the route's default range
+        c.AppendInt(DayOf(TimeFromUnixMicros(now_)).time_since_epoch().count());
+        break;
+    }
+  }
+  ASSERT_TRUE((*table)->Append(b).ok());
+  auto r = Get("/api/v1/monitoring", admin_);
+  ASSERT_TRUE(r);
+  EXPECT_GE(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("model_monitoring"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("ts"), std::string::npos) << r->body;
+  auto events = Get("/api/v1/events", admin_);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->status, 200);
+}
+
 TEST_F(WebRoutesTest, MonitoringWindowsGroupTheirChecksAndFollowTheAssetsPlace) {
   constexpr int64_t kHour = 3600 * kSecond;
   using mlops::Action;
