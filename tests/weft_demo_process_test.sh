@@ -53,9 +53,9 @@ check "an interrupted first run's directory is refused (exit $code) with what to
 
 # --- 2. Ctrl-C ------------------------------------------------------------------------------
 port=$(free_port)
-"$weft" demo --dir "$tmp/d2" --broker-port "$port" --history-days 0 >"$tmp/d2.out" 2>"$tmp/d2.err" &
+"$weft" demo --dir "$tmp/d2" --broker-port "$port" --history-days 0 --no-fleet >"$tmp/d2.out" 2>"$tmp/d2.err" &
 demo=$!
-for _ in $(seq 300); do grep -q "Ctrl-C stops everything" "$tmp/d2.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q "Ctrl-C stops everything" "$tmp/d2.out" 2>/dev/null && break; sleep 0.1; done
 check "weft demo without --duration runs until Ctrl-C" grep -q "Ctrl-C stops everything" "$tmp/d2.out"
 sleep 3
 kill -INT "$demo"
